@@ -1,0 +1,214 @@
+"""The `frontdesk` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from app.calls.records import CallRecord
+from app.doctor import diagnose, render
+from app.hotel.config import HotelConfigError, load_hotel_config
+from app.log import configure_logging
+from app.main import open_database, serve
+from app.redaction import mask_phone
+from app.settings import Settings, SettingsError, load_settings
+from app.storage import migrate
+from app.storage.calls_repo import CallRepository
+from app.storage.db import create_pool
+from app.storage.seed import SeedError, seed
+from app.storage.server import DatabaseUnavailable, redact_url
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontdesk", description="Front Desk Voice")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="serve calls and the web app until stopped")
+    run.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not upgrade the schema and load hotel.yaml at start-up",
+    )
+
+    db = sub.add_parser("db", help="schema migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="upgrade the schema (creates the database if missing)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db_sub.add_parser("downgrade", help="downgrade the schema")
+    down.add_argument("revision", nargs="?", default="-1", help="target revision, -1 or base")
+
+    sub.add_parser("seed", help="load config/hotel.yaml into the database (safe to repeat)")
+
+    calls = sub.add_parser("calls", help="call history")
+    calls_sub = calls.add_subparsers(dest="calls_command", required=True, metavar="ACTION")
+    listing = calls_sub.add_parser("list", help="recent calls, newest first")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.add_argument("--property", dest="property_id")
+    listing.add_argument("--active", action="store_true", help="only calls still in progress")
+    show = calls_sub.add_parser("show", help="one call with its turns")
+    show.add_argument("call_id", type=uuid.UUID, metavar="ID")
+
+    sub.add_parser("doctor", help="check configuration, database, Asterisk, engine, sounds")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"frontdesk: {exc}\n(fix the environment or .env; see .env.example)", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_format, settings.log_level)
+    handler = _handler(args)
+    try:
+        return asyncio.run(handler(settings))
+    except (HotelConfigError, DatabaseUnavailable) as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+
+
+def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, int]]:
+    if args.command == "run":
+        return lambda s: _run(s, migrate_and_seed=not args.no_migrate)
+    if args.command == "db":
+        return lambda s: _db(s, args.db_command, args.revision)
+    if args.command == "seed":
+        return _seed
+    if args.command == "calls" and args.calls_command == "list":
+        return lambda s: _calls_list(s, args.limit, args.property_id, args.active)
+    if args.command == "calls":
+        return lambda s: _calls_show(s, args.call_id)
+    return _doctor
+
+
+async def _run(settings: Settings, *, migrate_and_seed: bool) -> int:
+    await serve(settings, migrate_and_seed=migrate_and_seed)
+    return EXIT_OK
+
+
+async def _db(settings: Settings, action: str, revision: str) -> int:
+    async with open_database(settings) as db:
+        step = migrate.upgrade if action == "upgrade" else migrate.downgrade
+        await asyncio.to_thread(step, db.url, revision)
+        print(f"{action} to {revision}: done ({redact_url(db.url)})")
+    return EXIT_OK
+
+
+async def _seed(settings: Settings) -> int:
+    hotel = load_hotel_config(settings.hotel_config)
+    async with open_database(settings) as db:
+        pool = await create_pool(db.url, min_size=1, max_size=2)
+        try:
+            report = await seed(pool, hotel)
+        except SeedError as exc:
+            print(f"frontdesk seed: {exc} (nothing was changed)", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            await pool.close()
+    print(
+        f"seeded {report.properties} properties, {report.numbers} numbers, "
+        f"{report.room_types} room types, {report.rates} seasonal rates; inventory rows "
+        f"{report.inventory_rows_added} added, {report.inventory_rows_changed} changed"
+    )
+    for code in report.deactivated_room_types:
+        print(f"room type {code} is no longer in {settings.hotel_config}: deactivated")
+    return EXIT_OK
+
+
+async def _calls_list(settings: Settings, limit: int, property_id: str | None, active: bool) -> int:
+    async with open_database(settings) as db:
+        pool = await create_pool(db.url, min_size=1, max_size=2)
+        try:
+            calls = await CallRepository(pool).list_recent(
+                property_id=property_id, limit=limit, active_only=active
+            )
+        finally:
+            await pool.close()
+    if not calls:
+        print("no calls")
+        return EXIT_OK
+    print(
+        f"{'ID':36}  {'STARTED (UTC)':19}  {'PROPERTY':12}  {'CALLER':14}  {'STATE':12}  "
+        f"{'DURATION':>8}  {'TURNS':>5}  OUTCOME"
+    )
+    for call in calls:
+        print(
+            f"{call.id!s:36}  {call.started_at:%Y-%m-%d %H:%M:%S}  {call.property_id:12.12}  "
+            f"{mask_phone(call.caller_e164) if call.caller_e164 else 'withheld':14}  "
+            f"{call.state.value:12}  {_duration(call):>8}  {call.turn_count:>5}  "
+            f"{call.outcome.value if call.outcome else '-'}"
+        )
+    return EXIT_OK
+
+
+async def _calls_show(settings: Settings, call_id: uuid.UUID) -> int:
+    async with open_database(settings) as db:
+        pool = await create_pool(db.url, min_size=1, max_size=2)
+        try:
+            call = await CallRepository(pool).get(call_id)
+        finally:
+            await pool.close()
+    if call is None:
+        print(f"frontdesk: no call {call_id}", file=sys.stderr)
+        return EXIT_FAILED
+    print(_describe_call(call))
+    return EXIT_OK
+
+
+def _duration(call: CallRecord) -> str:
+    if call.duration is None:
+        return "live"
+    seconds = int(call.duration.total_seconds())
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _describe_call(call: CallRecord) -> str:
+    # Staff and managers read this: the caller's number is shown in full, as in the PBX's
+    # own call log; logs never carry it.
+    lines = [
+        f"call {call.id}",
+        f"  property   {call.property_id}",
+        f"  direction  {call.direction.value}, mode {call.mode}, engine {call.engine or '-'}",
+        f"  caller     {call.caller_e164 or 'withheld'} {call.caller_name or ''}".rstrip(),
+        f"  dialled    {call.dialled_e164 or '-'}",
+        f"  started    {call.started_at:%Y-%m-%d %H:%M:%S %Z}",
+        f"  ended      {f'{call.ended_at:%Y-%m-%d %H:%M:%S %Z}' if call.ended_at else 'still in progress'}"
+        f" ({call.end_reason or call.state.value})",
+        f"  duration   {_duration(call)}",
+        f"  ivr path   {' > '.join(call.ivr_path) or '-'}",
+        f"  outcome    {call.outcome.value if call.outcome else '-'}",
+    ]
+    if call.summary:
+        lines.append(f"  summary    {call.summary}")
+    lines.append(f"  turns      {len(call.turns)}")
+    for turn in call.turns:
+        offset = (turn.started_at - call.started_at).total_seconds()
+        extra = []
+        if turn.latency_ms is not None:
+            extra.append(f"{turn.latency_ms} ms")
+        if turn.interrupted:
+            extra.append("interrupted")
+        if turn.language:
+            extra.append(turn.language)
+        suffix = f"  ({', '.join(extra)})" if extra else ""
+        lines.append(f"  {offset:7.1f}s {turn.role.value:>6}: {turn.text}{suffix}")
+    return "\n".join(lines)
+
+
+async def _doctor(settings: Settings) -> int:
+    findings = await diagnose(settings)
+    print(render(findings))
+    return EXIT_FAILED if any(f.level == "fail" for f in findings) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""`frontdesk doctor`: checks everything a call needs and says how to fix what is missing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+from app.engines.health import EngineCheck
+from app.health import ComponentStatus, HealthCheck, run_checks
+from app.hotel.config import HotelConfigError, load_hotel_config
+from app.settings import Settings
+from app.storage import migrate
+from app.storage.db import schema_revision
+from app.storage.server import DEFAULT_SERVER, can_connect, database_name, redact_url, with_database
+from app.telephony.ari_health import AriCheck
+
+SOUND_SUFFIXES = {".wav", ".ulaw", ".alaw", ".sln", ".sln16", ".gsm", ".g722"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # ok | warn | fail
+    status: ComponentStatus
+
+
+async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[Finding]:
+    findings = [_hotel(settings)]
+    findings.append(await _database(settings, app_database))
+    async with aiohttp.ClientSession() as http:
+        password = settings.asterisk_ari_password
+        checks: list[HealthCheck] = [
+            AriCheck(
+                http,
+                str(settings.asterisk_ari_url),
+                settings.asterisk_ari_user,
+                password.get_secret_value() if password else None,
+            ),
+            EngineCheck(settings.engine_kind, settings.openai_realtime_model),
+        ]
+        findings += [Finding("ok" if s.ok else "fail", s) for s in await run_checks(checks)]
+    findings += [_sounds(settings.sounds_dir), _recordings(settings), _sms(settings)]
+    return findings
+
+
+def _hotel(settings: Settings) -> Finding:
+    try:
+        hotel = load_hotel_config(settings.hotel_config)
+    except HotelConfigError as exc:
+        return Finding(
+            "fail",
+            ComponentStatus(
+                "hotel",
+                False,
+                "error",
+                str(exc),
+                f"edit {settings.hotel_config} as the message says",
+            ),
+        )
+    names = ", ".join(f"{p.id} ({len(p.room_types)} room types)" for p in hotel.properties)
+    return Finding("ok", ComponentStatus("hotel", True, "ok", f"{settings.hotel_config}: {names}"))
+
+
+async def _database(settings: Settings, app_database: str) -> Finding:
+    if settings.database_url:
+        url = settings.database_url
+    elif await can_connect(DEFAULT_SERVER):
+        url = with_database(DEFAULT_SERVER, app_database)
+    else:
+        return Finding(
+            "fail",
+            ComponentStatus(
+                "database",
+                False,
+                "unreachable",
+                "DATABASE_URL is not set and nothing answers on 127.0.0.1:5432",
+                "set DATABASE_URL, install PostgreSQL (apt-get install postgresql), or just `make run`, "
+                "which starts a private cluster in .data/postgres when the server binaries exist",
+            ),
+        )
+    try:
+        conn = await asyncpg.connect(url, timeout=3)
+    except asyncpg.InvalidCatalogNameError:
+        return Finding(
+            "fail",
+            ComponentStatus(
+                "database",
+                False,
+                "missing",
+                f"database {database_name(url)!r} does not exist",
+                "run `frontdesk db upgrade` (it creates the database)",
+            ),
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        return Finding(
+            "fail",
+            ComponentStatus(
+                "database",
+                False,
+                "unreachable",
+                f"{redact_url(url)}: {exc}",
+                "check that PostgreSQL runs and DATABASE_URL is right",
+            ),
+        )
+    try:
+        revision = await schema_revision(conn)
+        head = migrate.head_revision()
+        if revision != head:
+            return Finding(
+                "fail",
+                ComponentStatus(
+                    "database",
+                    False,
+                    "error",
+                    f"schema at {revision or 'nothing'}, this code needs {head}",
+                    "run `frontdesk db upgrade`",
+                ),
+            )
+        properties = await conn.fetchval("SELECT count(*) FROM properties")
+    finally:
+        await conn.close()
+    if not properties:
+        return Finding(
+            "fail",
+            ComponentStatus(
+                "database", False, "empty", "no hotel data loaded", "run `frontdesk seed`"
+            ),
+        )
+    return Finding(
+        "ok",
+        ComponentStatus(
+            "database", True, "ok", f"{redact_url(url)}, schema {revision}, {properties} properties"
+        ),
+    )
+
+
+def _sounds(sounds_dir: Path) -> Finding:
+    prompts = (
+        [p for p in sounds_dir.rglob("*") if p.suffix in SOUND_SUFFIXES]
+        if sounds_dir.is_dir()
+        else []
+    )
+    if not prompts:
+        return Finding(
+            "warn",
+            ComponentStatus(
+                "sounds",
+                False,
+                "missing",
+                f"no prompts in {sounds_dir}",
+                "the IVR prompts are not rendered yet; Asterisk's own sounds are used meanwhile",
+            ),
+        )
+    return Finding(
+        "ok", ComponentStatus("sounds", True, "ok", f"{len(prompts)} prompts in {sounds_dir}")
+    )
+
+
+def _recordings(settings: Settings) -> Finding:
+    if not settings.voice_recording_enabled:
+        return Finding(
+            "ok", ComponentStatus("recordings", True, "off", "VOICE_RECORDING_ENABLED is false")
+        )
+    if settings.recording_storage == "local":
+        directory = settings.recording_dir
+        parent = directory if directory.exists() else directory.parent
+        if not os.access(parent, os.W_OK):
+            return Finding(
+                "fail",
+                ComponentStatus(
+                    "recordings",
+                    False,
+                    "error",
+                    f"{directory} is not writable",
+                    "set RECORDING_DIR to a writable directory",
+                ),
+            )
+    return Finding(
+        "ok",
+        ComponentStatus(
+            "recordings",
+            True,
+            "ok",
+            f"encrypted to {settings.recording_public_key}, stored {settings.recording_storage}",
+        ),
+    )
+
+
+def _sms(settings: Settings) -> Finding:
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_phone_number:
+        return Finding(
+            "ok",
+            ComponentStatus(
+                "sms", True, "ok", f"Twilio account {settings.twilio_account_sid[:6]}…"
+            ),
+        )
+    return Finding(
+        "warn",
+        ComponentStatus(
+            "sms",
+            False,
+            "not_configured",
+            "Twilio credentials are not set: text messages stay queued",
+            "set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER",
+        ),
+    )
+
+
+def render(findings: list[Finding]) -> str:
+    marks = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]"}
+    lines = []
+    for finding in findings:
+        status = finding.status
+        lines.append(f"{marks[finding.level]} {status.name:<11} {status.detail}")
+        if finding.level != "ok" and status.fix:
+            lines.append(f"{'':7}{'':<11} fix: {status.fix}")
+    failed = sum(f.level == "fail" for f in findings)
+    warned = sum(f.level == "warn" for f in findings)
+    lines.append(f"{failed} failed, {warned} warnings" if failed or warned else "all good")
+    return "\n".join(lines)

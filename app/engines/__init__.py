@@ -1,0 +1,1 @@
+"""Conversation engines: OpenAI Realtime (GA) and the embedded offline engine, one protocol."""

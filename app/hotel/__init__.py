@@ -1,0 +1,1 @@
+"""Hotel domain: configuration, rooms, rates, reservations, leads, tools."""

@@ -1,0 +1,377 @@
+"""The hotel file (`config/hotel.yaml`): its schema, and a loader whose errors an admin can act on.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored setting.
+Errors name the file, the line and the key path, e.g.
+`config/hotel.yaml:42: properties[0].room_types[1].base_rate: Input should be greater than 0`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SLUG = r"^[a-z0-9][a-z0-9_-]*$"
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class HotelConfigError(Exception):
+    """hotel.yaml cannot be used; the message lists every problem with its line and key."""
+
+
+def _e164(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number in international form (+15551234567): {exc}") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError("not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _money(value: Any) -> Any:
+    # YAML gives floats; str() first keeps 189.99 exactly 189.99.
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+def _two_places(value: Decimal) -> Decimal:
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("at most two decimal places")
+    return value
+
+
+E164 = Annotated[str, AfterValidator(_e164)]
+Money = Annotated[Decimal, BeforeValidator(_money), Field(gt=0), AfterValidator(_two_places)]
+Slug = Annotated[str, Field(pattern=_SLUG, max_length=63)]
+
+
+def to_cents(amount: Decimal) -> int:
+    """Money as integer cents, the way the database keeps it."""
+    return int((amount * 100).to_integral_value())
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(_Model):
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class Policies(_Model):
+    cancellation: str
+    pets: str
+    parking: str
+    deposit: str
+    smoking: str
+
+
+class FaqEntry(_Model):
+    question: str
+    answer: str
+    keywords: list[str] = []
+
+
+class SeasonalRate(_Model):
+    name: str
+    start: dt.date
+    end: dt.date
+    rate: Money
+    weekend_rate: Money | None = None
+    min_stay: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeasonalRate:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class RoomTypeConfig(_Model):
+    code: Slug
+    name: str
+    description: str = ""
+    max_adults: Annotated[int, Field(ge=1)]
+    max_children: Annotated[int, Field(ge=0)] = 0
+    max_occupancy: Annotated[int, Field(ge=1)]
+    inventory: Annotated[int, Field(ge=0)]
+    base_rate: Money
+    weekend_rate: Money | None = None  # Friday and Saturday nights
+    min_stay: Annotated[int, Field(ge=1)] = 1
+    seasonal_rates: list[SeasonalRate] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RoomTypeConfig:
+        if not self.max_adults <= self.max_occupancy <= self.max_adults + self.max_children:
+            raise ValueError(
+                f"max_occupancy {self.max_occupancy} must be between max_adults ({self.max_adults}) "
+                f"and max_adults + max_children ({self.max_adults + self.max_children})"
+            )
+        names = [s.name for s in self.seasonal_rates]
+        if len(names) != len(set(names)):
+            raise ValueError("seasonal_rates: season names must be unique")
+        seasons = sorted(self.seasonal_rates, key=lambda s: s.start)
+        for before, after in itertools.pairwise(seasons):
+            if after.start <= before.end:
+                raise ValueError(f"seasonal_rates: {before.name!r} and {after.name!r} overlap")
+        return self
+
+
+def _parse_range(text: str) -> tuple[dt.time, dt.time]:
+    match = _RANGE.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a time range like 08:00-22:00")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h2 == 24 and m2 != 0:
+        raise ValueError(f"{text!r}: 24:00 is the latest end time")
+    start = dt.time(h1, m1)
+    end = dt.time.max if h2 == 24 else dt.time(h2, m2)
+    if start == end:
+        raise ValueError(f"{text!r} is empty")
+    return start, end
+
+
+class BusinessHours(_Model):
+    """Opening hours per weekday; [] is closed. An end before its start runs past midnight
+    (22:00-02:00 is open from 22:00 until 02:00 the next morning)."""
+
+    mon: list[str] = []
+    tue: list[str] = []
+    wed: list[str] = []
+    thu: list[str] = []
+    fri: list[str] = []
+    sat: list[str] = []
+    sun: list[str] = []
+
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _ranges(cls, value: list[str]) -> list[str]:
+        for text in value:
+            _parse_range(text)
+        return value
+
+    def _day(self, index: int) -> list[tuple[dt.time, dt.time]]:
+        ranges: list[str] = getattr(self, WEEKDAYS[index])
+        return [_parse_range(r) for r in ranges]
+
+    def is_open(self, at: dt.datetime) -> bool:
+        """At a local (property time zone) moment: open by today's hours, or by last
+        night's range that runs past midnight."""
+        now = at.time()
+        for start, end in self._day(at.weekday()):
+            if start < end and start <= now < end:
+                return True
+            if end < start and now >= start:
+                return True
+        yesterday = (at.weekday() - 1) % 7
+        return any(end < start and now < end for start, end in self._day(yesterday))
+
+
+class DepartmentConfig(_Model):
+    name: str
+    description: str = ""
+    extension: Annotated[str, Field(pattern=r"^\d{2,8}$")] | None = None
+    queue: Slug | None = None
+    dtmf: Annotated[str, Field(pattern=r"^\d$")] | None = None
+    hours: BusinessHours | None = None
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> DepartmentConfig:
+        if (self.extension is None) == (self.queue is None):
+            raise ValueError("give exactly one of extension or queue")
+        return self
+
+
+class AgentConfig(_Model):
+    name: str
+    persona: str
+    voice: Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] = "marin"
+    local_voice: str = "default"
+    greeting: str
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en-US"
+
+
+class PropertyConfig(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+    name: str
+    address: Address
+    phone: E164
+    dialled_numbers: list[E164] = []
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    website: Annotated[str, Field(pattern=r"^https?://")]
+    booking_page_url: Annotated[str, Field(pattern=r"^https://")]
+    timezone: str
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    check_in_time: dt.time
+    check_out_time: dt.time
+    policies: Policies
+    amenities: list[str] = []
+    faq: list[FaqEntry] = []
+    room_types: Annotated[list[RoomTypeConfig], Field(min_length=1)]
+    departments: dict[Slug, DepartmentConfig]
+    business_hours: BusinessHours
+    languages: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]], Field(min_length=1)] = ["en-US"]
+    agent: AgentConfig
+    lexicon: dict[str, str] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone like America/Los_Angeles") from None
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_default_to_phone(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("dialled_numbers") and "phone" in data:
+            return {**data, "dialled_numbers": [data["phone"]]}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PropertyConfig:
+        if len(set(self.dialled_numbers)) != len(self.dialled_numbers):
+            raise ValueError("dialled_numbers: a number is listed twice")
+        codes = [r.code for r in self.room_types]
+        if len(codes) != len(set(codes)):
+            raise ValueError("room_types: room type codes must be unique")
+        if "front_desk" not in self.departments:
+            raise ValueError("departments: a front_desk department is required (callers fall back to it)")
+        digits = [d.dtmf for d in self.departments.values() if d.dtmf is not None]
+        if len(digits) != len(set(digits)):
+            raise ValueError("departments: two departments use the same dtmf digit")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class HotelConfig(_Model):
+    properties: Annotated[list[PropertyConfig], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique(self) -> HotelConfig:
+        ids = [p.id for p in self.properties]
+        if len(ids) != len(set(ids)):
+            raise ValueError("properties: property ids must be unique")
+        owner: dict[str, str] = {}
+        for prop in self.properties:
+            for number in prop.dialled_numbers:
+                if number in owner:
+                    raise ValueError(f"properties: {number} is dialled for both {owner[number]} and {prop.id}")
+                owner[number] = prop.id
+        return self
+
+    def get_property(self, property_id: str) -> PropertyConfig:
+        for prop in self.properties:
+            if prop.id == property_id:
+                return prop
+        raise KeyError(f"no property {property_id!r} in the hotel configuration")
+
+    def property_for_number(self, e164: str) -> PropertyConfig | None:
+        """The property a dialled number reaches (None: not one of ours)."""
+        for prop in self.properties:
+            if e164 in prop.dialled_numbers:
+                return prop
+        return None
+
+    @property
+    def default_property(self) -> PropertyConfig:
+        return self.properties[0]
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith(("function-", "constrained-")) or part in ("list", "dict"):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The line (1-based) of the deepest YAML node along an error's path."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        found: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if str(key.value) == str(part):
+                    found = value
+                    # an unknown key is reported at the key itself
+                    line = key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            found = node.value[part]
+        if found is None:
+            continue  # pydantic's own loc parts (e.g. union branches) have no node
+        node = found
+        line = node.start_mark.line + 1
+    return line
+
+
+def load_hotel_config(path: str | Path) -> HotelConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise HotelConfigError(f"{path}: file not found (set HOTEL_CONFIG, or copy config/hotel.yaml)") from None
+    except OSError as exc:
+        raise HotelConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise HotelConfigError(f"{path}{where}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise HotelConfigError(f"{path}: the top level must be a mapping with a `properties` list")
+    try:
+        return HotelConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            line = _line_of(root, loc)
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key (check its spelling)"
+            where = f"{path}:{line}" if line else str(path)
+            lines.append(f"{where}: {_loc_path(loc) or '(top)'}: {message}")
+        raise HotelConfigError("\n".join(lines)) from None

@@ -1,0 +1,167 @@
+"""Process settings, read from the environment (and a `.env` file beside the process).
+
+Every variable is named in `.env.example`. Secrets have no defaults: a missing secret turns the
+feature it guards off (and `frontdesk doctor` says so) instead of falling back to a default.
+A bad value stops start-up with a message naming the variable and what it accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where the project lives when run from a checkout (editable install): config/, sounds/, migrations/.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+REALTIME_VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
+
+
+class SettingsError(Exception):
+    """Start-up configuration is invalid; the message names each variable and what it accepts."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+        env_ignore_empty=True,  # `OPENAI_API_KEY=` in .env means "not set", not an empty key
+    )
+
+    # --- the plan's variables -------------------------------------------------------------
+    voice_enabled: bool = Field(
+        True,
+        description="answer calls at all (false: Stasis calls fall back to the front-desk queue)",
+    )
+    twilio_account_sid: str | None = Field(None, pattern=r"^AC[0-9a-fA-F]{32}$")
+    twilio_auth_token: SecretStr | None = None
+    twilio_phone_number: str | None = Field(None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    openai_api_key: SecretStr | None = None
+    openai_realtime_model: str = Field("gpt-realtime", min_length=1)
+    voice_recording_enabled: bool = False
+    recording_storage: Literal["local", "s3"] = "local"
+    default_language: str = Field("en-US", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
+    max_call_duration_minutes: int = Field(30, ge=1, le=240)
+
+    # --- database -----------------------------------------------------------------------
+    database_url: str | None = Field(None, pattern=r"^postgres(ql)?://")
+
+    # --- Asterisk REST Interface ------------------------------------------------------------
+    asterisk_ari_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8088/ari")
+    asterisk_ari_user: str = Field("frontdesk", min_length=1)
+    asterisk_ari_password: SecretStr | None = None
+    asterisk_ari_app: str = Field("frontdesk", pattern=r"^[A-Za-z0-9_-]+$")
+
+    # --- web ------------------------------------------------------------------------------
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8000, ge=1, le=65535)
+
+    # --- recordings -----------------------------------------------------------------------
+    recording_dir: Path = PROJECT_ROOT / ".data" / "recordings"
+    # age public key (age1…) recordings are encrypted to; the matching secret key
+    # (AGE-SECRET-KEY-1…) is only needed to export, never by the running service.
+    recording_public_key: str | None = Field(None, pattern=r"^age1[0-9a-z]{58}$")
+    recording_identity: SecretStr | None = None
+    s3_recordings_bucket: str | None = None
+    s3_endpoint_url: AnyHttpUrl | None = None
+
+    # --- engine ---------------------------------------------------------------------------
+    engine: Literal["auto", "openai", "local"] = "auto"
+    openai_voice: str = "marin"
+
+    # --- hotel, logging -------------------------------------------------------------------
+    hotel_config: Path = PROJECT_ROOT / "config" / "hotel.yaml"
+    sounds_dir: Path = PROJECT_ROOT / "sounds"
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("openai_voice")
+    @classmethod
+    def _known_voice(cls, value: str) -> str:
+        if value not in REALTIME_VOICES:
+            raise ValueError(f"must be one of {', '.join(REALTIME_VOICES)}")
+        return value
+
+    @field_validator("recording_identity")
+    @classmethod
+    def _identity_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("AGE-SECRET-KEY-1"):
+            raise ValueError("must be an age secret key starting with AGE-SECRET-KEY-1")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.voice_recording_enabled and not self.recording_public_key:
+            raise ValueError(
+                "VOICE_RECORDING_ENABLED=true needs RECORDING_PUBLIC_KEY (an age1… public key): "
+                "recordings are only ever written encrypted"
+            )
+        if self.recording_storage == "s3" and not self.s3_recordings_bucket:
+            raise ValueError("RECORDING_STORAGE=s3 needs S3_RECORDINGS_BUCKET")
+        if self.engine == "openai" and self.openai_api_key is None:
+            raise ValueError("ENGINE=openai needs OPENAI_API_KEY")
+        return self
+
+    @property
+    def engine_kind(self) -> Literal["openai", "local"]:
+        """The engine calls talk to: OpenAI when a key is set (unless forced local)."""
+        if self.engine == "auto":
+            return "openai" if self.openai_api_key is not None else "local"
+        return self.engine
+
+
+_FIELD_RE = re.compile(r"^[a-z_]+$")
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if _FIELD_RE.match(str(part))]
+    message = str(error.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ")
+    if not loc:
+        return message
+    name = loc[0].upper()
+    value = error.get("input")
+    shown = (
+        ""
+        if isinstance(value, dict) or name.endswith(("KEY", "TOKEN", "PASSWORD", "IDENTITY"))
+        else f"={value!r}"
+    )
+    return f"{name}{shown}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [_describe(error) for error in exc.errors()]
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""PostgreSQL adapter: connection pool, server discovery and repositories (all SQL lives here)."""

@@ -1,0 +1,1 @@
+"""Asterisk adapter: ARI (REST + events), call control, externalMedia RTP endpoints."""

@@ -1,0 +1,1 @@
+"""aiohttp web application: health, readiness and (later) admin, API, softphone, metrics."""
