@@ -19,10 +19,28 @@ _EXPIRY = re.compile(
     r"(?i)\b(exp(?:iry|ires|iration)?|expira(?:ción)?|vence)\b(\W+(?:\w+\W+){0,2}?)(\d{1,2}\s*/\s*\d{2,4})\b"
 )
 _DIGIT_WORDS = {
-    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-    "cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
-    "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "cero": "0",
+    "uno": "1",
+    "dos": "2",
+    "tres": "3",
+    "cuatro": "4",
+    "cinco": "5",
+    "seis": "6",
+    "siete": "7",
+    "ocho": "8",
+    "nueve": "9",
 }
 _WORD = "(?:" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
 _SPOKEN_RUN = re.compile(rf"(?i)\b{_WORD}(?:[\s,.-]+{_WORD}){{12,}}\b")
@@ -88,7 +106,9 @@ def mask_phone(number: str) -> str:
 def mask_phone_numbers(text: str, region: str = "US") -> str:
     """Phone numbers found in free text, masked to their last four digits."""
     spans: list[tuple[int, int]] = []
-    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+    for match in phonenumbers.PhoneNumberMatcher(
+        text, region, leniency=phonenumbers.Leniency.VALID
+    ):
         spans.append((match.start, match.end))
     spans += [(m.start(), m.end()) for m in _E164.finditer(text)]
     spans += [(m.start(), m.end()) for m in _NANP.finditer(text)]

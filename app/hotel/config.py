@@ -37,11 +37,19 @@ class HotelConfigError(Exception):
     """hotel.yaml cannot be used; the message lists every problem with its line and key."""
 
 
+def _at(path: str, message: str) -> ValueError:
+    """A cross-field error pinned to the key it is about (relative to the model checking it),
+    so the loader can report that key's own line."""
+    return ValueError(f"@{path}: {message}")
+
+
 def _e164(value: str) -> str:
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number in international form (+15551234567): {exc}") from None
+        raise ValueError(
+            f"not a phone number in international form (+15551234567): {exc}"
+        ) from None
     if not phonenumbers.is_possible_number(number):
         raise ValueError("not a possible phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -107,7 +115,7 @@ class SeasonalRate(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> SeasonalRate:
         if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise _at("end", f"end {self.end} is before start {self.start}")
         return self
 
 
@@ -127,17 +135,23 @@ class RoomTypeConfig(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> RoomTypeConfig:
         if not self.max_adults <= self.max_occupancy <= self.max_adults + self.max_children:
-            raise ValueError(
+            raise _at(
+                "max_occupancy",
                 f"max_occupancy {self.max_occupancy} must be between max_adults ({self.max_adults}) "
-                f"and max_adults + max_children ({self.max_adults + self.max_children})"
+                f"and max_adults + max_children ({self.max_adults + self.max_children})",
             )
         names = [s.name for s in self.seasonal_rates]
-        if len(names) != len(set(names)):
-            raise ValueError("seasonal_rates: season names must be unique")
-        seasons = sorted(self.seasonal_rates, key=lambda s: s.start)
-        for before, after in itertools.pairwise(seasons):
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise _at(f"seasonal_rates[{index}].name", f"season name {name!r} is used twice")
+        order = sorted(range(len(self.seasonal_rates)), key=lambda i: self.seasonal_rates[i].start)
+        for first, second in itertools.pairwise(order):
+            before, after = self.seasonal_rates[first], self.seasonal_rates[second]
             if after.start <= before.end:
-                raise ValueError(f"seasonal_rates: {before.name!r} and {after.name!r} overlap")
+                raise _at(
+                    f"seasonal_rates[{second}].start",
+                    f"season {after.name!r} overlaps season {before.name!r} (ends {before.end})",
+                )
         return self
 
 
@@ -201,15 +215,19 @@ class DepartmentConfig(_Model):
 
     @model_validator(mode="after")
     def _one_destination(self) -> DepartmentConfig:
-        if (self.extension is None) == (self.queue is None):
-            raise ValueError("give exactly one of extension or queue")
+        if self.extension is not None and self.queue is not None:
+            raise _at("queue", "give exactly one of extension or queue, not both")
+        if self.extension is None and self.queue is None:
+            raise _at("name", "give exactly one of extension or queue")
         return self
 
 
 class AgentConfig(_Model):
     name: str
     persona: str
-    voice: Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] = "marin"
+    voice: Literal[
+        "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+    ] = "marin"
     local_voice: str = "default"
     greeting: str
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en-US"
@@ -234,7 +252,9 @@ class PropertyConfig(_Model):
     room_types: Annotated[list[RoomTypeConfig], Field(min_length=1)]
     departments: dict[Slug, DepartmentConfig]
     business_hours: BusinessHours
-    languages: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]], Field(min_length=1)] = ["en-US"]
+    languages: Annotated[
+        list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]], Field(min_length=1)
+    ] = ["en-US"]
     agent: AgentConfig
     lexicon: dict[str, str] = {}
 
@@ -244,7 +264,9 @@ class PropertyConfig(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone like America/Los_Angeles") from None
+            raise ValueError(
+                f"{value!r} is not an IANA time zone like America/Los_Angeles"
+            ) from None
         return value
 
     @model_validator(mode="before")
@@ -256,16 +278,27 @@ class PropertyConfig(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> PropertyConfig:
-        if len(set(self.dialled_numbers)) != len(self.dialled_numbers):
-            raise ValueError("dialled_numbers: a number is listed twice")
+        for index, number in enumerate(self.dialled_numbers):
+            if number in self.dialled_numbers[:index]:
+                raise _at(f"dialled_numbers[{index}]", f"{number} is listed twice")
         codes = [r.code for r in self.room_types]
-        if len(codes) != len(set(codes)):
-            raise ValueError("room_types: room type codes must be unique")
+        for index, code in enumerate(codes):
+            if code in codes[:index]:
+                raise _at(f"room_types[{index}].code", f"room type code {code!r} is used twice")
         if "front_desk" not in self.departments:
-            raise ValueError("departments: a front_desk department is required (callers fall back to it)")
-        digits = [d.dtmf for d in self.departments.values() if d.dtmf is not None]
-        if len(digits) != len(set(digits)):
-            raise ValueError("departments: two departments use the same dtmf digit")
+            raise _at(
+                "departments", "a front_desk department is required (callers fall back to it)"
+            )
+        used: dict[str, str] = {}
+        for key, department in self.departments.items():
+            if department.dtmf is None:
+                continue
+            if department.dtmf in used:
+                raise _at(
+                    f"departments.{key}.dtmf",
+                    f"digit {department.dtmf} is already used by {used[department.dtmf]}",
+                )
+            used[department.dtmf] = key
         return self
 
     @property
@@ -279,13 +312,17 @@ class HotelConfig(_Model):
     @model_validator(mode="after")
     def _unique(self) -> HotelConfig:
         ids = [p.id for p in self.properties]
-        if len(ids) != len(set(ids)):
-            raise ValueError("properties: property ids must be unique")
+        for index, prop_id in enumerate(ids):
+            if prop_id in ids[:index]:
+                raise _at(f"properties[{index}].id", f"property id {prop_id!r} is used twice")
         owner: dict[str, str] = {}
-        for prop in self.properties:
-            for number in prop.dialled_numbers:
+        for index, prop in enumerate(self.properties):
+            for position, number in enumerate(prop.dialled_numbers):
                 if number in owner:
-                    raise ValueError(f"properties: {number} is dialled for both {owner[number]} and {prop.id}")
+                    raise _at(
+                        f"properties[{index}].dialled_numbers[{position}]",
+                        f"{number} is dialled for both {owner[number]} and {prop.id}",
+                    )
                 owner[number] = prop.id
         return self
 
@@ -322,25 +359,29 @@ def _loc_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+def _parse_path(path: str) -> tuple[int | str, ...]:
+    parts: list[int | str] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    return tuple(parts)
+
+
 def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The line (1-based) of the deepest YAML node along an error's path."""
     node = root
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
-        found: yaml.Node | None = None
         if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if str(key.value) == str(part):
-                    found = value
-                    # an unknown key is reported at the key itself
-                    line = key.start_mark.line + 1
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            found = node.value[part]
-        if found is None:
-            continue  # pydantic's own loc parts (e.g. union branches) have no node
-        node = found
-        line = node.start_mark.line + 1
+            match = next((kv for kv in node.value if str(kv[0].value) == str(part)), None)
+            if match is not None:
+                line = match[0].start_mark.line + 1  # the key's own line
+                node = match[1]
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        # other loc parts (pydantic's union branches, keys the file leaves out) have no node
     return line
 
 
@@ -349,7 +390,9 @@ def load_hotel_config(path: str | Path) -> HotelConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise HotelConfigError(f"{path}: file not found (set HOTEL_CONFIG, or copy config/hotel.yaml)") from None
+        raise HotelConfigError(
+            f"{path}: file not found (set HOTEL_CONFIG, or copy config/hotel.yaml)"
+        ) from None
     except OSError as exc:
         raise HotelConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
@@ -368,8 +411,11 @@ def load_hotel_config(path: str | Path) -> HotelConfig:
         lines = []
         for error in exc.errors():
             loc = tuple(error["loc"])
-            line = _line_of(root, loc)
             message = error["msg"].removeprefix("Value error, ")
+            if message.startswith("@"):  # pinned to a key below the model that raised it
+                relative, _, message = message[1:].partition(": ")
+                loc += _parse_path(relative)
+            line = _line_of(root, loc)
             if error["type"] == "extra_forbidden":
                 message = "unknown key (check its spelling)"
             where = f"{path}:{line}" if line else str(path)
