@@ -7,6 +7,15 @@ import asyncpg
 from app.health import ComponentStatus
 from app.storage.db import schema_revision
 
+# What a dropped or refused connection raises, depending on where in the protocol it breaks.
+_CONNECTION_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
 
 class DatabaseCheck:
     name = "database"
@@ -19,7 +28,7 @@ class DatabaseCheck:
         try:
             async with self._pool.acquire(timeout=2) as conn:
                 revision = await schema_revision(conn)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _CONNECTION_ERRORS as exc:
             return ComponentStatus(
                 self.name,
                 False,

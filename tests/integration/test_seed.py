@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 import pytest
 import yaml
-from app.hotel.config import HotelConfig, load_hotel_config
 
+from app.hotel.config import HotelConfig, load_hotel_config
 from app.storage.seed import SeedError, seed
 
 ROOT = Path(__file__).resolve().parents[2]
