@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Debian packages the tests use (speech made by voices unlike ours, audio tools, a SIP peer).
 DEB_PACKAGES := flite espeak-ng sox sip-tester
 
-.PHONY: setup run test test-live lint bench clean debs
+.PHONY: setup run test test-live lint bench clean debs asterisk asterisk-stop
 
 setup: $(STAMP) debs
 
@@ -43,6 +43,13 @@ test: setup
 
 test-live: setup
 	$(BIN)/pytest -m live -q -rs tests/live; rc=$$?; [ $$rc -eq 5 ] && echo "no live tests collected" && rc=0; exit $$rc
+
+# Development PBX: an installed `asterisk` with asterisk-config/ and dialplan/, in .data/asterisk.
+asterisk: $(STAMP)
+	$(BIN)/frontdesk asterisk start
+
+asterisk-stop: $(STAMP)
+	$(BIN)/frontdesk asterisk stop
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests migrations

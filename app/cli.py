@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import sys
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from app.calls.records import CallRecord
@@ -14,8 +16,9 @@ from app.doctor import diagnose, render
 from app.hotel.config import HotelConfigError, load_hotel_config
 from app.log import configure_logging
 from app.main import open_database, serve
+from app.pbx.sandbox import AsteriskSandbox, AsteriskUnavailable
 from app.redaction import mask_phone
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from app.storage import migrate
 from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
@@ -55,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("call_id", type=uuid.UUID, metavar="ID")
 
     sub.add_parser("doctor", help="check configuration, database, Asterisk, engine, sounds")
+
+    pbx = sub.add_parser(
+        "asterisk", help="development: run Asterisk with asterisk-config/ in .data/asterisk"
+    )
+    pbx_sub = pbx.add_subparsers(dest="asterisk_command", required=True, metavar="ACTION")
+    pbx_sub.add_parser("start", help="start it in the background (ARI and SIP on loopback)")
+    pbx_sub.add_parser("stop", help="stop it")
+    cli = pbx_sub.add_parser("cli", help="run one Asterisk CLI command")
+    cli.add_argument("words", nargs="+", metavar="WORD")
     return parser
 
 
@@ -69,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = _handler(args)
     try:
         return asyncio.run(handler(settings))
-    except (HotelConfigError, DatabaseUnavailable) as exc:
+    except (HotelConfigError, DatabaseUnavailable, AsteriskUnavailable) as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
@@ -87,6 +99,8 @@ def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, An
         return lambda s: _calls_list(s, args.limit, args.property_id, args.active)
     if args.command == "calls":
         return lambda s: _calls_show(s, args.call_id)
+    if args.command == "asterisk":
+        return lambda s: _asterisk(s, args.asterisk_command, " ".join(getattr(args, "words", [])))
     return _doctor
 
 
@@ -208,6 +222,44 @@ async def _doctor(settings: Settings) -> int:
     findings = await diagnose(settings)
     print(render(findings))
     return EXIT_FAILED if any(f.level == "fail" for f in findings) else EXIT_OK
+
+
+SANDBOX_DIR = PROJECT_ROOT / ".data" / "asterisk"
+
+
+def _generate_ari_password(env_file: Path) -> str:
+    generated = secrets.token_urlsafe(24)
+    with env_file.open("a", encoding="utf-8") as env:
+        env.write(f"\nASTERISK_ARI_PASSWORD={generated}\n")
+    env_file.chmod(0o600)
+    return generated
+
+
+async def _asterisk(settings: Settings, action: str, command: str) -> int:
+    password = settings.asterisk_ari_password
+    if password is None and action == "start":
+        # A development convenience, never a default: a random password, kept in .env
+        # (ignored by git) so `make run` finds it too.
+        secret = _generate_ari_password(Path(".env"))
+        print("generated ASTERISK_ARI_PASSWORD into .env")
+    else:
+        secret = password.get_secret_value() if password else ""
+    sandbox = AsteriskSandbox(SANDBOX_DIR, ari_user=settings.asterisk_ari_user, ari_password=secret)
+    if action == "start":
+        if sandbox.ari_ready():
+            print(f"Asterisk is already running: ARI {sandbox.ari_url}")
+            return EXIT_OK
+        await asyncio.to_thread(sandbox.start)
+        print(
+            f"Asterisk {sandbox.binary} running from {SANDBOX_DIR}: SIP udp:{sandbox.sip_address}, "
+            f"ARI {sandbox.ari_url}; logs in {sandbox.log_dir}"
+        )
+    elif action == "stop":
+        await asyncio.to_thread(sandbox.stop)
+        print("Asterisk stopped")
+    else:
+        print(await asyncio.to_thread(sandbox.cli, command), end="")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

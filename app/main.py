@@ -12,13 +12,19 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from app.aio import cancel_and_wait
+from app.calls.call_log import CallLog
+from app.calls.conversation import Conversation, EchoConversation, FallbackConversation
+from app.calls.write_behind import WriteBehind
 from app.engines.health import EngineCheck
 from app.health import HealthCheck
 from app.hotel.config import HotelConfig, load_hotel_config
 from app.log import get_logger
 from app.settings import PROJECT_ROOT, Settings
 from app.storage import migrate
+from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
+from app.storage.errors import is_transient
 from app.storage.health import DatabaseCheck
 from app.storage.seed import seed
 from app.storage.server import (
@@ -29,7 +35,11 @@ from app.storage.server import (
     redact_url,
     with_database,
 )
+from app.telephony.ari.client import AriClient
+from app.telephony.ari.events import EventStream
 from app.telephony.ari_health import AriCheck
+from app.telephony.controller import CallLimits, MediaSettings, StasisApp
+from app.telephony.rtp_endpoint import PortPool
 from app.web.app import create_app
 
 log = get_logger(__name__)
@@ -87,14 +97,52 @@ async def serve(settings: Settings, *, migrate_and_seed: bool = True) -> None:
         pool = await create_pool(db.url, min_size=0, max_size=10)
         http = aiohttp.ClientSession()
         try:
-            await _serve_web(settings, pool, http)
+            await _serve(settings, hotel, pool, http)
         finally:
             await http.close()
             await pool.close()
     log.info("stopped")
 
 
-async def _serve_web(settings: Settings, pool: asyncpg.Pool, http: aiohttp.ClientSession) -> None:
+def build_telephony(
+    settings: Settings, hotel: HotelConfig, client: AriClient, call_log: CallLog
+) -> StasisApp:
+    """The Stasis application with its conversations: wired here, nowhere else."""
+    fallback = (settings.fallback_context, settings.fallback_extension)
+
+    def conversation(mode: str) -> Conversation:
+        if mode == "echo":
+            return EchoConversation()
+        # "agent" (and "callback"): the conversation engines are not wired yet, so the
+        # caller hears an apology and goes to the front desk: never dead air.
+        return FallbackConversation(*fallback)
+
+    def property_for(dialled: str | None) -> str:
+        found = hotel.property_for_number(dialled) if dialled else None
+        return (found or hotel.default_property).id
+
+    return StasisApp(
+        client,
+        media=MediaSettings(
+            settings.rtp_bind_host, settings.rtp_advertise_host or settings.rtp_bind_host
+        ),
+        ports=PortPool(settings.rtp_port_min, settings.rtp_port_max),
+        conversations=conversation,
+        modes={"agent", "echo", "callback"},
+        call_log=call_log,
+        property_for=property_for,
+        fallback=fallback,
+        limits=CallLimits(
+            rtp_inactivity=settings.rtp_inactivity_seconds,
+            max_duration=settings.max_call_duration_minutes * 60.0,
+        ),
+        default_region=hotel.default_property.address.country,
+    )
+
+
+async def _serve(
+    settings: Settings, hotel: HotelConfig, pool: asyncpg.Pool, http: aiohttp.ClientSession
+) -> None:
     password = settings.asterisk_ari_password
     checks: list[HealthCheck] = [
         DatabaseCheck(pool, migrate.head_revision()),
@@ -106,6 +154,28 @@ async def _serve_web(settings: Settings, pool: asyncpg.Pool, http: aiohttp.Clien
         ),
         EngineCheck(settings.engine_kind, settings.openai_realtime_model),
     ]
+    writes = WriteBehind(is_transient)
+    tasks = [asyncio.create_task(writes.run(), name="write-behind")]
+    stasis: StasisApp | None = None
+    if password is not None and settings.voice_enabled:
+        client = AriClient(
+            http,
+            str(settings.asterisk_ari_url),
+            settings.asterisk_ari_user,
+            password.get_secret_value(),
+            settings.asterisk_ari_app,
+        )
+        stasis = build_telephony(settings, hotel, client, CallLog(CallRepository(pool), writes))
+        events = EventStream(http, client, stasis.deliver, stasis.on_connected)
+        tasks.append(asyncio.create_task(events.run(), name="ari-events"))
+    else:
+        log.warning(
+            "not taking calls",
+            reason="ASTERISK_ARI_PASSWORD is not set"
+            if password is None
+            else "VOICE_ENABLED is false",
+        )
+
     app = create_app(checks, voice_enabled=settings.voice_enabled)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
@@ -129,4 +199,11 @@ async def _serve_web(settings: Settings, pool: asyncpg.Pool, http: aiohttp.Clien
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+        if stasis is not None:
+            await stasis.stop(settings.drain_seconds)
+        for task in reversed(tasks[1:]):
+            await cancel_and_wait(task)
+        if not await writes.drain(timeout=10):
+            log.error("database writes still pending at exit", pending=writes.pending)
+        await cancel_and_wait(tasks[0])
         await runner.cleanup()

@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     asterisk_ari_password: SecretStr | None = None
     asterisk_ari_app: str = Field("frontdesk", pattern=r"^[A-Za-z0-9_-]+$")
 
+    # --- media between Asterisk and us (externalMedia RTP) ------------------------------------
+    rtp_bind_host: str = "127.0.0.1"
+    # The address *Asterisk* sends our RTP to; in compose the app's service address. Defaults
+    # to RTP_BIND_HOST, which is only right when both run on one host.
+    rtp_advertise_host: str | None = None
+    rtp_port_min: int = Field(40000, ge=1024, le=65534)
+    rtp_port_max: int = Field(40999, ge=1025, le=65535)
+    rtp_inactivity_seconds: float = Field(20.0, gt=0, le=600)
+    # Where callers go when we cannot take them (engine down, shutting down, setup failed).
+    fallback_context: str = Field("frontdesk-fallback", pattern=r"^[A-Za-z0-9_-]+$")
+    fallback_extension: str = Field("s", pattern=r"^[A-Za-z0-9_+*#-]+$")
+    drain_seconds: float = Field(20.0, ge=0, le=600)
+
     # --- web ------------------------------------------------------------------------------
     web_host: str = "127.0.0.1"
     web_port: int = Field(8000, ge=1, le=65535)
@@ -127,6 +140,8 @@ class Settings(BaseSettings):
             )
         if self.recording_storage == "s3" and not self.s3_recordings_bucket:
             raise ValueError("RECORDING_STORAGE=s3 needs S3_RECORDINGS_BUCKET")
+        if self.rtp_port_min >= self.rtp_port_max:
+            raise ValueError("RTP_PORT_MIN must be below RTP_PORT_MAX")
         if self.engine == "openai" and self.openai_api_key is None:
             raise ValueError("ENGINE=openai needs OPENAI_API_KEY")
         return self

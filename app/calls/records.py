@@ -44,6 +44,7 @@ class Outcome(StrEnum):
 class NewCall:
     property_id: str
     direction: Direction
+    id: uuid.UUID | None = None  # given when the call must exist before the database hears of it
     channel_id: str | None = None
     caller_e164: str | None = None
     caller_name: str | None = None

@@ -75,9 +75,10 @@ class CallRepository:
     async def create(self, new: NewCall, started_at: dt.datetime | None = None) -> CallRecord:
         row = await self._pool.fetchrow(
             f"""
-            INSERT INTO calls AS c (property_id, direction, channel_id, caller_e164, caller_name,
-                               dialled_e164, mode, engine, language, ivr_path, started_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now()))
+            INSERT INTO calls AS c (id, property_id, direction, channel_id, caller_e164,
+                               caller_name, dialled_e164, mode, engine, language, ivr_path, started_at)
+            VALUES (coalesce($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                    coalesce($11, now()))
             RETURNING {_CALL_COLUMNS}
             """,
             new.property_id,
@@ -91,6 +92,7 @@ class CallRepository:
             new.language,
             list(new.ivr_path),
             started_at,
+            new.id,
         )
         return _call(row)
 

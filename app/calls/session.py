@@ -1,0 +1,61 @@
+"""A call's lifecycle as the domain sees it: states, the moves allowed between them, timing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from app.calls.records import CallState
+
+# ringing → answered → talking ⇄ on_hold, talking → transferring → (talking | ended); any → ended
+_ALLOWED: dict[CallState, set[CallState]] = {
+    CallState.RINGING: {CallState.ANSWERED, CallState.ENDED},
+    CallState.ANSWERED: {CallState.TALKING, CallState.TRANSFERRING, CallState.ENDED},
+    CallState.TALKING: {CallState.ON_HOLD, CallState.TRANSFERRING, CallState.ENDED},
+    CallState.ON_HOLD: {CallState.TALKING, CallState.TRANSFERRING, CallState.ENDED},
+    CallState.TRANSFERRING: {CallState.TALKING, CallState.ENDED},
+    CallState.ENDED: set(),
+}
+
+
+class InvalidTransition(Exception):
+    """A move the call's state machine does not allow (a bug, not a caller's doing)."""
+
+
+@dataclass
+class CallSession:
+    id: uuid.UUID
+    property_id: str
+    mode: str
+    caller_e164: str | None = None
+    dialled_e164: str | None = None
+    state: CallState = CallState.RINGING
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    ended_at: dt.datetime | None = None
+    end_reason: str | None = None
+    digits: list[str] = field(default_factory=list)
+    history: list[CallState] = field(default_factory=lambda: [CallState.RINGING])
+
+    def move(self, state: CallState) -> bool:
+        """Change state; returns False when already there. Ending twice is not an error
+        (both sides may hang up at once)."""
+        if state == self.state:
+            return False
+        if state not in _ALLOWED[self.state]:
+            raise InvalidTransition(f"call {self.id}: {self.state} → {state} is not allowed")
+        self.state = state
+        self.history.append(state)
+        return True
+
+    def end(self, reason: str) -> bool:
+        if self.state == CallState.ENDED:
+            return False
+        self.move(CallState.ENDED)
+        self.ended_at = dt.datetime.now(dt.UTC)
+        self.end_reason = reason
+        return True
+
+    @property
+    def active(self) -> bool:
+        return self.state != CallState.ENDED

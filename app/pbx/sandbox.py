@@ -1,0 +1,267 @@
+"""Run an installed Asterisk with this repository's configuration in a directory of its own.
+
+`make asterisk` and the live tests use it. Nothing outside the sandbox directory is written:
+Asterisk's etc, var, run and log directories all point inside it; modules come from the
+installation. The ports in the configuration can be shifted (the live tests do, so they never
+collide with a development Asterisk on the default ports).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.settings import PROJECT_ROOT
+from app.telephony.ari_health import basic_auth
+
+CONFIG_DIR = PROJECT_ROOT / "asterisk-config"
+DIALPLAN_DIR = PROJECT_ROOT / "dialplan"
+SOUNDS_DIR = PROJECT_ROOT / "sounds"
+
+
+class AsteriskUnavailable(Exception):
+    """No usable asterisk binary, or it would not start; the message says which and why."""
+
+
+def find_asterisk() -> Path | None:
+    """ASTERISK_BIN, else `asterisk` on PATH (also /usr/sbin and /usr/local/sbin)."""
+    explicit = os.environ.get("ASTERISK_BIN")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    found = shutil.which(
+        "asterisk",
+        path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"]),
+    )
+    return Path(found) if found else None
+
+
+def find_modules_dir(binary: Path) -> Path:
+    explicit = os.environ.get("ASTERISK_MODULES_DIR")
+    candidates = [Path(explicit)] if explicit else []
+    prefix = binary.resolve().parent.parent
+    candidates += [
+        prefix / "lib" / "asterisk" / "modules",
+        prefix / "lib64" / "asterisk" / "modules",
+        Path("/usr/lib/asterisk/modules"),
+        Path("/usr/lib64/asterisk/modules"),
+        Path("/usr/lib/x86_64-linux-gnu/asterisk/modules"),
+    ]
+    for candidate in candidates:
+        if (candidate / "res_ari.so").exists():
+            return candidate
+    raise AsteriskUnavailable(
+        f"no Asterisk modules (res_ari.so) found near {binary}; set ASTERISK_MODULES_DIR"
+    )
+
+
+@dataclass(frozen=True)
+class Ports:
+    sip: int = 5060
+    http: int = 8088
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+
+
+def _hash_password(password: str) -> tuple[str, str]:
+    """ari.conf wants plain or crypt(3); sha512-crypt through openssl when it is there."""
+    openssl = shutil.which("openssl")
+    if openssl:
+        result = subprocess.run(
+            [openssl, "passwd", "-6", "-stdin"],
+            input=password,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0:
+            return "crypt", result.stdout.strip()
+    return "plain", password
+
+
+class AsteriskSandbox:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        ari_user: str,
+        ari_password: str,
+        ports: Ports | None = None,
+        binary: Path | None = None,
+    ) -> None:
+        found = binary or find_asterisk()
+        if found is None:
+            raise AsteriskUnavailable(
+                "no asterisk binary: install Asterisk 22 (Debian has no package; build it from "
+                "source with the bundled pjproject) or set ASTERISK_BIN"
+            )
+        self.binary = found
+        self.root = root.resolve()
+        self.ports = ports or Ports()
+        self.ari_user = ari_user
+        self.ari_password = ari_password
+        self.etc = self.root / "etc"
+        self.log_dir = self.root / "log"
+        self.run_dir = self.root / "run"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def conf(self) -> Path:
+        return self.etc / "asterisk.conf"
+
+    @property
+    def ari_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.http}/ari"
+
+    @property
+    def sip_address(self) -> str:
+        return f"127.0.0.1:{self.ports.sip}"
+
+    def prepare(self) -> None:
+        """Lay out the sandbox: our files (ports shifted if asked), a generated ARI user."""
+        var = self.root / "var"
+        for directory in (
+            self.etc,
+            self.log_dir,
+            self.run_dir,
+            var / "lib",
+            var / "spool",
+            var / "lib" / "sounds",
+        ):
+            directory.mkdir(parents=True, exist_ok=True)
+        modules = find_modules_dir(self.binary)
+        self.conf.write_text(
+            "[directories]\n"
+            f"astetcdir => {self.etc}\n"
+            f"astmoddir => {modules}\n"
+            f"astvarlibdir => {var / 'lib'}\n"
+            f"astdbdir => {var / 'lib'}\n"
+            f"astkeydir => {var / 'lib'}\n"
+            f"astdatadir => {var / 'lib'}\n"
+            f"astagidir => {var / 'lib' / 'agi-bin'}\n"
+            f"astspooldir => {var / 'spool'}\n"
+            f"astrundir => {self.run_dir}\n"
+            f"astlogdir => {self.log_dir}\n"
+            f"astsbindir => {self.binary.resolve().parent}\n"
+            "\n[options]\n"
+            "nocolor = yes\n"
+            "transmit_silence = yes\n"
+            "hideconnect = yes\n"
+        )
+        for source in sorted(CONFIG_DIR.glob("*.conf")):
+            (self.etc / source.name).write_text(self._shift_ports(source.read_text()))
+        self._link(self.etc / "dialplan", DIALPLAN_DIR)
+        for language in sorted(p for p in SOUNDS_DIR.iterdir() if p.is_dir()):
+            self._link(var / "lib" / "sounds" / language.name, language)
+        fmt, secret = _hash_password(self.ari_password)
+        users = self.etc / "ari_users.conf"
+        users.write_text(
+            f"[{self.ari_user}]\ntype = user\nread_only = no\n"
+            f"password_format = {fmt}\npassword = {secret}\n"
+        )
+        users.chmod(0o600)
+
+    def _shift_ports(self, text: str) -> str:
+        p = self.ports
+        return (
+            text.replace("127.0.0.1:5060", f"127.0.0.1:{p.sip}")
+            .replace("bindport = 8088", f"bindport = {p.http}")
+            .replace("rtpstart = 10000", f"rtpstart = {p.rtp_start}")
+            .replace("rtpend = 10999", f"rtpend = {p.rtp_end}")
+        )
+
+    @staticmethod
+    def _link(link: Path, target: Path) -> None:
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start in the foreground mode (-f) as our child; wait until ARI answers."""
+        self.prepare()
+        log = (self.log_dir / "console.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(self.binary), "-C", str(self.conf), "-f", "-n", "-q"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        (self.run_dir / "sandbox.pid").write_text(str(self.process.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AsteriskUnavailable(
+                    f"asterisk exited with {self.process.returncode}; see {self.log_dir / 'console.log'}"
+                )
+            if self.ari_ready():
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise AsteriskUnavailable(f"ARI did not answer within {timeout:g}s; see {self.log_dir}")
+
+    def ari_ready(self) -> bool:
+        request = urllib.request.Request(
+            f"{self.ari_url}/asterisk/ping",
+            headers={"Authorization": basic_auth(self.ari_user, self.ari_password)},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=1) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def cli(self, command: str) -> str:
+        """One Asterisk CLI command, through the control socket in the sandbox."""
+        result = subprocess.run(
+            [str(self.binary), "-C", str(self.conf), "-rx", command],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        return result.stdout
+
+    def stop(self, timeout: float = 20.0) -> None:
+        pid = self.process.pid if self.process else self._pid_from_file()
+        if pid is None:
+            return
+        self.cli("core stop now")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            if self.process is not None:
+                self.process.poll()
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(timeout=5)
+            self.process = None
+        (self.run_dir / "sandbox.pid").unlink(missing_ok=True)
+
+    def _pid_from_file(self) -> int | None:
+        try:
+            return int((self.run_dir / "sandbox.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child counts as gone
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"

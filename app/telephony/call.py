@@ -1,0 +1,336 @@
+"""One call on the Asterisk side: the caller's channel, our mixing bridge, the externalMedia
+channel and the RTP endpoint between them — set up, watched, and torn down completely.
+
+Every event about this call is handled in order by one task reading the call's inbox.
+Asterisk does not remove the externalMedia channel or the bridge when the caller hangs up:
+we do, on every way out (see shared/fixtures/ari/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.aio import cancel_and_wait
+from app.calls.conversation import Conversation
+from app.calls.records import CallState, Direction, NewCall
+from app.calls.session import CallSession
+from app.log import bind_call, get_logger
+from app.telephony.ari.models import (
+    AriEvent,
+    Channel,
+    ChannelDtmfReceived,
+    ChannelHangupRequest,
+    PlaybackFinished,
+    StasisEnd,
+    StasisStart,
+)
+from app.telephony.errors import TelephonyError
+from app.telephony.rtp_endpoint import RtpEndpoint
+
+if TYPE_CHECKING:
+    from app.telephony.controller import StasisApp
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CallLost:
+    """Not an ARI event: the call vanished while we were not listening (WebSocket down)."""
+
+    reason: str
+    type: str = "CallLost"
+
+
+@dataclass(frozen=True)
+class StopCall:
+    """Not an ARI event: we are shutting down; the caller goes to the fallback (front desk)."""
+
+    reason: str
+    type: str = "StopCall"
+
+
+class CallGone(Exception):
+    """The caller hung up (or the call was lost) while we were still setting up."""
+
+
+class TelephonyCall:
+    def __init__(
+        self, app: StasisApp, channel: Channel, mode: str, conversation: Conversation
+    ) -> None:
+        self.app = app
+        self.channel = channel
+        self.mode = mode
+        self.conversation = conversation
+        self.session = CallSession(
+            id=uuid.uuid4(),
+            property_id="",
+            mode=mode,
+            caller_e164=app.normalise_number(channel.caller.number),
+            dialled_e164=app.normalise_number(channel.dialplan.exten),
+        )
+        self.inbox: asyncio.Queue[AriEvent | CallLost | StopCall] = asyncio.Queue(maxsize=512)
+        self.bridge_id: str | None = None
+        self.media_channel_id: str | None = None
+        self.endpoint: RtpEndpoint | None = None
+        self.port: int | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._conversation_task: asyncio.Task[None] | None = None
+        self._watchdog_task: asyncio.Task[None] | None = None
+        self._caller_left = False  # the caller is no longer in our Stasis app
+        self._stop = False  # leave the event loop and tear down
+        self._media_up = asyncio.Event()
+        self._playbacks: dict[str, asyncio.Future[None]] = {}
+        self.end_reason = "unknown"
+        self.transferred_to: str | None = None
+        self.done = asyncio.Event()
+
+    # --- the call's own task --------------------------------------------------------------
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name=f"call-{self.channel.id}")
+
+    async def _run(self) -> None:
+        with bind_call(str(self.session.id)):
+            try:
+                await self._setup()
+                self._conversation_task = asyncio.create_task(
+                    self._converse(), name=f"conversation-{self.channel.id}"
+                )
+                self._watchdog_task = asyncio.create_task(
+                    self._watchdog(), name=f"watchdog-{self.channel.id}"
+                )
+                while not self._stop:
+                    self._handle(await self.inbox.get())
+            except CallGone:
+                pass
+            except (TelephonyError, TimeoutError) as exc:
+                log.error("call setup failed", error=str(exc) or type(exc).__name__)
+                self.end_reason = "setup_failed"
+            finally:
+                await self._teardown()
+
+    async def _setup(self) -> None:
+        app = self.app
+        prop = app.property_for(self.session.dialled_e164)
+        self.session.property_id = prop
+        log.info(
+            "call arrived",
+            channel=self.channel.id,
+            mode=self.mode,
+            caller=self.session.caller_e164,
+            dialled=self.session.dialled_e164,
+        )
+        app.call_log.started(
+            NewCall(
+                id=self.session.id,
+                property_id=prop,
+                direction=Direction.INBOUND,
+                channel_id=self.channel.id,
+                caller_e164=self.session.caller_e164,
+                caller_name=self.channel.caller.name or None,
+                dialled_e164=self.session.dialled_e164,
+                mode=self.mode,
+                language=self.channel.language,
+            ),
+            self.session.started_at,
+        )
+        await app.client.answer(self.channel.id)
+        self._move(CallState.ANSWERED)
+        bridge = await app.client.create_bridge(f"call-{self.channel.id}")
+        self.bridge_id = bridge.id
+        app.claim_bridge(bridge.id, self)
+
+        self.port = app.ports.take()
+        self.endpoint = RtpEndpoint(name=f"rtp-{self.channel.id}")
+        await self.endpoint.open(app.media.bind_host, self.port)
+        media = await app.client.external_media(f"{app.media.advertise_host}:{self.port}")
+        self.media_channel_id = media.id
+        app.claim_channel(media.id, self)
+        variables = media.channelvars or {}
+        if "UNICASTRTP_LOCAL_ADDRESS" in variables:
+            self.endpoint.set_remote(
+                variables["UNICASTRTP_LOCAL_ADDRESS"], int(variables["UNICASTRTP_LOCAL_PORT"])
+            )
+        # The externalMedia channel must have entered Stasis before it can be bridged
+        # (else 422 "Channel not in Stasis application", seen in the recordings).
+        await self._wait_for(lambda e: isinstance(e, StasisStart) and e.channel.id == media.id)
+        await app.client.add_to_bridge(bridge.id, self.channel.id, media.id)
+        self._move(CallState.TALKING)
+        self._media_up.set()
+
+    async def _wait_for(
+        self, match: Callable[[AriEvent | CallLost | StopCall], bool], timeout: float = 5.0
+    ) -> None:
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self.inbox.get()
+                self._handle(event)
+                if match(event):
+                    return
+                if self._stop:
+                    raise CallGone
+
+    def _handle(self, event: AriEvent | CallLost | StopCall) -> None:
+        if isinstance(event, StopCall):
+            self.end_reason = event.reason
+            self._stop = True
+        elif isinstance(event, CallLost):
+            self.end_reason = event.reason
+            self._caller_left = self._stop = True
+        elif isinstance(event, ChannelDtmfReceived) and event.channel.id == self.channel.id:
+            self.session.digits.append(event.digit)
+            self.conversation.on_dtmf(event.digit)
+        elif isinstance(event, ChannelHangupRequest) and event.channel.id == self.channel.id:
+            if self.end_reason == "unknown":
+                self.end_reason = "caller_hangup"
+        elif isinstance(event, StasisEnd) and event.channel.id == self.channel.id:
+            # The caller left our app: hung up, or continued into the dialplan by us.
+            if self.end_reason == "unknown":
+                self.end_reason = "caller_hangup"
+            self._caller_left = self._stop = True
+        elif isinstance(event, StasisEnd) and event.channel.id == self.media_channel_id:
+            # Someone else removed our media leg: the call cannot go on here; teardown hands
+            # the caller to the front desk.
+            log.error("externalMedia channel ended under a live call")
+            self.media_channel_id = None
+            self.end_reason = "media_lost"
+            self._stop = True
+        elif isinstance(event, PlaybackFinished):
+            waiter = self._playbacks.pop(event.playback.id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    def _move(self, state: CallState) -> None:
+        if self.session.move(state):
+            self.app.call_log.state(self.session.id, state)
+
+    # --- what the conversation can do (CallIO) ---------------------------------------------
+    @property
+    def caller_audio(self) -> asyncio.Queue[bytes]:
+        assert self.endpoint is not None
+        return self.endpoint.frames
+
+    def send_audio(self, frame: bytes) -> None:
+        if self.endpoint is not None:
+            self.endpoint.send_audio(frame)
+
+    def flush_audio(self) -> int:
+        return self.endpoint.flush() if self.endpoint is not None else 0
+
+    async def play(self, media: str) -> None:
+        """Play an Asterisk sound into the call and wait until it has finished."""
+        if self.bridge_id is None or self._caller_left:
+            return
+        playback_id = f"pb-{uuid.uuid4().hex[:12]}"
+        finished = asyncio.get_running_loop().create_future()
+        self._playbacks[playback_id] = finished
+        try:
+            await self.app.client.play_on_bridge(self.bridge_id, media, playback_id)
+            await asyncio.wait_for(finished, timeout=120)
+        except TelephonyError as exc:
+            log.warning("prompt not played", media=media, error=str(exc))
+        finally:
+            self._playbacks.pop(playback_id, None)
+
+    async def hangup(self, reason: str) -> None:
+        if self.end_reason == "unknown":
+            self.end_reason = reason
+        with contextlib.suppress(TelephonyError):
+            await self.app.client.hangup(self.channel.id)
+
+    async def transfer(self, context: str, extension: str) -> None:
+        """Blind transfer: the caller leaves Stasis into the dialplan (a queue, an extension)."""
+        self._move(CallState.TRANSFERRING)
+        if self.end_reason == "unknown":  # keep why we got here (setup_failed, shutdown, …)
+            self.end_reason = "transferred"
+        self.transferred_to = f"{context},{extension}"
+        await self._release_media()
+        await self.app.client.continue_in_dialplan(self.channel.id, context, extension)
+
+    # --- background work of the call ----------------------------------------------------------
+    async def _converse(self) -> None:
+        try:
+            await self.conversation.run(self, self.session)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("conversation failed")
+            await self._send_caller_to_fallback()
+
+    async def _watchdog(self) -> None:
+        """No RTP for too long → hang up; too long a call → goodbye, then hang up."""
+        limits = self.app.limits
+        started = asyncio.get_running_loop().time()
+        while True:
+            await asyncio.sleep(limits.check_every)
+            now = asyncio.get_running_loop().time()
+            assert self.endpoint is not None
+            heard = self.endpoint.last_received or started
+            if now - heard > limits.rtp_inactivity:
+                log.warning(
+                    "no audio from the caller, hanging up", silent_for=round(now - heard, 1)
+                )
+                await self.hangup("rtp_timeout")
+                return
+            if now - started > limits.max_duration:
+                log.info("maximum call duration reached")
+                self.end_reason = "max_duration"
+                await self.play(limits.goodbye_prompt)
+                await self.hangup("max_duration")
+                return
+
+    async def _send_caller_to_fallback(self) -> None:
+        if self._caller_left or self.transferred_to is not None:
+            return
+        context, extension = self.app.fallback
+        try:
+            await self.transfer(context, extension)
+        except TelephonyError as exc:
+            log.error("could not hand the caller to the fallback", error=str(exc))
+            await self.hangup("failed")
+
+    async def _release_media(self) -> None:
+        """Take our media out of the call: externalMedia channel, bridge, RTP port."""
+        await cancel_and_wait(self._watchdog_task)
+        client = self.app.client
+        if self.media_channel_id is not None:
+            with contextlib.suppress(TelephonyError):
+                await client.hangup(self.media_channel_id)
+            self.app.release_channel(self.media_channel_id)
+            self.media_channel_id = None
+        if self.bridge_id is not None:
+            with contextlib.suppress(TelephonyError):
+                await client.destroy_bridge(self.bridge_id)
+            self.app.release_bridge(self.bridge_id)
+            self.bridge_id = None
+        if self.endpoint is not None:
+            await self.endpoint.close()
+            self.endpoint = None
+        if self.port is not None:
+            self.app.ports.give_back(self.port)
+            self.port = None
+
+    async def _teardown(self) -> None:
+        if asyncio.current_task() is not self._conversation_task:
+            await cancel_and_wait(self._conversation_task)
+        for waiter in self._playbacks.values():
+            waiter.cancel()
+        if not self._caller_left:
+            await self._send_caller_to_fallback()  # media lost, a crash, or shutting down
+        await self._release_media()
+        if self.session.end(self.end_reason):
+            self.app.call_log.ended(
+                self.session.id, self.end_reason, transferred_to=self.transferred_to
+            )
+        self.app.forget(self)
+        log.info(
+            "call ended",
+            reason=self.end_reason,
+            seconds=round((dt.datetime.now(dt.UTC) - self.session.started_at).total_seconds(), 1),
+        )
+        self.done.set()

@@ -1,0 +1,240 @@
+"""The Stasis application `frontdesk`: routes ARI events to calls, one ordered inbox per call.
+
+Routing is by channel (and bridge), never by "the first StasisStart": our own externalMedia
+and snoop channels enter Stasis too. An event for a channel nobody has claimed yet is held
+briefly, because the externalMedia channel's StasisStart can arrive before the REST answer
+that tells us its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+
+from app.aio import cancel_and_wait
+from app.calls.call_log import CallLog
+from app.calls.conversation import Conversation
+from app.log import get_logger
+from app.telephony.ari.client import AriClient
+from app.telephony.ari.models import AriEvent, StasisStart, event_bridge_id, event_channel_ids
+from app.telephony.call import CallLost, StopCall, TelephonyCall
+from app.telephony.errors import TelephonyError
+from app.telephony.rtp_endpoint import NoFreePort, PortPool
+
+log = get_logger(__name__)
+
+PENDING_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    bind_host: str  # where our RTP sockets listen
+    advertise_host: str  # the address *Asterisk* sends RTP to (external_host)
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    rtp_inactivity: float = 20.0
+    max_duration: float = 30 * 60.0
+    check_every: float = 1.0
+    goodbye_prompt: str = "sound:frontdesk/goodbye"
+
+
+ConversationFactory = Callable[[str], Conversation]
+
+
+class StasisApp:
+    def __init__(
+        self,
+        client: AriClient,
+        *,
+        media: MediaSettings,
+        ports: PortPool,
+        conversations: ConversationFactory,
+        modes: set[str],
+        call_log: CallLog,
+        property_for: Callable[[str | None], str],
+        fallback: tuple[str, str],
+        limits: CallLimits | None = None,
+        default_region: str = "US",
+    ) -> None:
+        self.client = client
+        self.media = media
+        self.ports = ports
+        self.call_log = call_log
+        self.property_for = property_for
+        self.fallback = fallback
+        self.limits = limits or CallLimits()
+        self._conversations = conversations
+        self._modes = modes
+        self._region = default_region
+        self._by_channel: dict[str, TelephonyCall] = {}
+        self._by_bridge: dict[str, TelephonyCall] = {}
+        self._pending: dict[str, list[tuple[float, AriEvent]]] = {}
+        self.calls: set[TelephonyCall] = set()
+        self.accepting = True
+        self._chores: set[asyncio.Task[None]] = set()
+
+    # --- routing (called by the events reader for every event, in order) --------------------
+    def deliver(self, event: AriEvent) -> None:
+        owner = self._owner(event)
+        if owner is not None:
+            self._put(owner, event)
+            return
+        if isinstance(event, StasisStart) and self._is_new_call(event):
+            self._new_call(event)
+            return
+        ids = event_channel_ids(event)
+        if ids:
+            now = time.monotonic()
+            self._pending.setdefault(ids[0], []).append((now, event))
+            self._expire_pending(now)
+
+    def _owner(self, event: AriEvent) -> TelephonyCall | None:
+        for channel_id in event_channel_ids(event):
+            if channel_id in self._by_channel:
+                return self._by_channel[channel_id]
+        bridge_id = event_bridge_id(event)
+        return self._by_bridge.get(bridge_id) if bridge_id else None
+
+    def _is_new_call(self, event: StasisStart) -> bool:
+        # externalMedia (UnicastRTP/…) and snoop channels are ours: no args / "snoop".
+        return bool(event.args) and event.channel.technology not in ("UnicastRTP", "Snoop")
+
+    def _put(self, call: TelephonyCall, event: AriEvent | CallLost | StopCall) -> None:
+        try:
+            call.inbox.put_nowait(event)
+        except asyncio.QueueFull:
+            log.error("call inbox full, event dropped", event_type=getattr(event, "type", "?"))
+
+    def _expire_pending(self, now: float) -> None:
+        for channel_id in [
+            c for c, events in self._pending.items() if now - events[-1][0] > PENDING_SECONDS
+        ]:
+            del self._pending[channel_id]
+
+    def _new_call(self, event: StasisStart) -> None:
+        mode = event.args[0]
+        if not self.accepting or mode not in self._modes:
+            reason = "shutting down" if not self.accepting else f"unknown mode {mode!r}"
+            log.warning(
+                "call refused, sent to the fallback", reason=reason, channel=event.channel.id
+            )
+            self._background(self._to_fallback(event.channel.id), "refuse-call")
+            return
+        try:
+            call = TelephonyCall(self, event.channel, mode, self._conversations(mode))
+        except NoFreePort:
+            self._background(self._to_fallback(event.channel.id), "no-port")
+            return
+        self.calls.add(call)
+        self._by_channel[event.channel.id] = call
+        call.start()
+
+    def _background(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Short jobs outside any call (refusing a call); owned here, cancelled on stop."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    async def _to_fallback(self, channel_id: str) -> None:
+        context, extension = self.fallback
+        try:
+            await self.client.continue_in_dialplan(channel_id, context, extension)
+        except TelephonyError as exc:
+            log.error("could not send a caller to the fallback", error=str(exc))
+
+    # --- ownership, as calls set themselves up and tear down ---------------------------------
+    def claim_channel(self, channel_id: str, call: TelephonyCall) -> None:
+        self._by_channel[channel_id] = call
+        for _, event in self._pending.pop(channel_id, []):
+            self._put(call, event)
+
+    def claim_bridge(self, bridge_id: str, call: TelephonyCall) -> None:
+        self._by_bridge[bridge_id] = call
+
+    def release_channel(self, channel_id: str) -> None:
+        self._by_channel.pop(channel_id, None)
+
+    def release_bridge(self, bridge_id: str) -> None:
+        self._by_bridge.pop(bridge_id, None)
+
+    def forget(self, call: TelephonyCall) -> None:
+        self.calls.discard(call)
+        for table in (self._by_channel, self._by_bridge):
+            for key in [k for k, v in table.items() if v is call]:
+                del table[key]
+
+    def normalise_number(self, raw: str) -> str | None:
+        """A caller ID or dialled extension as E.164, or None (withheld, internal, junk)."""
+        if not raw or not any(c.isdigit() for c in raw):
+            return None
+        try:
+            number = phonenumbers.parse(raw, self._region)
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_possible_number(number):
+            return None
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    # --- (re)connection: re-adopt what Asterisk still holds for us ---------------------------
+    async def on_connected(self, reconnected: bool) -> None:
+        application = await self.client.application()
+        held = set(application.channel_ids)
+        for call in list(self.calls):
+            if call.channel.id not in held:
+                log.warning("call ended while the events socket was down", channel=call.channel.id)
+                self._put(call, CallLost("lost_while_disconnected"))
+        ours = set(self._by_channel)
+        for channel_id in held - ours:
+            await self._clean_orphan_channel(channel_id)
+        for bridge_id in set(application.bridge_ids) - set(self._by_bridge):
+            with contextlib.suppress(TelephonyError):
+                await self.client.destroy_bridge(bridge_id)
+                log.info("removed an orphaned bridge", bridge=bridge_id)
+        log.info(
+            "ari state adopted",
+            reconnected=reconnected,
+            calls=len(self.calls),
+            orphans=len(held - ours),
+        )
+
+    async def _clean_orphan_channel(self, channel_id: str) -> None:
+        """A channel in our app that no call of this process owns: left by a previous run."""
+        try:
+            channel = await self.client.get_channel(channel_id)
+        except TelephonyError:
+            return
+        with contextlib.suppress(TelephonyError):
+            if channel.technology in ("UnicastRTP", "Snoop"):
+                await self.client.hangup(channel_id)
+            else:  # a caller stranded by a restart: the front desk takes them
+                await self._to_fallback(channel_id)
+        log.info("handled an orphaned channel", channel=channel_id, kind=channel.technology)
+
+    # --- shutdown -------------------------------------------------------------------------
+    async def stop(self, drain_seconds: float) -> None:
+        """Take no new calls; let calls finish for a while; hand the rest to the front desk."""
+        self.accepting = False
+        calls = list(self.calls)
+        if calls:
+            log.info("draining calls", calls=len(calls), seconds=drain_seconds)
+            await asyncio.wait(
+                [asyncio.ensure_future(c.done.wait()) for c in calls], timeout=drain_seconds
+            )
+        for call in list(self.calls):
+            self._put(call, StopCall("shutdown"))
+        for call in list(self.calls):
+            if call.task is not None:
+                try:
+                    await asyncio.wait_for(asyncio.shield(call.task), timeout=10)
+                except TimeoutError:
+                    await cancel_and_wait(call.task)
+        for task in list(self._chores):
+            await cancel_and_wait(task)

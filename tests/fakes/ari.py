@@ -1,0 +1,514 @@
+"""A fake Asterisk REST Interface that answers and emits what a real Asterisk 22 did.
+
+Nothing here is invented: every REST answer and every event is taken from the recordings in
+tests/fixtures/ari/ (real traffic from Asterisk 22.10.1), with the ids, names and addresses
+of the simulated call substituted. What the fake decides is only *which* recorded sequence
+an action triggers:
+
+| action                                   | recorded sequence replayed                     |
+|------------------------------------------|------------------------------------------------|
+| a call arrives                           | the caller's StasisStart                       |
+| POST /channels/{caller}/answer           | ChannelStateChange (Up)                        |
+| POST /channels/externalMedia             | 200 + Dial … StasisStart of the UnicastRTP leg |
+| POST /bridges/{id}/addChannel            | ChannelEnteredBridge per channel, or 422 when  |
+|                                          | a channel has not entered Stasis yet           |
+| the caller presses a key                 | ChannelDtmfReceived                            |
+| the caller hangs up                      | ChannelHangupRequest … StasisEnd (caller)      |
+| DELETE /channels/{externalMedia}         | ChannelHangupRequest … ChannelDestroyed        |
+| DELETE /channels/{caller}                | ChannelHangupRequest … StasisEnd (app hangup)  |
+| DELETE /bridges/{id}                     | ChannelLeftBridge for those left, BridgeDestroyed |
+| POST /channels/{caller}/continue         | StasisEnd (transfer)                           |
+| POST /bridges/{id}/play                  | 201 + PlaybackStarted, later PlaybackFinished  |
+| bad requests                             | the recorded 404 / 400 / 422 / 500 answers     |
+
+The live suite (tests/live) checks these same sequences against a running Asterisk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import itertools
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ari"
+NOISE = {"ChannelVarset"}  # replayed too, but never used to find a sequence's edges
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
+def _events(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e["event"] for e in entries if e["kind"] == "event"]
+
+
+def _rest(
+    entries: list[dict[str, Any]], method: str, pattern: str, status: int | None = None
+) -> dict[str, Any]:
+    for entry in entries:
+        if (
+            entry["kind"] == "rest"
+            and entry["method"] == method
+            and re.fullmatch(pattern, entry["path"])
+            and (status is None or entry["status"] == status)
+        ):
+            return entry
+    raise LookupError(f"no recorded {method} {pattern}")
+
+
+class Recorded:
+    """The sequences, cut once from the recordings, with the recorded ids to substitute."""
+
+    def __init__(self) -> None:
+        hangup = _load("caller-hangup.json")
+        by_app = _load("hangup-by-app.json")
+        transfer = _load("transfer.json")
+        self.caller_id = "1795502758.0"
+        self.media_id = "1795502758.1"
+        self.bridge_id = "992ea5a4-07a5-4c88-85b7-82b07e55e1f0"
+        self.caller_name = "PJSIP/trunk-00000000"
+        self.media_name = "UnicastRTP/127.0.0.1:40002-0x7fd85000a580"
+        self.media_host = "127.0.0.1:40002"
+        events = _events(hangup)
+
+        def index(pred: Any, start: int = 0) -> int:
+            return next(i for i, e in enumerate(events) if i >= start and pred(e))
+
+        def chan(e: dict[str, Any]) -> str:
+            return str(e.get("channel", {}).get("id", ""))
+
+        first = index(lambda e: e["type"] == "StasisStart")
+        self.stasis_start = events[first]
+        self.answered = next(
+            e for e in events if e["type"] == "ChannelStateChange" and chan(e) == self.caller_id
+        )
+        dial = index(lambda e: e["type"] == "Dial")
+        media_start = index(lambda e: e["type"] == "StasisStart" and chan(e) == self.media_id)
+        self.media_created = [
+            e for e in events[dial : media_start + 1] if chan(e) != self.caller_id
+        ]
+        self.entered = {chan(e): e for e in events if e["type"] == "ChannelEnteredBridge"}
+        self.dtmf = next(e for e in events if e["type"] == "ChannelDtmfReceived")
+        hang = index(lambda e: e["type"] == "ChannelHangupRequest" and chan(e) == self.caller_id)
+        end = index(lambda e: e["type"] == "StasisEnd" and chan(e) == self.caller_id, hang)
+        self.caller_hangup = [e for e in events[hang : end + 1] if chan(e) in ("", self.caller_id)]
+        m_hang = index(lambda e: e["type"] == "ChannelHangupRequest" and chan(e) == self.media_id)
+        m_end = index(
+            lambda e: e["type"] == "ChannelDestroyed" and chan(e) == self.media_id, m_hang
+        )
+        self.media_hangup = [
+            e
+            for e in events[m_hang : m_end + 1]
+            if chan(e) == self.media_id and e["type"] != "ChannelLeftBridge"
+        ]
+        self.left_bridge = next(e for e in events if e["type"] == "ChannelLeftBridge")
+        self.bridge_destroyed = next(e for e in events if e["type"] == "BridgeDestroyed")
+        self.playback_started = next(e for e in events if e["type"] == "PlaybackStarted")
+        self.playback_finished = next(e for e in events if e["type"] == "PlaybackFinished")
+        self.bridge_body = _rest(hangup, "POST", "/bridges")["body"]
+        self.media_body = _rest(hangup, "POST", "/channels/externalMedia", 200)["body"]
+        self.play_body = _rest(hangup, "POST", r"/bridges/[^/]+/play")["body"]
+        self.app_body = _rest(hangup, "GET", "/applications/frontdesk")["body"]
+        # Answers to bad requests, exactly as Asterisk gave them.
+        self.not_found_channel = _rest(hangup, "POST", "/channels/does-not-exist/answer")
+        self.not_found_bridge = _rest(hangup, "POST", "/bridges/does-not-exist/addChannel")
+        self.no_external_host = _rest(hangup, "POST", "/channels/externalMedia", 400)
+        self.bad_format = _rest(hangup, "POST", "/channels/externalMedia", 500)
+        self.not_in_stasis = _rest(by_app, "POST", r"/bridges/[^/]+/addChannel", 422)
+        # The app hangs the caller up: hangup-by-app.json (caller id …769.7 there).
+        app_events = _events(by_app)
+        app_caller = "1795502769.7"
+        start = next(
+            i
+            for i, e in enumerate(app_events)
+            if e["type"] == "ChannelHangupRequest" and chan(e) == app_caller
+        )
+        stop = next(
+            i
+            for i, e in enumerate(app_events)
+            if i > start and e["type"] == "StasisEnd" and chan(e) == app_caller
+        )
+        self.app_hangup = [e for e in app_events[start : stop + 1] if chan(e) == app_caller]
+        self.app_hangup_ids = {app_caller: "caller", "PJSIP/trunk-00000001": "caller_name"}
+        # The app continues the caller into the dialplan: transfer.json (…780.14 there).
+        t_events = _events(transfer)
+        t_caller = "1795502780.14"
+        self.continued = [e for e in t_events if e["type"] == "StasisEnd" and chan(e) == t_caller]
+        self.continued_ids = {t_caller: "caller", "PJSIP/trunk-00000002": "caller_name"}
+
+
+RECORDED = Recorded()
+_numbers = itertools.count(1)
+
+
+@dataclass
+class FakeCall:
+    caller_id: str
+    caller_name: str
+    caller_number: str
+    exten: str
+    args: list[str]
+    in_stasis: bool = True
+    answered: bool = False
+    media_id: str | None = None
+    media_name: str | None = None
+    media_host: str | None = None
+    media_in_stasis: bool = False
+    bridge_id: str | None = None
+    alive: set[str] = field(default_factory=set)
+
+
+class FakeAri:
+    """Serves /ari REST and /ari/events; drive calls with the methods below."""
+
+    def __init__(
+        self,
+        user: str = "frontdesk",
+        password: str = "secret",
+        app: str = "frontdesk",
+        rtp_address: tuple[str, int] = ("127.0.0.1", 20024),
+    ) -> None:
+        self.user, self.password, self.app_name = user, password, app
+        self.rtp_address = rtp_address
+        self.calls: dict[str, FakeCall] = {}
+        self.bridges: dict[str, list[str]] = {}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.sockets: list[web.WebSocketResponse] = []
+        self.emitted: list[dict[str, Any]] = []
+        self.playback_seconds = 0.2
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.connected = asyncio.Event()
+
+    # --- server ------------------------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application(middlewares=[self._auth])
+        app.router.add_get("/ari/events", self._events)
+        app.router.add_route("*", "/ari/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{self.port}/ari"
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for ws in list(self.sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        expected = "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return web.json_response({"message": "Authentication required"}, status=401)
+        return await handler(request)
+
+    async def _events(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.connected.set()
+        async for message in ws:
+            if message.type == WSMsgType.ERROR:
+                break
+        self.sockets.remove(ws)
+        if not self.sockets:
+            self.connected.clear()
+        return ws
+
+    async def drop_websockets(self) -> None:
+        """As when the network blips: the events socket closes, calls stay up."""
+        for ws in list(self.sockets):
+            await ws.close()
+
+    # --- emitting recorded events --------------------------------------------------------------
+    def _substitute(
+        self, event: dict[str, Any], call: FakeCall, extra: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        text = json.dumps(event)
+        mapping = {
+            RECORDED.caller_id: call.caller_id,
+            RECORDED.caller_name: call.caller_name,
+            RECORDED.media_id: call.media_id or RECORDED.media_id,
+            RECORDED.media_name: call.media_name or RECORDED.media_name,
+            RECORDED.bridge_id: call.bridge_id or RECORDED.bridge_id,
+            RECORDED.media_host: call.media_host or RECORDED.media_host,
+            "+15555550123": call.caller_number,
+            "+15551234567": call.exten,
+        }
+        for recorded, role in (extra or {}).items():
+            mapping[recorded] = call.caller_id if role == "caller" else call.caller_name
+        for old, new in mapping.items():
+            text = text.replace(old, new)
+        result: dict[str, Any] = json.loads(text)
+        return result
+
+    async def _emit(
+        self, events: list[dict[str, Any]], call: FakeCall, extra: dict[str, str] | None = None
+    ) -> None:
+        for event in events:
+            data = self._substitute(event, call, extra)
+            self.emitted.append(data)
+            for ws in list(self.sockets):
+                if not ws.closed:
+                    await ws.send_str(json.dumps(data))
+
+    # --- what a test does as the caller ------------------------------------------------------------
+    async def incoming_call(
+        self,
+        args: list[str] | None = None,
+        caller: str = "+15555550123",
+        exten: str = "+15550100100",
+    ) -> FakeCall:
+        n = next(_numbers)
+        call = FakeCall(
+            caller_id=f"18000000{n:02d}.{2 * n}",
+            caller_name=f"PJSIP/trunk-{n:08x}",
+            caller_number=caller,
+            exten=exten,
+            args=args or ["echo"],
+        )
+        self.calls[call.caller_id] = call
+        start = copy.deepcopy(RECORDED.stasis_start)
+        start["args"] = call.args
+        await self._emit([start], call)
+        return call
+
+    async def press(self, call: FakeCall, digit: str) -> None:
+        event = copy.deepcopy(RECORDED.dtmf)
+        event["digit"] = digit
+        await self._emit([event], call)
+
+    async def caller_hangs_up(self, call: FakeCall) -> None:
+        events = list(RECORDED.caller_hangup)
+        if not (call.bridge_id and call.caller_id in self.bridges.get(call.bridge_id, [])):
+            events = [e for e in events if e["type"] != "ChannelLeftBridge"]
+        else:
+            self.bridges[call.bridge_id].remove(call.caller_id)
+        call.in_stasis = False
+        await self._emit(events, call)
+
+    # --- REST -----------------------------------------------------------------------------------
+    def _call_for(self, channel_id: str) -> FakeCall | None:
+        for call in self.calls.values():
+            if channel_id in (call.caller_id, call.media_id):
+                return call
+        return None
+
+    def _later(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    def _answer(entry: dict[str, Any]) -> web.Response:
+        return web.json_response(entry["body"], status=entry["status"])
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["path"]
+        params = dict(request.query)
+        self.requests.append((request.method, path, params))
+        method = request.method
+        if method == "GET" and path == f"/applications/{self.app_name}":
+            body = copy.deepcopy(RECORDED.app_body)
+            body["channel_ids"] = [
+                c
+                for call in self.calls.values()
+                for c in ([call.caller_id] if call.in_stasis else [])
+                + ([call.media_id] if call.media_id and call.media_in_stasis else [])
+            ]
+            body["bridge_ids"] = list(self.bridges)
+            return web.json_response(body)
+        if method == "POST" and path == "/channels/externalMedia":
+            return await self._external_media(params)
+        if method == "GET" and path == "/bridges":
+            return web.json_response([self._bridge_body(b) for b in self.bridges])
+        if method == "POST" and path == "/bridges":
+            return await self._create_bridge(params)
+        match = re.fullmatch(r"/channels/([^/]+)(/[a-zA-Z]+)?", path)
+        if match:
+            return await self._channel(method, match.group(1), match.group(2) or "", params)
+        match = re.fullmatch(r"/bridges/([^/]+)(/[a-zA-Z]+)?", path)
+        if match:
+            return await self._bridge(method, match.group(1), match.group(2) or "", params)
+        return web.json_response({"message": "Invalid method"}, status=405)
+
+    async def _channel(
+        self, method: str, channel_id: str, action: str, params: dict[str, str]
+    ) -> web.Response:
+        call = self._call_for(channel_id)
+        is_caller = call is not None and channel_id == call.caller_id
+        live = call is not None and (
+            (is_caller and call.in_stasis) or (not is_caller and call.media_in_stasis)
+        )
+        if call is None or not live:
+            return self._answer(RECORDED.not_found_channel)
+        if method == "POST" and action == "/answer":
+            call.answered = True
+            self._later(self._emit([RECORDED.answered], call))
+            return web.Response(status=204)
+        if method == "GET" and action == "":
+            event = RECORDED.stasis_start if is_caller else RECORDED.media_created[-1]
+            return web.json_response(self._substitute(event, call)["channel"])
+        if method == "DELETE" and action == "" and not is_caller:
+            call.media_in_stasis = False
+            if call.bridge_id and channel_id in self.bridges.get(call.bridge_id, []):
+                self.bridges[call.bridge_id].remove(channel_id)
+                left = self._substitute(RECORDED.left_bridge, call)
+                left["channel"] = self._substitute(RECORDED.media_created[-1], call)["channel"]
+                events = [RECORDED.media_hangup[0], left, *RECORDED.media_hangup[1:]]
+            else:
+                events = list(RECORDED.media_hangup)
+            self._later(self._emit(events, call))
+            return web.Response(status=204)
+        if method == "DELETE" and action == "":
+            call.in_stasis = False
+            bridged = call.bridge_id and channel_id in self.bridges.get(call.bridge_id, [])
+            if bridged:
+                assert call.bridge_id is not None
+                self.bridges[call.bridge_id].remove(channel_id)
+                events = list(RECORDED.caller_hangup)  # the bridged shape of a hang-up
+                self._later(self._emit(events, call))
+            else:
+                self._later(self._emit(RECORDED.app_hangup, call, RECORDED.app_hangup_ids))
+            return web.Response(status=204)
+        if method == "POST" and action == "/continue":
+            call.in_stasis = False
+            if call.bridge_id and channel_id in self.bridges.get(call.bridge_id, []):
+                self.bridges[call.bridge_id].remove(channel_id)
+                self._later(
+                    self._emit(
+                        [RECORDED.left_bridge, *RECORDED.continued], call, RECORDED.continued_ids
+                    )
+                )
+            else:
+                self._later(self._emit(RECORDED.continued, call, RECORDED.continued_ids))
+            self.continued_to = (params.get("context"), params.get("extension"))
+            return web.Response(status=204)
+        return web.json_response({"message": "Invalid method"}, status=405)
+
+    continued_to: tuple[str | None, str | None] = (None, None)
+
+    async def _external_media(self, params: dict[str, str]) -> web.Response:
+        if "external_host" not in params:
+            return self._answer(RECORDED.no_external_host)
+        if params.get("format") not in ("ulaw", "alaw", "slin16"):
+            return self._answer(RECORDED.bad_format)
+        # The call it is for: the newest one without media (Asterisk does not know either).
+        call = next(
+            (c for c in reversed(list(self.calls.values())) if c.media_id is None and c.in_stasis),
+            None,
+        )
+        if call is None:
+            return self._answer(RECORDED.bad_format)
+        number = int(call.caller_id.rsplit(".", 1)[1]) + 1
+        call.media_id = f"{call.caller_id.rsplit('.', 1)[0]}.{number}"
+        call.media_host = params["external_host"]
+        call.media_name = f"UnicastRTP/{params['external_host']}-0x{uuid.uuid4().hex[:12]}"
+        body = self._substitute(RECORDED.media_body, call)
+        body["channelvars"] = {
+            "UNICASTRTP_LOCAL_ADDRESS": self.rtp_address[0],
+            "UNICASTRTP_LOCAL_PORT": str(self.rtp_address[1]),
+        }
+
+        async def enter() -> None:
+            await asyncio.sleep(0.01)  # as recorded: the leg enters Stasis just after the answer
+            call.media_in_stasis = True
+            await self._emit(RECORDED.media_created, call)
+
+        self._later(enter())
+        return web.json_response(body)
+
+    def _bridge_body(self, bridge_id: str) -> dict[str, Any]:
+        body = copy.deepcopy(RECORDED.bridge_body)
+        body["id"] = bridge_id
+        body["channels"] = list(self.bridges[bridge_id])
+        return body
+
+    async def _create_bridge(self, params: dict[str, str]) -> web.Response:
+        bridge_id = str(uuid.uuid4())
+        self.bridges[bridge_id] = []
+        body = self._bridge_body(bridge_id)
+        body["name"] = params.get("name", "")
+        call = next((c for c in self.calls.values() if c.bridge_id is None and c.in_stasis), None)
+        if call is not None:
+            call.bridge_id = bridge_id
+        return web.json_response(body)
+
+    async def _bridge(
+        self, method: str, bridge_id: str, action: str, params: dict[str, str]
+    ) -> web.Response:
+        if bridge_id not in self.bridges:
+            return self._answer(RECORDED.not_found_bridge)
+        call = next((c for c in self.calls.values() if c.bridge_id == bridge_id), None)
+        assert call is not None
+        if method == "POST" and action == "/addChannel":
+            ids = params.get("channel", "").split(",")
+            for channel_id in ids:
+                in_stasis = (channel_id == call.caller_id and call.in_stasis) or (
+                    channel_id == call.media_id and call.media_in_stasis
+                )
+                if not in_stasis:
+                    return self._answer(RECORDED.not_in_stasis)
+            self.bridges[bridge_id] += ids
+            events = [
+                RECORDED.entered[RECORDED.caller_id if c == call.caller_id else RECORDED.media_id]
+                for c in ids
+            ]
+            self._later(self._emit(events, call))
+            return web.Response(status=204)
+        if method == "POST" and action == "/play":
+            body = copy.deepcopy(RECORDED.play_body)
+            playback_id = params.get("playbackId", str(uuid.uuid4()))
+            body.update(
+                id=playback_id, media_uri=params.get("media", ""), target_uri=f"bridge:{bridge_id}"
+            )
+
+            async def play() -> None:
+                started = copy.deepcopy(RECORDED.playback_started)
+                started["playback"].update(id=playback_id, media_uri=params.get("media", ""))
+                await self._emit([started], call)
+                await asyncio.sleep(self.playback_seconds)
+                finished = copy.deepcopy(RECORDED.playback_finished)
+                finished["playback"].update(id=playback_id, media_uri=params.get("media", ""))
+                await self._emit([finished], call)
+
+            self._later(play())
+            return web.json_response(self._substitute(body, call), status=201)
+        if method == "DELETE" and action == "":
+            events: list[dict[str, Any]] = []
+            for channel_id in self.bridges.pop(bridge_id):
+                left = self._substitute(RECORDED.left_bridge, call)
+                source = (
+                    RECORDED.stasis_start
+                    if channel_id == call.caller_id
+                    else RECORDED.media_created[-1]
+                )
+                left["channel"] = self._substitute(source, call)["channel"]
+                events.append(left)
+            events.append(RECORDED.bridge_destroyed)
+            self._later(self._emit(events, call))
+            return web.Response(status=204)
+        return web.json_response({"message": "Invalid method"}, status=405)
+
+    # --- for assertions ---------------------------------------------------------------------------
+    def leftovers(self) -> dict[str, list[str]]:
+        """What a real Asterisk would still hold: channels in Stasis and bridges."""
+        channels = [c.media_id for c in self.calls.values() if c.media_id and c.media_in_stasis]
+        channels += [c.caller_id for c in self.calls.values() if c.in_stasis]
+        return {"channels": channels, "bridges": list(self.bridges)}

@@ -1,0 +1,62 @@
+"""Live tests: our asterisk-config/ and dialplan/ in a real Asterisk, called by SIPp.
+
+They run under `make test-live` and skip, with the reason shown, when no `asterisk` binary
+(or no `sipp`) is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.pbx.sandbox import AsteriskSandbox, AsteriskUnavailable, Ports, find_asterisk
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.live)
+
+
+def _free_udp_tcp_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = int(tcp.getsockname()[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
+@pytest.fixture(scope="session")
+def pbx() -> Iterator[AsteriskSandbox]:
+    if find_asterisk() is None:
+        pytest.skip("no asterisk binary found (install Asterisk 22 or set ASTERISK_BIN)")
+    if shutil.which("sipp") is None:
+        pytest.skip("no sipp binary found (apt-get install sip-tester)")
+    base = 20000 + (os.getpid() % 200) * 50
+    ports = Ports(
+        sip=_free_udp_tcp_port(), http=_free_udp_tcp_port(), rtp_start=base, rtp_end=base + 49
+    )
+    with tempfile.TemporaryDirectory(prefix="frontdesk-asterisk-") as tmp:
+        sandbox = AsteriskSandbox(
+            Path(tmp), ari_user="frontdesk", ari_password=os.urandom(12).hex(), ports=ports
+        )
+        try:
+            sandbox.start()
+        except AsteriskUnavailable as exc:
+            pytest.fail(f"Asterisk would not start: {exc}")
+        try:
+            yield sandbox
+        finally:
+            sandbox.stop()
