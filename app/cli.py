@@ -22,6 +22,7 @@ from app.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from app.storage import migrate
 from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
+from app.storage.recordings import RecordingError, RecordingRepository, open_recording, storage_for
 from app.storage.seed import SeedError, seed
 from app.storage.server import DatabaseUnavailable, redact_url
 
@@ -58,6 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("call_id", type=uuid.UUID, metavar="ID")
 
     sub.add_parser("doctor", help="check configuration, database, Asterisk, engine, sounds")
+
+    recordings = sub.add_parser("recordings", help="encrypted call recordings")
+    rec_sub = recordings.add_subparsers(dest="recordings_command", required=True, metavar="ACTION")
+    rec_list = rec_sub.add_parser("list", help="the recordings of a call")
+    rec_list.add_argument("call_id", type=uuid.UUID, metavar="CALL_ID")
+    export = rec_sub.add_parser(
+        "export", help="decrypt one recording to a WAV file (needs RECORDING_IDENTITY)"
+    )
+    export.add_argument("recording_id", type=uuid.UUID, metavar="ID")
+    export.add_argument("--out", type=Path, required=True, help="the WAV file to write")
 
     pbx = sub.add_parser(
         "asterisk", help="development: run Asterisk with asterisk-config/ in .data/asterisk"
@@ -99,6 +110,10 @@ def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, An
         return lambda s: _calls_list(s, args.limit, args.property_id, args.active)
     if args.command == "calls":
         return lambda s: _calls_show(s, args.call_id)
+    if args.command == "recordings" and args.recordings_command == "list":
+        return lambda s: _recordings_list(s, args.call_id)
+    if args.command == "recordings":
+        return lambda s: _recordings_export(s, args.recording_id, args.out)
     if args.command == "asterisk":
         return lambda s: _asterisk(s, args.asterisk_command, " ".join(getattr(args, "words", [])))
     return _doctor
@@ -225,6 +240,56 @@ async def _doctor(settings: Settings) -> int:
 
 
 SANDBOX_DIR = PROJECT_ROOT / ".data" / "asterisk"
+
+
+async def _recordings_list(settings: Settings, call_id: uuid.UUID) -> int:
+    async with open_database(settings) as db:
+        pool = await create_pool(db.url, min_size=1, max_size=2)
+        try:
+            found = await RecordingRepository(pool).for_call(call_id)
+        finally:
+            await pool.close()
+    if not found:
+        print(f"no recordings for call {call_id}")
+    for recording_id, stored, duration in found:
+        print(
+            f"{recording_id}  {stored.storage}:{stored.location}  {(duration or 0) / 1000:.1f}s  "
+            f"{stored.size_bytes} bytes  sha256 {stored.sha256[:16]}…  key {stored.key_id}"
+        )
+    return EXIT_OK
+
+
+async def _recordings_export(settings: Settings, recording_id: uuid.UUID, out: Path) -> int:
+    identity = settings.recording_identity
+    if identity is None:
+        print(
+            "frontdesk: set RECORDING_IDENTITY (the age secret key) to export recordings",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    async with open_database(settings) as db:
+        pool = await create_pool(db.url, min_size=1, max_size=2)
+        try:
+            stored = await RecordingRepository(pool).get(recording_id)
+        finally:
+            await pool.close()
+    if stored is None:
+        print(f"frontdesk: no recording {recording_id}", file=sys.stderr)
+        return EXIT_FAILED
+    storage = storage_for(
+        stored.storage,
+        settings.recording_dir,
+        settings.s3_recordings_bucket,
+        str(settings.s3_endpoint_url) if settings.s3_endpoint_url else None,
+    )
+    try:
+        wav = await asyncio.to_thread(open_recording, storage, stored, identity.get_secret_value())
+    except (RecordingError, OSError) as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    await asyncio.to_thread(out.write_bytes, wav)
+    print(f"wrote {out} ({len(wav)} bytes)")
+    return EXIT_OK
 
 
 def _generate_ari_password(env_file: Path) -> str:

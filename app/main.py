@@ -26,6 +26,12 @@ from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
 from app.storage.errors import is_transient
 from app.storage.health import DatabaseCheck
+from app.storage.recordings import (
+    RecordingArchive,
+    RecordingRepository,
+    RecordingService,
+    storage_for,
+)
 from app.storage.seed import seed
 from app.storage.server import (
     LocalCluster,
@@ -104,8 +110,27 @@ async def serve(settings: Settings, *, migrate_and_seed: bool = True) -> None:
     log.info("stopped")
 
 
+def build_recordings(
+    settings: Settings, pool: asyncpg.Pool, writes: WriteBehind
+) -> RecordingService | None:
+    if not settings.voice_recording_enabled or settings.recording_public_key is None:
+        return None
+    storage = storage_for(
+        settings.recording_storage,
+        settings.recording_dir,
+        settings.s3_recordings_bucket,
+        str(settings.s3_endpoint_url) if settings.s3_endpoint_url else None,
+    )
+    archive = RecordingArchive(storage, settings.recording_public_key)
+    return RecordingService(archive, RecordingRepository(pool), writes)
+
+
 def build_telephony(
-    settings: Settings, hotel: HotelConfig, client: AriClient, call_log: CallLog
+    settings: Settings,
+    hotel: HotelConfig,
+    client: AriClient,
+    call_log: CallLog,
+    recordings: RecordingService | None = None,
 ) -> StasisApp:
     """The Stasis application with its conversations: wired here, nowhere else."""
     fallback = (settings.fallback_context, settings.fallback_extension)
@@ -137,6 +162,7 @@ def build_telephony(
             max_duration=settings.max_call_duration_minutes * 60.0,
         ),
         default_region=hotel.default_property.address.country,
+        recordings=recordings,
     )
 
 
@@ -165,7 +191,13 @@ async def _serve(
             password.get_secret_value(),
             settings.asterisk_ari_app,
         )
-        stasis = build_telephony(settings, hotel, client, CallLog(CallRepository(pool), writes))
+        stasis = build_telephony(
+            settings,
+            hotel,
+            client,
+            CallLog(CallRepository(pool), writes),
+            build_recordings(settings, pool, writes),
+        )
         events = EventStream(http, client, stasis.deliver, stasis.on_connected)
         tasks.append(asyncio.create_task(events.run(), name="ari-events"))
     else:

@@ -21,6 +21,7 @@ from app.calls.conversation import Conversation
 from app.calls.records import CallState, Direction, NewCall
 from app.calls.session import CallSession
 from app.log import bind_call, get_logger
+from app.media.recording import StereoRecorder
 from app.telephony.ari.models import (
     AriEvent,
     Channel,
@@ -88,6 +89,7 @@ class TelephonyCall:
         self._playbacks: dict[str, asyncio.Future[None]] = {}
         self.end_reason = "unknown"
         self.transferred_to: str | None = None
+        self.recorder: StereoRecorder | None = None
         self.done = asyncio.Event()
 
     # --- the call's own task --------------------------------------------------------------
@@ -146,7 +148,13 @@ class TelephonyCall:
         app.claim_bridge(bridge.id, self)
 
         self.port = app.ports.take()
-        self.endpoint = RtpEndpoint(name=f"rtp-{self.channel.id}")
+        if app.recordings is not None:
+            self.recorder = app.recordings.new_recorder(app.limits.max_duration + 60)
+        self.endpoint = RtpEndpoint(
+            name=f"rtp-{self.channel.id}",
+            on_received=self.recorder.caller if self.recorder else None,
+            on_sent=self.recorder.agent if self.recorder else None,
+        )
         await self.endpoint.open(app.media.bind_host, self.port)
         media = await app.client.external_media(f"{app.media.advertise_host}:{self.port}")
         self.media_channel_id = media.id
@@ -327,6 +335,12 @@ class TelephonyCall:
             self.app.call_log.ended(
                 self.session.id, self.end_reason, transferred_to=self.transferred_to
             )
+        if self.recorder is not None and self.app.recordings is not None:
+            try:
+                await self.app.recordings.save(self.session, self.recorder)
+            except Exception:
+                log.exception("recording not saved")
+            self.recorder = None
         self.app.forget(self)
         log.info(
             "call ended",

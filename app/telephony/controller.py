@@ -13,14 +13,16 @@ import contextlib
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import phonenumbers
 
 from app.aio import cancel_and_wait
 from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
+from app.calls.session import CallSession
 from app.log import get_logger
+from app.media.recording import StereoRecorder
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.models import AriEvent, StasisStart, event_bridge_id, event_channel_ids
 from app.telephony.call import CallLost, StopCall, TelephonyCall
@@ -49,6 +51,14 @@ class CallLimits:
 ConversationFactory = Callable[[str], Conversation]
 
 
+class RecordingSink(Protocol):
+    """Where finished calls' audio goes (encrypted storage); wired by the composition root."""
+
+    def new_recorder(self, max_seconds: float) -> StereoRecorder: ...
+
+    async def save(self, session: CallSession, recorder: StereoRecorder) -> None: ...
+
+
 class StasisApp:
     def __init__(
         self,
@@ -63,6 +73,7 @@ class StasisApp:
         fallback: tuple[str, str],
         limits: CallLimits | None = None,
         default_region: str = "US",
+        recordings: RecordingSink | None = None,
     ) -> None:
         self.client = client
         self.media = media
@@ -71,6 +82,7 @@ class StasisApp:
         self.property_for = property_for
         self.fallback = fallback
         self.limits = limits or CallLimits()
+        self.recordings = recordings
         self._conversations = conversations
         self._modes = modes
         self._region = default_region

@@ -75,6 +75,7 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         clock: Clock | None = None,
         queue_frames: int = 250,
         on_sent: Callable[[bytes], None] | None = None,
+        on_received: Callable[[bytes], None] | None = None,
         name: str = "rtp",
     ) -> None:
         self.payload_type = payload_type
@@ -92,6 +93,7 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self._timestamp = random.getrandbits(32)
         self._first = True
         self._on_sent = on_sent
+        self._on_received = on_received
         self.pacer = Pacer(self._send_frame, self._clock, name=f"{name}-pacer")
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -136,6 +138,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.counters.packets_in += 1
         self.last_received = self._clock.now()
         for frame in self.jitter.push(packet.sequence, packet.payload):
+            if self._on_received is not None:
+                self._on_received(frame)
             if self.frames.full():
                 self.frames.get_nowait()  # a stalled consumer loses the oldest audio, not the newest
                 self.counters.queue_overflow += 1

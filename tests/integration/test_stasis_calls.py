@@ -7,22 +7,34 @@ side with a real UDP socket, and the call history lands in a real database.
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
+import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import asyncpg
+import numpy as np
 import pytest
+from pyrage import x25519
 
 from app.calls.call_log import CallLog
 from app.calls.write_behind import WriteBehind
 from app.hotel.config import load_hotel_config
 from app.main import build_telephony
+from app.media.g711 import ULAW_DECODE
 from app.settings import load_settings
 from app.storage.calls_repo import CallRepository
 from app.storage.errors import is_transient
+from app.storage.recordings import (
+    LocalStorage,
+    RecordingArchive,
+    RecordingRepository,
+    RecordingService,
+    open_recording,
+)
 from app.storage.seed import seed
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
@@ -305,3 +317,27 @@ async def test_ari_errors_carry_asterisks_words(rig: Rig) -> None:
     with pytest.raises(TelephonyError) as caught:
         await dead.application()
     assert caught.value.status == 0
+
+
+async def test_a_recorded_call_is_sealed_with_both_sides(rig: Rig, tmp_path: Path) -> None:
+    identity = x25519.Identity.generate()
+    archive = RecordingArchive(LocalStorage(tmp_path), str(identity.to_public()))
+    rig.app.recordings = RecordingService(archive, RecordingRepository(rig.pool), rig.writes)
+    call = await rig.fake.incoming_call(["echo"])
+    await _media_up(rig, call)
+    assert call.media_host is not None
+    for seq in range(50):  # a second of caller audio, echoed back by the echo test
+        rig.rtp.send(call.media_host, seq, b"\x25" * 160)
+        await asyncio.sleep(0.02)
+    await rig.fake.caller_hangs_up(call)
+    row = await _call_row(rig.pool, call.caller_id)
+    async with asyncio.timeout(5):
+        while not (found := await RecordingRepository(rig.pool).for_call(row["id"])):
+            await asyncio.sleep(0.05)
+    _, stored, duration = found[0]
+    with wave.open(io.BytesIO(open_recording(archive.storage, stored, str(identity)))) as reader:
+        samples = np.frombuffer(reader.readframes(reader.getnframes()), "<i2").reshape(-1, 2)
+    caller, agent = samples[:, 0], samples[:, 1]
+    assert (caller == ULAW_DECODE[0x25]).sum() >= 40 * 160  # what the caller said, on the left
+    assert (agent == ULAW_DECODE[0x25]).sum() >= 40 * 160  # the echo we sent, on the right
+    assert duration is not None and duration >= 1000
