@@ -16,6 +16,11 @@ from app.doctor import diagnose, render
 from app.hotel.config import HotelConfigError, load_hotel_config
 from app.log import configure_logging
 from app.main import open_database, serve
+from app.media.audio_file import FORMATS, AudioFileError, guess_format
+from app.media.audio_file import convert as convert_audio
+from app.media.audio_file import encode as encode_audio
+from app.media.audio_file import load as load_audio
+from app.media.vad import segments as vad_segments
 from app.pbx.sandbox import AsteriskSandbox, AsteriskUnavailable
 from app.redaction import mask_phone
 from app.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
@@ -59,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("call_id", type=uuid.UUID, metavar="ID")
 
     sub.add_parser("doctor", help="check configuration, database, Asterisk, engine, sounds")
+
+    audio = sub.add_parser("audio", help="convert an audio file and show its speech and silence")
+    audio.add_argument("file", type=Path)
+    audio.add_argument("--in-format", choices=FORMATS, help="default: from the file name")
+    audio.add_argument("--in-rate", type=int, default=8000, help="rate of raw input (default 8000)")
+    audio.add_argument("--out", type=Path, help="write the converted audio here")
+    audio.add_argument("--out-format", choices=FORMATS, help="default: from the --out name")
+    audio.add_argument("--out-rate", type=int, help="default: the input's rate")
 
     recordings = sub.add_parser("recordings", help="encrypted call recordings")
     rec_sub = recordings.add_subparsers(dest="recordings_command", required=True, metavar="ACTION")
@@ -114,6 +127,8 @@ def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, An
         return lambda s: _recordings_list(s, args.call_id)
     if args.command == "recordings":
         return lambda s: _recordings_export(s, args.recording_id, args.out)
+    if args.command == "audio":
+        return lambda s: _audio(args)
     if args.command == "asterisk":
         return lambda s: _asterisk(s, args.asterisk_command, " ".join(getattr(args, "words", [])))
     return _doctor
@@ -289,6 +304,31 @@ async def _recordings_export(settings: Settings, recording_id: uuid.UUID, out: P
         return EXIT_FAILED
     await asyncio.to_thread(out.write_bytes, wav)
     print(f"wrote {out} ({len(wav)} bytes)")
+    return EXIT_OK
+
+
+async def _audio(args: argparse.Namespace) -> int:
+    try:
+        audio = await asyncio.to_thread(load_audio, args.file, args.in_format, args.in_rate)
+        print(
+            f"{args.file}: {audio.seconds:.2f} s at {audio.rate} Hz, peak {audio.peak_dbfs:.1f} dBFS, "
+            f"rms {audio.rms_dbfs:.1f} dBFS"
+        )
+        vad_input = convert_audio(audio, 16000 if audio.rate in (16000, 24000, 48000) else 8000)
+        parts = await asyncio.to_thread(vad_segments, vad_input.pcm, vad_input.rate)
+        speech = sum(p.duration_ms for p in parts if p.kind == "speech")
+        print(f"speech {speech / 1000:.2f} s in {sum(p.kind == 'speech' for p in parts)} segments")
+        for part in parts:
+            print(f"  {part.start_ms / 1000:7.2f} – {part.end_ms / 1000:7.2f} s  {part.kind}")
+        if args.out is not None:
+            out_format = args.out_format or guess_format(args.out)
+            converted = convert_audio(audio, args.out_rate or audio.rate)
+            data = await asyncio.to_thread(encode_audio, converted, out_format)
+            await asyncio.to_thread(args.out.write_bytes, data)
+            print(f"wrote {args.out}: {out_format}, {converted.rate} Hz, {len(data)} bytes")
+    except AudioFileError as exc:
+        print(f"frontdesk audio: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -78,7 +78,7 @@ def segments(pcm: bytes, sample_rate: int = 8000, **options: int) -> list[Segmen
     end_lag = detector.end_frames * frame_ms
     result: list[Segment] = []
     kind, since = "silence", 0
-    total_ms = len(pcm) // step * frame_ms
+    total_ms = round(len(pcm) / 2 / sample_rate * 1000)  # a partial last frame counts too
     for index in range(0, len(pcm) - step + 1, step):
         change = detector.push(pcm[index : index + step])
         now = (index // step + 1) * frame_ms
