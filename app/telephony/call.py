@@ -151,6 +151,7 @@ class TelephonyCall:
         if app.recordings is not None:
             self.recorder = app.recordings.new_recorder(app.limits.max_duration + 60)
         self.endpoint = RtpEndpoint(
+            app.pacing,
             name=f"rtp-{self.channel.id}",
             on_received=self.recorder.caller if self.recorder else None,
             on_sent=self.recorder.agent if self.recorder else None,

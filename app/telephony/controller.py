@@ -22,6 +22,8 @@ from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
 from app.calls.session import CallSession
 from app.log import get_logger
+from app.media.clock import LoopClock
+from app.media.pacer import PacingScheduler
 from app.media.recording import StereoRecorder
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.models import AriEvent, StasisStart, event_bridge_id, event_channel_ids
@@ -74,6 +76,7 @@ class StasisApp:
         limits: CallLimits | None = None,
         default_region: str = "US",
         recordings: RecordingSink | None = None,
+        pacing: PacingScheduler | None = None,
     ) -> None:
         self.client = client
         self.media = media
@@ -83,6 +86,7 @@ class StasisApp:
         self.fallback = fallback
         self.limits = limits or CallLimits()
         self.recordings = recordings
+        self.pacing = pacing or PacingScheduler(LoopClock())
         self._conversations = conversations
         self._modes = modes
         self._region = default_region
@@ -250,3 +254,4 @@ class StasisApp:
                     await cancel_and_wait(call.task)
         for task in list(self._chores):
             await cancel_and_wait(task)
+        self.pacing.close()

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
-from app.media.clock import Clock, LoopClock
 from app.media.jitter import JitterBuffer
-from app.media.pacer import Pacer
+from app.media.pacer import Pacer, PacingScheduler
 from app.telephony.rtp import PT_PCMU, RtpError, RtpPacket, build, parse
 
 SAMPLES_PER_FRAME = 160  # 20 ms at 8 kHz
@@ -70,9 +69,9 @@ class RtpCounters:
 class RtpEndpoint(asyncio.DatagramProtocol):
     def __init__(
         self,
+        scheduler: PacingScheduler,
         *,
         payload_type: int = PT_PCMU,
-        clock: Clock | None = None,
         queue_frames: int = 250,
         on_sent: Callable[[bytes], None] | None = None,
         on_received: Callable[[bytes], None] | None = None,
@@ -86,7 +85,7 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.latched = False
         self.last_received: float | None = None
         self.local: tuple[str, int] | None = None
-        self._clock = clock or LoopClock()
+        self._clock = scheduler.clock
         self._transport: asyncio.DatagramTransport | None = None
         self._ssrc = random.getrandbits(32)
         self._sequence = random.getrandbits(16)
@@ -94,7 +93,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self._first = True
         self._on_sent = on_sent
         self._on_received = on_received
-        self.pacer = Pacer(self._send_frame, self._clock, name=f"{name}-pacer")
+        self.pacer = Pacer(self._send_frame, scheduler)
+        self.name = name
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def open(self, host: str, port: int) -> None:
@@ -103,10 +103,9 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         sock.setblocking(False)
         sock.bind((host, port))
         await loop.create_datagram_endpoint(lambda: self, sock=sock)
-        self.pacer.start()
 
     async def close(self) -> None:
-        await self.pacer.stop()
+        self.pacer.close()
         if self._transport is not None:
             self._transport.close()
             self._transport = None

@@ -9,6 +9,8 @@ from typing import cast
 
 import pytest
 
+from app.media.clock import LoopClock
+from app.media.pacer import PacingScheduler
 from app.telephony.rtp import RtpPacket, build, parse
 from app.telephony.rtp_endpoint import NoFreePort, PortPool, RtpEndpoint
 
@@ -51,7 +53,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 async def endpoint() -> RtpEndpoint:
-    ep = RtpEndpoint(name="test")
+    ep = RtpEndpoint(PacingScheduler(LoopClock()), name="test")
     await ep.open("127.0.0.1", _free_port())
     yield ep
     await ep.close()

@@ -154,6 +154,22 @@ class AriClient:
             await self.request("POST", f"/channels/{channel_id}/play", params)
         )
 
+    async def start_channel_moh(self, channel_id: str, moh_class: str = "default") -> None:
+        await self.request("POST", f"/channels/{channel_id}/moh", {"mohClass": moh_class})
+
+    async def stop_channel_moh(self, channel_id: str) -> None:
+        await self.request("DELETE", f"/channels/{channel_id}/moh")
+
+    async def record_bridge(
+        self, bridge_id: str, name: str, fmt: str = "wav", max_seconds: int = 0
+    ) -> None:
+        """Asterisk-side recording (ours is built from the RTP both ways; this is for staff legs)."""
+        await self.request(
+            "POST",
+            f"/bridges/{bridge_id}/record",
+            {"name": name, "format": fmt, "maxDurationSeconds": max_seconds, "ifExists": "fail"},
+        )
+
     async def stop_playback(self, playback_id: str) -> None:
         await self.request("DELETE", f"/playbacks/{playback_id}")
 
