@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import sys
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 from app.calls.records import CallRecord
 from app.doctor import diagnose, render
 from app.hotel.config import HotelConfigError, load_hotel_config
 from app.log import configure_logging
-from app.main import open_database, serve
+from app.main import open_database, recording_storage, serve
 from app.media.audio_file import FORMATS, AudioFileError, guess_format
 from app.media.audio_file import convert as convert_audio
 from app.media.audio_file import encode as encode_audio
@@ -27,7 +30,7 @@ from app.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from app.storage import migrate
 from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
-from app.storage.recordings import RecordingError, RecordingRepository, open_recording, storage_for
+from app.storage.recordings import RecordingError, RecordingRepository, open_recording
 from app.storage.seed import SeedError, seed
 from app.storage.server import DatabaseUnavailable, redact_url
 
@@ -134,6 +137,17 @@ def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, An
     return _doctor
 
 
+@contextlib.asynccontextmanager
+async def _pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool on the app database, for one command."""
+    async with open_database(settings) as db:
+        pool = await create_pool(db.url, min_size=1, max_size=2)
+        try:
+            yield pool
+        finally:
+            await pool.close()
+
+
 async def _run(settings: Settings, *, migrate_and_seed: bool) -> int:
     await serve(settings, migrate_and_seed=migrate_and_seed)
     return EXIT_OK
@@ -149,15 +163,12 @@ async def _db(settings: Settings, action: str, revision: str) -> int:
 
 async def _seed(settings: Settings) -> int:
     hotel = load_hotel_config(settings.hotel_config)
-    async with open_database(settings) as db:
-        pool = await create_pool(db.url, min_size=1, max_size=2)
+    async with _pool(settings) as pool:
         try:
             report = await seed(pool, hotel)
         except SeedError as exc:
             print(f"frontdesk seed: {exc} (nothing was changed)", file=sys.stderr)
             return EXIT_FAILED
-        finally:
-            await pool.close()
     print(
         f"seeded {report.properties} properties, {report.numbers} numbers, "
         f"{report.room_types} room types, {report.rates} seasonal rates; inventory rows "
@@ -169,14 +180,10 @@ async def _seed(settings: Settings) -> int:
 
 
 async def _calls_list(settings: Settings, limit: int, property_id: str | None, active: bool) -> int:
-    async with open_database(settings) as db:
-        pool = await create_pool(db.url, min_size=1, max_size=2)
-        try:
-            calls = await CallRepository(pool).list_recent(
-                property_id=property_id, limit=limit, active_only=active
-            )
-        finally:
-            await pool.close()
+    async with _pool(settings) as pool:
+        calls = await CallRepository(pool).list_recent(
+            property_id=property_id, limit=limit, active_only=active
+        )
     if not calls:
         print("no calls")
         return EXIT_OK
@@ -195,12 +202,8 @@ async def _calls_list(settings: Settings, limit: int, property_id: str | None, a
 
 
 async def _calls_show(settings: Settings, call_id: uuid.UUID) -> int:
-    async with open_database(settings) as db:
-        pool = await create_pool(db.url, min_size=1, max_size=2)
-        try:
-            call = await CallRepository(pool).get(call_id)
-        finally:
-            await pool.close()
+    async with _pool(settings) as pool:
+        call = await CallRepository(pool).get(call_id)
     if call is None:
         print(f"frontdesk: no call {call_id}", file=sys.stderr)
         return EXIT_FAILED
@@ -258,12 +261,8 @@ SANDBOX_DIR = PROJECT_ROOT / ".data" / "asterisk"
 
 
 async def _recordings_list(settings: Settings, call_id: uuid.UUID) -> int:
-    async with open_database(settings) as db:
-        pool = await create_pool(db.url, min_size=1, max_size=2)
-        try:
-            found = await RecordingRepository(pool).for_call(call_id)
-        finally:
-            await pool.close()
+    async with _pool(settings) as pool:
+        found = await RecordingRepository(pool).for_call(call_id)
     if not found:
         print(f"no recordings for call {call_id}")
     for recording_id, stored, duration in found:
@@ -282,21 +281,12 @@ async def _recordings_export(settings: Settings, recording_id: uuid.UUID, out: P
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    async with open_database(settings) as db:
-        pool = await create_pool(db.url, min_size=1, max_size=2)
-        try:
-            stored = await RecordingRepository(pool).get(recording_id)
-        finally:
-            await pool.close()
+    async with _pool(settings) as pool:
+        stored = await RecordingRepository(pool).get(recording_id)
     if stored is None:
         print(f"frontdesk: no recording {recording_id}", file=sys.stderr)
         return EXIT_FAILED
-    storage = storage_for(
-        stored.storage,
-        settings.recording_dir,
-        settings.s3_recordings_bucket,
-        str(settings.s3_endpoint_url) if settings.s3_endpoint_url else None,
-    )
+    storage = recording_storage(settings, stored.storage)
     try:
         wav = await asyncio.to_thread(open_recording, storage, stored, identity.get_secret_value())
     except (RecordingError, OSError) as exc:

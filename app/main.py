@@ -30,6 +30,7 @@ from app.storage.recordings import (
     RecordingArchive,
     RecordingRepository,
     RecordingService,
+    RecordingStorage,
     storage_for,
 )
 from app.storage.seed import seed
@@ -110,18 +111,23 @@ async def serve(settings: Settings, *, migrate_and_seed: bool = True) -> None:
     log.info("stopped")
 
 
+def recording_storage(settings: Settings, kind: str | None = None) -> RecordingStorage:
+    """Where recordings are kept: the configured kind, or the kind a stored recording names."""
+    endpoint = str(settings.s3_endpoint_url) if settings.s3_endpoint_url else None
+    return storage_for(
+        kind or settings.recording_storage,
+        settings.recording_dir,
+        settings.s3_recordings_bucket,
+        endpoint,
+    )
+
+
 def build_recordings(
     settings: Settings, pool: asyncpg.Pool, writes: WriteBehind
 ) -> RecordingService | None:
     if not settings.voice_recording_enabled or settings.recording_public_key is None:
         return None
-    storage = storage_for(
-        settings.recording_storage,
-        settings.recording_dir,
-        settings.s3_recordings_bucket,
-        str(settings.s3_endpoint_url) if settings.s3_endpoint_url else None,
-    )
-    archive = RecordingArchive(storage, settings.recording_public_key)
+    archive = RecordingArchive(recording_storage(settings), settings.recording_public_key)
     return RecordingService(archive, RecordingRepository(pool), writes)
 
 
