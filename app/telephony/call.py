@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from app.aio import cancel_and_wait
 from app.calls.conversation import Conversation
-from app.calls.records import CallState, Direction, NewCall
+from app.calls.records import CallState, Direction, NewCall, TurnRole
 from app.calls.session import CallSession
 from app.log import bind_call, get_logger
 from app.media.recording import StereoRecorder
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from app.telephony.controller import StasisApp
 
 log = get_logger(__name__)
+
+KEYPAD_PAUSE = 2.0  # seconds without a key that end a keyed-in entry
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class TelephonyCall:
         self.end_reason = "unknown"
         self.transferred_to: str | None = None
         self.recorder: StereoRecorder | None = None
+        self._keyed: list[str] = []
+        self._keyed_flush: asyncio.TimerHandle | None = None
         self.done = asyncio.Event()
 
     # --- the call's own task --------------------------------------------------------------
@@ -193,6 +197,10 @@ class TelephonyCall:
             self._caller_left = self._stop = True
         elif isinstance(event, ChannelDtmfReceived) and event.channel.id == self.channel.id:
             self.session.digits.append(event.digit)
+            self._keyed.append(event.digit)
+            if self._keyed_flush is not None:
+                self._keyed_flush.cancel()
+            self._keyed_flush = asyncio.get_running_loop().call_later(KEYPAD_PAUSE, self._log_keyed)
             self.conversation.on_dtmf(event.digit)
         elif isinstance(event, ChannelHangupRequest) and event.channel.id == self.channel.id:
             if self.end_reason == "unknown":
@@ -213,6 +221,16 @@ class TelephonyCall:
             waiter = self._playbacks.pop(event.playback.id, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
+
+    def _log_keyed(self) -> None:
+        """Keys pressed in one go become one turn: the call log's redaction then sees a
+        keyed-in card number whole (and masks it), which it would not digit by digit."""
+        if self._keyed_flush is not None:
+            self._keyed_flush.cancel()
+            self._keyed_flush = None
+        if self._keyed:
+            self.app.call_log.turn(self.session.id, TurnRole.DTMF, " ".join(self._keyed))
+            self._keyed.clear()
 
     def _move(self, state: CallState) -> None:
         if self.session.move(state):
@@ -332,6 +350,7 @@ class TelephonyCall:
         if not self._caller_left:
             await self._send_caller_to_fallback()  # media lost, a crash, or shutting down
         await self._release_media()
+        self._log_keyed()
         if self.session.end(self.end_reason):
             self.app.call_log.ended(
                 self.session.id, self.end_reason, transferred_to=self.transferred_to

@@ -171,6 +171,8 @@ async def test_an_echo_call_end_to_end(rig: Rig) -> None:
     assert row["end_reason"] == "caller_hangup" and row["mode"] == "echo"
     assert row["property_id"] == "harborview" and row["caller_e164"] == "+14155550123"
     assert row["answered_at"] is not None
+    turns = await rig.pool.fetch("SELECT role, text FROM turns WHERE call_id = $1", row["id"])
+    assert [(t["role"], t["text"]) for t in turns] == [("dtmf", "5 #")]
     deletes = [(m, p) for m, p, _ in rig.fake.requests if m == "DELETE"]
     assert deletes == [
         ("DELETE", f"/channels/{call.media_id}"),
@@ -341,3 +343,20 @@ async def test_a_recorded_call_is_sealed_with_both_sides(rig: Rig, tmp_path: Pat
     assert (caller == ULAW_DECODE[0x25]).sum() >= 40 * 160  # what the caller said, on the left
     assert (agent == ULAW_DECODE[0x25]).sum() >= 40 * 160  # the echo we sent, on the right
     assert duration is not None and duration >= 1000
+
+
+async def test_a_card_number_keyed_in_is_never_stored(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["echo"])
+    await _media_up(rig, call)
+    for digit in "4111111111111111":
+        await rig.fake.press(call, digit)
+    await rig.fake.press(call, "#")
+    await _until(lambda: any(len(c.session.digits) == 17 for c in rig.app.calls))
+    await rig.fake.caller_hangs_up(call)
+    row = await _call_row(rig.pool, call.caller_id)
+    await _until(lambda: rig.writes.pending == 0)
+    texts = [
+        t["text"]
+        for t in await rig.pool.fetch("SELECT text FROM turns WHERE call_id = $1", row["id"])
+    ]
+    assert texts == ["[card] #"]

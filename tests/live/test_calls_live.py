@@ -207,6 +207,14 @@ async def test_a_call_with_speech_and_keys_then_the_caller_hangs_up(live: Live) 
     row = await live.pool.fetchrow("SELECT * FROM calls ORDER BY started_at DESC LIMIT 1")
     assert row["end_reason"] == "caller_hangup" and row["caller_e164"] == "+14155550123"
     assert row["dialled_e164"] == ECHO_NUMBER and row["mode"] == "echo"
+    async with asyncio.timeout(5):
+        while not (
+            turns := await live.pool.fetch(
+                "SELECT role, text FROM turns WHERE call_id = $1", row["id"]
+            )
+        ):
+            await asyncio.sleep(0.05)
+    assert [(t["role"], t["text"]) for t in turns] == [("dtmf", "1 2")]
 
 
 async def test_the_caller_hears_us_and_we_hang_up(live: Live) -> None:

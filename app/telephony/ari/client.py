@@ -160,6 +160,15 @@ class AriClient:
     async def stop_channel_moh(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{channel_id}/moh")
 
+    async def record_channel(
+        self, channel_id: str, name: str, fmt: str = "wav", max_seconds: int = 0
+    ) -> None:
+        await self.request(
+            "POST",
+            f"/channels/{channel_id}/record",
+            {"name": name, "format": fmt, "maxDurationSeconds": max_seconds, "ifExists": "fail"},
+        )
+
     async def record_bridge(
         self, bridge_id: str, name: str, fmt: str = "wav", max_seconds: int = 0
     ) -> None:
