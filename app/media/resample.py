@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-RATES = (8000, 16000, 24000, 48000)
+RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
 class Resampler:

@@ -1,0 +1,111 @@
+"""The offline engine's dialog manager: rule-based, honest about what it is.
+
+No language model ships as a package, so the offline brain matches what the caller said
+against the hotel's own facts (FAQ keywords, departments) and a few intents (goodbye, a person).
+Booking conversations with slots and tool calls are the next step (they need the hotel tools).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.hotel.config import PropertyConfig
+
+_WORD = re.compile(r"[a-z0-9']+")
+_GOODBYE = {"bye", "goodbye", "that's all", "that is all", "nothing else", "hang up"}
+_PERSON = {
+    "front desk",
+    "operator",
+    "human",
+    "person",
+    "someone",
+    "agent",
+    "representative",
+    "receptionist",
+}
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "is",
+    "are",
+    "do",
+    "you",
+    "have",
+    "i",
+    "to",
+    "of",
+    "for",
+    "can",
+    "my",
+    "what",
+    "there",
+    "it",
+    "in",
+    "on",
+    "at",
+    "and",
+    "or",
+    "be",
+    "with",
+    "your",
+    "me",
+    "how",
+    "does",
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    end_call: bool = False
+    transfer_to: str | None = None  # a department key of hotel.yaml
+
+
+class DialogManager:
+    def __init__(self, prop: PropertyConfig) -> None:
+        self.prop = prop
+
+    def greeting(self) -> str:
+        return self.prop.agent.greeting.replace("{property_name}", self.prop.name)
+
+    def reply(self, utterance: str) -> Reply:
+        said = utterance.lower().strip()
+        words = set(_WORD.findall(said))
+        if not words:
+            return Reply("Sorry, I didn't catch that. Could you say it again?")
+        if any(phrase in said for phrase in _GOODBYE):
+            return Reply(f"Thank you for calling the {self.prop.name}. Goodbye.", end_call=True)
+        for key, department in self.prop.departments.items():
+            if key != "front_desk" and (
+                key.replace("_", " ") in said or department.name.lower() in said
+            ):
+                return Reply(
+                    f"Of course, I'll put you through to {department.name}.", transfer_to=key
+                )
+        if any(phrase in said for phrase in _PERSON):
+            desk = self.prop.departments["front_desk"].name
+            return Reply(f"Of course, I'll put you through to {desk}.", transfer_to="front_desk")
+        answer = self._faq(words)
+        if answer is not None:
+            return Reply(answer)
+        return Reply(
+            "I'm sorry, I can't help with that myself. I can answer questions about the hotel, "
+            "or put you through to the front desk."
+        )
+
+    def _faq(self, words: set[str]) -> str | None:
+        best, best_score = None, 0.0
+        for entry in self.prop.faq:
+            keywords = {k.lower() for k in entry.keywords}
+            question = set(_WORD.findall(entry.question.lower())) - _STOP
+            score = 2.0 * sum(
+                1
+                for k in keywords
+                if k in words or (" " in k and all(p in words for p in k.split()))
+            )
+            score += len(question & words)
+            if score > best_score:
+                best, best_score = entry.answer, score
+        return best if best_score >= 2 else None

@@ -1,0 +1,36 @@
+"""Text-to-speech with Debian's flite: light, quick, always there; the fallback voice."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+from app.media.resample import resample
+
+
+class FliteTextToSpeech:
+    rate = 8000
+
+    def __init__(self, voice: str = "slt") -> None:
+        binary = shutil.which("flite")
+        if binary is None:
+            raise RuntimeError("flite is not installed (apt-get install flite)")
+        self._binary = binary
+        self.voice = voice
+
+    def synthesize(self, text: str) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "speech.wav"
+            subprocess.run(
+                [self._binary, "-voice", self.voice, "-t", text, "-o", str(out)],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
+            with wave.open(str(out)) as reader:
+                rate = reader.getframerate()
+                pcm = reader.readframes(reader.getnframes())
+        return pcm if rate == self.rate else resample(pcm, rate, self.rate)

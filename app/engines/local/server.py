@@ -1,0 +1,409 @@
+"""The offline engine as a Realtime (GA) WebSocket server: the same protocol as OpenAI's.
+
+Per connection: server VAD on the caller's audio (input_audio_buffer.speech_started/stopped),
+the utterance transcribed in a worker thread, the dialog manager's reply spoken by the
+text-to-speech in chunks (response.output_audio.delta), function calls for transfer and
+end_call when the client registered those tools, response.cancel and conversation.item.truncate.
+Every event sent is built from the official SDK's models, so it is valid by construction.
+
+Serve it: `frontdesk run` starts it in-process, or run it on its own (`frontdesk engine serve`).
+Connect: ws://HOST:PORT/v1/realtime?property=<id>.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from openai.types.realtime import (
+    ConversationItemAdded,
+    ConversationItemInputAudioTranscriptionCompletedEvent,
+    ConversationItemTruncatedEvent,
+    InputAudioBufferCommittedEvent,
+    InputAudioBufferSpeechStartedEvent,
+    InputAudioBufferSpeechStoppedEvent,
+    RealtimeErrorEvent,
+    ResponseAudioDeltaEvent,
+    ResponseAudioDoneEvent,
+    ResponseAudioTranscriptDeltaEvent,
+    ResponseAudioTranscriptDoneEvent,
+    ResponseCreatedEvent,
+    ResponseDoneEvent,
+    ResponseFunctionCallArgumentsDoneEvent,
+    SessionCreatedEvent,
+    SessionUpdatedEvent,
+)
+from pydantic import BaseModel, ValidationError
+
+from app.aio import cancel_and_wait
+from app.engines.local.dialog import DialogManager, Reply
+from app.engines.realtime_events import validate_client_event
+from app.engines.speech import SpeechToText, TextToSpeech
+from app.hotel.config import HotelConfig
+from app.log import get_logger
+from app.media import g711
+from app.media.resample import resample
+from app.media.vad import SpeechDetector
+
+log = get_logger(__name__)
+
+FRAME = 160  # 20 ms of μ-law at 8 kHz
+AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+class LocalRealtimeSession:
+    def __init__(
+        self, ws: web.WebSocketResponse, dialog: DialogManager, stt: SpeechToText, tts: TextToSpeech
+    ) -> None:
+        self._ws = ws
+        self._dialog = dialog
+        self._stt = stt
+        self._tts = tts
+        self._out: asyncio.Queue[BaseModel | None] = asyncio.Queue(maxsize=1000)
+        self._session: dict[str, Any] = {
+            "type": "realtime",
+            "model": "frontdesk-local",
+            "output_modalities": ["audio"],
+            "audio": {
+                "input": {"format": {"type": "audio/pcmu"}},
+                "output": {"format": {"type": "audio/pcmu"}},
+            },
+        }
+        self._tools: set[str] = set()
+        self._vad = SpeechDetector(sample_rate=8000, frame_ms=20)
+        self._pending = bytearray()  # μ-law not yet a whole frame
+        self._speech = bytearray()  # the current utterance, PCM16
+        self._lead_in: list[bytes] = []  # a little audio from before speech was detected
+        self._audio_ms = 0
+        self._speech_item: str | None = None
+        self._response: asyncio.Task[None] | None = None
+        self._turn: asyncio.Task[None] | None = None
+        self._items_audio_ms: dict[str, int] = {}
+
+    # --- one writer ---------------------------------------------------------------------------
+    def _emit(self, event: BaseModel) -> None:
+        self._out.put_nowait(event)
+
+    async def _writer(self) -> None:
+        while (event := await self._out.get()) is not None:
+            await self._ws.send_str(event.model_dump_json(exclude_none=True))
+
+    # --- the connection --------------------------------------------------------------------------
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._writer(), name="local-engine-writer")
+        self._emit(
+            SessionCreatedEvent(
+                type="session.created", event_id=_id("event"), session=self._session
+            )
+        )
+        try:
+            async for message in self._ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                self._handle(message.data)
+        finally:
+            await cancel_and_wait(self._response)
+            await cancel_and_wait(self._turn)
+            self._out.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer, 2)
+            await cancel_and_wait(writer)
+
+    def _error(
+        self, message: str, kind: str = "invalid_request_error", event_id: str | None = None
+    ) -> None:
+        self._emit(
+            RealtimeErrorEvent(
+                type="error",
+                event_id=_id("event"),
+                error={"type": kind, "message": message, "event_id": event_id},
+            )
+        )
+
+    def _handle(self, text: str) -> None:
+        try:
+            data = json.loads(text)
+            event = validate_client_event(data)
+        except (ValueError, ValidationError) as exc:
+            self._error(f"not a Realtime client event: {str(exc)[:300]}")
+            return
+        kind = data["type"]
+        if kind == "session.update":
+            self._session_update(data["session"])
+        elif kind == "input_audio_buffer.append":
+            self._append(base64.b64decode(event.audio))
+        elif kind == "input_audio_buffer.clear":
+            self._pending.clear()
+            self._speech.clear()
+        elif kind == "response.create":
+            instructions = (data.get("response") or {}).get("instructions") or ""
+            self._start_response(_scripted(instructions) or self._dialog.greeting())
+        elif kind == "response.cancel":
+            self._cancel_response()
+        elif kind == "conversation.item.truncate":
+            self._emit(
+                ConversationItemTruncatedEvent(
+                    type="conversation.item.truncated",
+                    event_id=_id("event"),
+                    item_id=event.item_id,
+                    content_index=event.content_index,
+                    audio_end_ms=event.audio_end_ms,
+                )
+            )
+        elif kind == "conversation.item.create":
+            item = data.get("item") or {}
+            if item.get("type") == "function_call_output":
+                pass  # the client ran the tool; a response.create follows
+        else:
+            self._error(
+                f"{kind} is not supported by the offline engine", event_id=data.get("event_id")
+            )
+
+    def _session_update(self, update: dict[str, Any]) -> None:
+        for key in ("instructions", "tools", "audio", "output_modalities"):
+            if key in update:
+                self._session[key] = update[key]
+        self._tools = {
+            str(tool.get("name")) for tool in update.get("tools") or [] if isinstance(tool, dict)
+        }
+        self._emit(
+            SessionUpdatedEvent(
+                type="session.updated", event_id=_id("event"), session=self._session
+            )
+        )
+
+    # --- the caller's audio: server VAD -----------------------------------------------------------
+    def _append(self, ulaw: bytes) -> None:
+        self._pending.extend(ulaw)
+        while len(self._pending) >= FRAME:
+            frame = bytes(self._pending[:FRAME])
+            del self._pending[:FRAME]
+            self._audio_ms += 20
+            pcm = g711.ulaw_decode(frame)
+            change = self._vad.push(pcm)
+            if self._vad.speaking or change == "end":
+                self._speech.extend(pcm)
+            else:
+                self._lead_in = [*self._lead_in[-9:], pcm]
+            if change == "start":
+                self._speech[:0] = b"".join(self._lead_in)
+                self._speech_item = _id("item")
+                self._emit(
+                    InputAudioBufferSpeechStartedEvent(
+                        type="input_audio_buffer.speech_started",
+                        event_id=_id("event"),
+                        audio_start_ms=max(0, self._audio_ms - 300),
+                        item_id=self._speech_item,
+                    )
+                )
+                self._cancel_response()  # the caller talks over the agent: barge-in
+            elif change == "end":
+                self._end_of_speech()
+
+    def _end_of_speech(self) -> None:
+        item_id = self._speech_item or _id("item")
+        self._emit(
+            InputAudioBufferSpeechStoppedEvent(
+                type="input_audio_buffer.speech_stopped",
+                event_id=_id("event"),
+                audio_end_ms=self._audio_ms,
+                item_id=item_id,
+            )
+        )
+        self._emit(
+            InputAudioBufferCommittedEvent(
+                type="input_audio_buffer.committed", event_id=_id("event"), item_id=item_id
+            )
+        )
+        self._emit(
+            ConversationItemAdded(
+                type="conversation.item.added",
+                event_id=_id("event"),
+                item={
+                    "id": item_id,
+                    "type": "message",
+                    "role": "user",
+                    "status": "completed",
+                    "content": [{"type": "input_audio"}],
+                },
+            )
+        )
+        utterance, self._speech = bytes(self._speech), bytearray()
+        self._turn = asyncio.create_task(
+            self._understand(item_id, utterance), name="local-engine-turn"
+        )
+
+    async def _understand(self, item_id: str, pcm: bytes) -> None:
+        transcript = await asyncio.to_thread(self._stt.transcribe, pcm, 8000)
+        self._emit(
+            ConversationItemInputAudioTranscriptionCompletedEvent(
+                type="conversation.item.input_audio_transcription.completed",
+                event_id=_id("event"),
+                item_id=item_id,
+                content_index=0,
+                transcript=transcript.text,
+                usage={"type": "duration", "seconds": len(pcm) / 16000},
+            )
+        )
+        self._start_response(self._dialog.reply(transcript.text))
+
+    # --- responses ------------------------------------------------------------------------------
+    def _start_response(self, reply: Reply | str) -> None:
+        self._cancel_response()
+        if isinstance(reply, str):
+            reply = Reply(reply)
+        self._response = asyncio.create_task(self._speak(reply), name="local-engine-response")
+
+    def _cancel_response(self) -> None:
+        if self._response is not None and not self._response.done():
+            self._response.cancel()
+
+    async def _speak(self, reply: Reply) -> None:
+        response_id, item_id = _id("resp"), _id("item")
+        base = {"id": response_id, "object": "realtime.response", "output_modalities": ["audio"]}
+        self._emit(
+            ResponseCreatedEvent(
+                type="response.created",
+                event_id=_id("event"),
+                response={**base, "status": "in_progress"},
+            )
+        )
+        where = {
+            "response_id": response_id,
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+        }
+        status = "completed"
+        output: list[dict[str, Any]] = []
+        try:
+            pcm = await asyncio.to_thread(self._tts.synthesize, reply.text)
+            if self._tts.rate != 8000:
+                pcm = await asyncio.to_thread(resample, pcm, self._tts.rate, 8000)
+            ulaw = g711.ulaw_encode(pcm)
+            step = 8 * AUDIO_CHUNK_MS
+            words = reply.text.split(" ")
+            per_chunk = max(1, len(words) * step // max(1, len(ulaw)))
+            for n, start in enumerate(range(0, len(ulaw), step)):
+                self._emit(
+                    ResponseAudioDeltaEvent(
+                        type="response.output_audio.delta",
+                        event_id=_id("event"),
+                        delta=base64.b64encode(ulaw[start : start + step]).decode(),
+                        **where,
+                    )
+                )
+                spoken = " ".join(words[n * per_chunk : (n + 1) * per_chunk])
+                if spoken:
+                    self._emit(
+                        ResponseAudioTranscriptDeltaEvent(
+                            type="response.output_audio_transcript.delta",
+                            event_id=_id("event"),
+                            delta=spoken + " ",
+                            **where,
+                        )
+                    )
+                await asyncio.sleep(0)  # let a cancel in between
+            self._emit(
+                ResponseAudioDoneEvent(
+                    type="response.output_audio.done", event_id=_id("event"), **where
+                )
+            )
+            self._emit(
+                ResponseAudioTranscriptDoneEvent(
+                    type="response.output_audio_transcript.done",
+                    event_id=_id("event"),
+                    transcript=reply.text,
+                    **where,
+                )
+            )
+            output.append(
+                {
+                    "id": item_id,
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_audio", "transcript": reply.text}],
+                }
+            )
+            for name, arguments in self._calls_for(reply):
+                call_item = _id("item")
+                call_id = _id("call")
+                self._emit(
+                    ResponseFunctionCallArgumentsDoneEvent(
+                        type="response.function_call_arguments.done",
+                        event_id=_id("event"),
+                        response_id=response_id,
+                        item_id=call_item,
+                        output_index=len(output),
+                        call_id=call_id,
+                        name=name,
+                        arguments=json.dumps(arguments),
+                    )
+                )
+                output.append(
+                    {
+                        "id": call_item,
+                        "type": "function_call",
+                        "call_id": call_id,
+                        "name": name,
+                        "arguments": json.dumps(arguments),
+                        "status": "completed",
+                    }
+                )
+        except asyncio.CancelledError:
+            status = "cancelled"
+            raise
+        finally:
+            self._emit(
+                ResponseDoneEvent(
+                    type="response.done",
+                    event_id=_id("event"),
+                    response={**base, "status": status, "output": output},
+                )
+            )
+
+    def _calls_for(self, reply: Reply) -> list[tuple[str, dict[str, Any]]]:
+        calls: list[tuple[str, dict[str, Any]]] = []
+        if reply.transfer_to and "transfer_call" in self._tools:
+            calls.append(("transfer_call", {"department": reply.transfer_to, "mode": "blind"}))
+        if reply.end_call and "end_call" in self._tools:
+            calls.append(("end_call", {}))
+        return calls
+
+
+def _scripted(instructions: str) -> str | None:
+    """`Say exactly: "…"` in response.create: prompts the client wants spoken word for word."""
+    prefix = "say exactly:"
+    if instructions.lower().startswith(prefix):
+        return instructions[len(prefix) :].strip().strip('"').strip()
+    return None
+
+
+def create_engine_app(
+    hotel: HotelConfig, stt: SpeechToText, tts_factory: Callable[[], TextToSpeech]
+) -> web.Application:
+    async def realtime(request: web.Request) -> web.StreamResponse:
+        property_id = request.query.get("property") or hotel.default_property.id
+        try:
+            prop = hotel.get_property(property_id)
+        except KeyError as exc:
+            return web.json_response({"error": {"message": str(exc)}}, status=404)
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        await LocalRealtimeSession(ws, DialogManager(prop), stt, tts_factory()).run()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/v1/realtime", realtime)
+    return app

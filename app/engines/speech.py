@@ -1,0 +1,27 @@
+"""Speech engines behind small interfaces, so another can be added (Piper, OpenAI TTS, …).
+
+Both are blocking and CPU-bound: callers run them in a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str | None = None
+
+
+class SpeechToText(Protocol):
+    def transcribe(self, pcm16: bytes, rate: int) -> Transcript: ...
+
+
+class TextToSpeech(Protocol):
+    rate: int
+
+    def synthesize(self, text: str) -> bytes:
+        """16-bit mono PCM at `rate`."""
+        ...

@@ -1,0 +1,188 @@
+"""The offline engine over its real protocol (a WebSocket, Realtime GA events), with a caller
+voice unlike the engine's own (espeak-ng vs flite) through 8 kHz μ-law."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from app.engines.local.flite import FliteTextToSpeech
+from app.engines.local.server import create_engine_app
+from app.engines.local.whisper import WhisperSpeechToText
+from app.engines.realtime_events import validate_server_event
+from app.hotel.config import load_hotel_config
+from app.media.g711 import ulaw_encode
+from app.media.resample import resample
+
+ROOT = Path(__file__).resolve().parents[2]
+STT = WhisperSpeechToText()  # the model loads once for the module
+
+
+def _caller_says(text: str, tmp: Path) -> bytes:
+    """μ-law at 8 kHz: 0.5 s of silence, the words (espeak-ng), 1 s of silence."""
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(tmp / "say.wav"), text], check=True
+    )
+    with wave.open(str(tmp / "say.wav")) as reader:
+        pcm = reader.readframes(reader.getnframes())
+        rate = reader.getframerate()
+    pcm = resample(pcm, rate, 8000) if rate != 8000 else pcm
+    silence = b"\x00\x00" * 8000
+    return ulaw_encode(silence[:8000] + pcm + silence)
+
+
+class Client:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.events: list[dict[str, Any]] = []
+
+    async def send(self, event: dict[str, Any]) -> None:
+        await self.ws.send_str(json.dumps(event))
+
+    async def until(self, kind: str, timeout: float = 30) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.ws.receive()
+                assert message.type == aiohttp.WSMsgType.TEXT, message
+                event = json.loads(message.data)
+                validate_server_event(event)  # every event the engine sends is a GA event
+                self.events.append(event)
+                if event["type"] == kind:
+                    return event
+
+    def audio(self, response_id: str) -> bytes:
+        return b"".join(
+            base64.b64decode(e["delta"])
+            for e in self.events
+            if e["type"] == "response.output_audio.delta" and e["response_id"] == response_id
+        )
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[Client]:
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    server = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
+    await server.start_server()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"http://127.0.0.1:{server.port}/v1/realtime?property=harborview") as ws,
+    ):
+        c = Client(ws)
+        await c.until("session.created")
+        await c.send(
+            {
+                "type": "session.update",
+                "session": {
+                    "type": "realtime",
+                    "instructions": "You are Ava.",
+                    "audio": {
+                        "input": {"format": {"type": "audio/pcmu"}},
+                        "output": {"format": {"type": "audio/pcmu"}},
+                    },
+                    "tools": [
+                        {
+                            "type": "function",
+                            "name": "transfer_call",
+                            "parameters": {"type": "object"},
+                        },
+                        {"type": "function", "name": "end_call", "parameters": {"type": "object"}},
+                    ],
+                },
+            }
+        )
+        await c.until("session.updated")
+        yield c
+    await server.close()
+
+
+async def _speak(client: Client, ulaw: bytes) -> None:
+    for start in range(0, len(ulaw), 320):  # 40 ms appends
+        await client.send(
+            {
+                "type": "input_audio_buffer.append",
+                "audio": base64.b64encode(ulaw[start : start + 320]).decode(),
+            }
+        )
+
+
+async def test_a_scripted_greeting_is_spoken(client: Client) -> None:
+    await client.send(
+        {
+            "type": "response.create",
+            "response": {"instructions": 'Say exactly: "Harborview Hotel, this is Ava."'},
+        }
+    )
+    done = await client.until("response.done")
+    assert done["response"]["status"] == "completed"
+    audio = client.audio(done["response"]["id"])
+    assert 8000 * 1 < len(audio) < 8000 * 6  # one to six seconds of μ-law
+    transcript = next(
+        e for e in client.events if e["type"] == "response.output_audio_transcript.done"
+    )
+    assert transcript["transcript"] == "Harborview Hotel, this is Ava."
+
+
+async def test_a_question_heard_understood_and_answered(client: Client, tmp_path: Path) -> None:
+    await _speak(client, _caller_says("Is there wifi in the rooms?", tmp_path))
+    started = await client.until("input_audio_buffer.speech_started")
+    stopped = await client.until("input_audio_buffer.speech_stopped")
+    assert (
+        200 <= started["audio_start_ms"] <= 900
+        and stopped["audio_end_ms"] > started["audio_start_ms"]
+    )
+    heard = await client.until("conversation.item.input_audio_transcription.completed")
+    assert "wi" in heard["transcript"].lower().replace("-", "")
+    done = await client.until("response.done")
+    answer = next(e for e in client.events if e["type"] == "response.output_audio_transcript.done")
+    assert "Wi-Fi is free" in answer["transcript"] and done["response"]["status"] == "completed"
+
+
+async def test_asking_for_a_person_becomes_a_transfer_call(client: Client, tmp_path: Path) -> None:
+    await _speak(
+        client, _caller_says("Can I speak to a person at the front desk please?", tmp_path)
+    )
+    call = await client.until("response.function_call_arguments.done")
+    assert (
+        call["name"] == "transfer_call"
+        and json.loads(call["arguments"])["department"] == "front_desk"
+    )
+    await client.until("response.done")
+
+
+async def test_cancel_stops_the_response_and_truncate_is_confirmed(client: Client) -> None:
+    long = "Say exactly: " + " ".join(["The pool is open from seven until ten."] * 6)
+    await client.send({"type": "response.create", "response": {"instructions": long}})
+    first = await client.until("response.output_audio.delta")
+    await client.send({"type": "response.cancel"})
+    done = await client.until("response.done")
+    assert done["response"]["status"] == "cancelled"
+    await client.send(
+        {
+            "type": "conversation.item.truncate",
+            "item_id": first["item_id"],
+            "content_index": 0,
+            "audio_end_ms": 640,
+        }
+    )
+    truncated = await client.until("conversation.item.truncated")
+    assert truncated["audio_end_ms"] == 640 and truncated["item_id"] == first["item_id"]
+
+
+async def test_garbage_gets_a_protocol_error_and_the_session_goes_on(client: Client) -> None:
+    await client.ws.send_str("{not json")
+    error = await client.until("error")
+    assert "not a Realtime client event" in error["error"]["message"]
+    await client.send(
+        {"type": "response.create", "response": {"instructions": 'Say exactly: "Still here."'}}
+    )
+    assert (await client.until("response.done"))["response"]["status"] == "completed"
