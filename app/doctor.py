@@ -39,7 +39,11 @@ async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[
                 settings.asterisk_ari_user,
                 password.get_secret_value() if password else None,
             ),
-            EngineCheck(settings.engine_kind, settings.openai_realtime_model),
+            EngineCheck(
+                settings.engine_kind,
+                settings.openai_realtime_model,
+                (settings.local_engine_host, settings.local_engine_port),
+            ),
         ]
         findings += [Finding("ok" if s.ok else "fail", s) for s in await run_checks(checks)]
     findings += [_sounds(settings.sounds_dir), _recordings(settings), _sms(settings)]

@@ -7,16 +7,24 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
 from aiohttp import web
 
 from app.aio import cancel_and_wait
+from app.calls.agent import AgentConversation
 from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation, EchoConversation, FallbackConversation
+from app.calls.engine_port import EngineConnector
 from app.calls.write_behind import WriteBehind
 from app.engines.health import EngineCheck
+from app.engines.instructions import build_instructions
+from app.engines.local.flite import FliteTextToSpeech
+from app.engines.local.server import create_engine_app
+from app.engines.local.whisper import WhisperSpeechToText
+from app.engines.realtime_client import RealtimeConnector
 from app.health import HealthCheck
 from app.hotel.config import HotelConfig, load_hotel_config
 from app.log import get_logger
@@ -122,6 +130,40 @@ def recording_storage(settings: Settings, kind: str | None = None) -> RecordingS
     )
 
 
+def build_engine(
+    settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSession
+) -> EngineConnector:
+    """OpenAI Realtime with a key, else the offline engine: the same client either way."""
+    if settings.engine_kind == "openai" and settings.openai_api_key is not None:
+        return RealtimeConnector(
+            http,
+            f"{settings.openai_realtime_url}?model={settings.openai_realtime_model}",
+            api_key=settings.openai_api_key.get_secret_value(),
+            voice=settings.openai_voice,
+            instructions=lambda pid, caller: build_instructions(hotel.get_property(pid), caller),
+        )
+    url = settings.local_engine_url or (
+        f"ws://{settings.local_engine_host}:{settings.local_engine_port}/v1/realtime"
+    )
+    return RealtimeConnector(http, url)
+
+
+async def start_local_engine(hotel: HotelConfig, host: str, port: int) -> web.AppRunner:
+    """The offline engine's WebSocket server; its speech model loads in a thread at start."""
+    stt = WhisperSpeechToText()
+    await asyncio.to_thread(stt.warm_up)
+    runner = web.AppRunner(create_engine_app(hotel, stt, FliteTextToSpeech), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("offline engine listening", host=host, port=port)
+    return runner
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "wss" else 80)
+
+
 def build_recordings(
     settings: Settings, pool: asyncpg.Pool, writes: WriteBehind
 ) -> RecordingService | None:
@@ -137,16 +179,21 @@ def build_telephony(
     client: AriClient,
     call_log: CallLog,
     recordings: RecordingService | None = None,
+    engine: EngineConnector | None = None,
 ) -> StasisApp:
     """The Stasis application with its conversations: wired here, nowhere else."""
     fallback = (settings.fallback_context, settings.fallback_extension)
 
+    def greeting_for(property_id: str) -> str:
+        prop = hotel.get_property(property_id)
+        return prop.agent.greeting.replace("{property_name}", prop.name)
+
     def conversation(mode: str) -> Conversation:
         if mode == "echo":
             return EchoConversation()
-        # "agent" (and "callback"): the conversation engines are not wired yet, so the
-        # caller hears an apology and goes to the front desk: never dead air.
-        return FallbackConversation(*fallback)
+        if engine is None:  # no engine configured: the front desk, never dead air
+            return FallbackConversation(*fallback)
+        return AgentConversation(engine, greeting_for, fallback, call_log)
 
     def property_for(dialled: str | None) -> str:
         found = hotel.property_for_number(dialled) if dialled else None
@@ -176,6 +223,7 @@ async def _serve(
     settings: Settings, hotel: HotelConfig, pool: asyncpg.Pool, http: aiohttp.ClientSession
 ) -> None:
     password = settings.asterisk_ari_password
+    local = (settings.local_engine_host, settings.local_engine_port)
     checks: list[HealthCheck] = [
         DatabaseCheck(pool, migrate.head_revision()),
         AriCheck(
@@ -184,8 +232,15 @@ async def _serve(
             settings.asterisk_ari_user,
             password.get_secret_value() if password else None,
         ),
-        EngineCheck(settings.engine_kind, settings.openai_realtime_model),
+        EngineCheck(
+            settings.engine_kind,
+            settings.openai_realtime_model,
+            local if settings.local_engine_url is None else _host_port(settings.local_engine_url),
+        ),
     ]
+    engine_runner: web.AppRunner | None = None
+    if settings.engine_kind == "local" and settings.local_engine_url is None:
+        engine_runner = await start_local_engine(hotel, *local)
     writes = WriteBehind(is_transient)
     tasks = [asyncio.create_task(writes.run(), name="write-behind")]
     stasis: StasisApp | None = None
@@ -203,6 +258,7 @@ async def _serve(
             client,
             CallLog(CallRepository(pool), writes),
             build_recordings(settings, pool, writes),
+            build_engine(settings, hotel, http),
         )
         events = EventStream(http, client, stasis.deliver, stasis.on_connected)
         tasks.append(asyncio.create_task(events.run(), name="ari-events"))
@@ -245,3 +301,5 @@ async def _serve(
             log.error("database writes still pending at exit", pending=writes.pending)
         await cancel_and_wait(tasks[0])
         await runner.cleanup()
+        if engine_runner is not None:
+            await engine_runner.cleanup()

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     # --- engine ---------------------------------------------------------------------------
     engine: Literal["auto", "openai", "local"] = "auto"
     openai_voice: str = "marin"
+    openai_realtime_url: str = Field("wss://api.openai.com/v1/realtime", pattern=r"^wss?://")
+    # The offline engine: served by `frontdesk run` on this address, unless LOCAL_ENGINE_URL
+    # points at one running elsewhere (`frontdesk engine serve`).
+    local_engine_host: str = "127.0.0.1"
+    local_engine_port: int = Field(8765, ge=1, le=65535)
+    local_engine_url: str | None = Field(None, pattern=r"^wss?://")
 
     # --- hotel, logging -------------------------------------------------------------------
     hotel_config: Path = PROJECT_ROOT / "config" / "hotel.yaml"

@@ -8,9 +8,10 @@ from app.health import ComponentStatus
 class EngineCheck:
     name = "engine"
 
-    def __init__(self, kind: str, model: str) -> None:
+    def __init__(self, kind: str, model: str, local: tuple[str, int] | None = None) -> None:
         self._kind = kind
         self._model = model
+        self._local = local  # where the offline engine listens, when it is the one in use
 
     async def check(self) -> ComponentStatus:
         if self._kind == "openai":

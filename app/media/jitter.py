@@ -26,6 +26,7 @@ class JitterStats:
     late: int = 0
     duplicate: int = 0
     overflow: int = 0
+    resyncs: int = 0
 
 
 def _attenuate_ulaw(frame: bytes, factor: float = 0.5) -> bytes:
@@ -34,8 +35,11 @@ def _attenuate_ulaw(frame: bytes, factor: float = 0.5) -> bytes:
 
 
 class JitterBuffer:
-    def __init__(self, depth: int = 3, capacity: int = 50, frame_bytes: int = 160) -> None:
+    def __init__(
+        self, depth: int = 3, capacity: int = 50, frame_bytes: int = 160, max_gap: int = 50
+    ) -> None:
         self.depth = depth
+        self.max_gap = max_gap  # a jump further than this is a new stream, not a loss
         self.capacity = capacity
         self.frame_bytes = frame_bytes
         self.stats = JitterStats()
@@ -69,6 +73,18 @@ class JitterBuffer:
         if ext in self._pending:
             self.stats.duplicate += 1
             return []
+        if ext - self._next > self.max_gap:
+            # The sender jumped (restarted, a new source after a re-INVITE): what is pending
+            # plays as it is and the stream starts afresh, instead of seconds of concealment.
+            self.stats.resyncs += 1
+            out = [self._pending[k] for k in sorted(self._pending)]
+            self._pending.clear()
+            self._next = ext
+            self._highest = ext
+            self._pending[ext] = payload
+            released = out + self._release()
+            self.stats.released += len(out)
+            return released
         if self._highest is not None and ext < self._highest:
             self.stats.reordered += 1
         self._highest = ext if self._highest is None else max(self._highest, ext)

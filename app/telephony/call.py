@@ -249,6 +249,9 @@ class TelephonyCall:
     def flush_audio(self) -> int:
         return self.endpoint.flush() if self.endpoint is not None else 0
 
+    def audio_pending(self) -> int:
+        return self.endpoint.pacer.queued if self.endpoint is not None else 0
+
     async def play(self, media: str) -> None:
         """Play an Asterisk sound into the call and wait until it has finished."""
         if self.bridge_id is None or self._caller_left:

@@ -38,6 +38,7 @@ def _env(db_url: str, **extra: str) -> dict[str, str]:
         ASTERISK_ARI_PASSWORD="not-a-default",
         PYTHONPATH=str(ROOT),
         LOG_FORMAT="json",
+        LOCAL_ENGINE_PORT=str(_free_port()),
     )
     env.update(extra)
     return env
@@ -99,6 +100,9 @@ async def test_run_serves_health_and_stops_cleanly(db_url: str, tmp_path: Path) 
                 assert response.status == 503
                 assert body["components"]["ari"]["status"] == "unreachable"
                 assert body["components"]["database"]["status"] == "ok"
+                assert (
+                    body["components"]["engine"]["status"] == "ok"
+                )  # the offline engine runs in-process
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), timeout=30)

@@ -61,3 +61,11 @@ def test_sequence_numbers_wrap_around() -> None:
     out = _feed(buffer, seqs)
     assert out == [_frame(s) for s in [65533, 65534, 65535, 0, 1, 2]]
     assert buffer.stats.concealed == 0
+
+
+def test_a_jump_in_sequence_numbers_is_a_new_stream_not_a_loss() -> None:
+    buffer = JitterBuffer(depth=3, max_gap=50)
+    assert _feed(buffer, [0, 1, 2]) == [_frame(0), _frame(1), _frame(2)]
+    assert _feed(buffer, [2000, 2001]) == [_frame(2000), _frame(2001)]
+    assert buffer.stats.resyncs == 1 and buffer.stats.concealed == 0
+    assert _feed(buffer, [1999]) == [] and buffer.stats.late == 1

@@ -56,6 +56,11 @@ _STOP = {
 }
 
 
+def _normal(text: str) -> str:
+    # "Wi-Fi", "wi fi" and "wifi" are one word to a caller; so are "check-in" and "checkin".
+    return text.lower().replace("-", "").replace("wi fi", "wifi").strip()
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str
@@ -71,7 +76,7 @@ class DialogManager:
         return self.prop.agent.greeting.replace("{property_name}", self.prop.name)
 
     def reply(self, utterance: str) -> Reply:
-        said = utterance.lower().strip()
+        said = _normal(utterance)
         words = set(_WORD.findall(said))
         if not words:
             return Reply("Sorry, I didn't catch that. Could you say it again?")
@@ -98,8 +103,8 @@ class DialogManager:
     def _faq(self, words: set[str]) -> str | None:
         best, best_score = None, 0.0
         for entry in self.prop.faq:
-            keywords = {k.lower() for k in entry.keywords}
-            question = set(_WORD.findall(entry.question.lower())) - _STOP
+            keywords = {_normal(k) for k in entry.keywords}
+            question = set(_WORD.findall(_normal(entry.question))) - _STOP
             score = 2.0 * sum(
                 1
                 for k in keywords

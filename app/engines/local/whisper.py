@@ -41,6 +41,10 @@ class WhisperSpeechToText:
                 )
             return self._model
 
+    def warm_up(self) -> None:
+        """Load the model now (blocking) rather than on the first caller's first words."""
+        self._load()
+
     def transcribe(self, pcm16: bytes, rate: int) -> Transcript:
         model = self._load()
         audio = pcm16 if rate == 16000 else resample(pcm16, rate, 16000)

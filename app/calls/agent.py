@@ -1,0 +1,212 @@
+"""The AI receptionist's side of a call: caller audio to the engine, the engine's voice to the
+caller, barge-in, function calls, and every turn into the call's history.
+
+Barge-in: when the engine hears the caller start talking over the agent, the agent's queued
+audio is flushed at once, the response is cancelled, and the agent's item is truncated to
+`audio_end_ms = min(ms actually played to the caller, ms received)`, so the engine's memory
+of what it said matches what the caller heard.
+
+Echo guard: a phone line echoes some of the agent's voice back into the caller's audio. A
+"speech started" within ECHO_GUARD_MS of the agent starting to talk is taken as that echo
+(or the click of playback starting), not the caller; later ones are real barge-ins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.aio import cancel_and_wait
+from app.calls.call_log import CallLog
+from app.calls.conversation import CallIO
+from app.calls.engine_port import (
+    AgentAudio,
+    AgentTranscript,
+    CallerTranscript,
+    EngineConnector,
+    EngineError,
+    EngineGone,
+    EngineSession,
+    FunctionCall,
+    ResponseDone,
+    SpeechStarted,
+    SpeechStopped,
+)
+from app.calls.records import TurnRole
+from app.calls.session import CallSession
+from app.log import get_logger
+from app.media.frames import FrameChunker
+
+log = get_logger(__name__)
+
+ECHO_GUARD_MS = 300
+APPEND_FRAMES = 2  # 40 ms of caller audio per append
+
+
+@dataclass
+class _Playing:
+    response_id: str
+    item_id: str
+    started: float
+    frames_queued: int = 0
+    received_ms: int = 0
+
+
+@dataclass
+class Truncation:
+    item_id: str
+    audio_end_ms: int
+    played_ms: int
+    received_ms: int
+
+
+@dataclass
+class AgentConversation:
+    connector: EngineConnector
+    greeting_for: Callable[[str], str]  # property id -> the words the agent opens with
+    fallback: tuple[str, str]
+    call_log: CallLog | None = None
+    truncations: list[Truncation] = field(default_factory=list)  # for history and tests
+    _keys: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(maxsize=64))
+
+    def on_dtmf(self, digit: str) -> None:
+        with contextlib.suppress(asyncio.QueueFull):  # a caller mashing keys loses the extras
+            self._keys.put_nowait(digit)
+
+    async def run(self, io: CallIO, session: CallSession) -> None:
+        try:
+            engine = await self.connector.open(session.property_id, session.caller_e164)
+        except EngineError as exc:
+            log.error(
+                "no conversation engine for this call", error=str(exc), retryable=exc.retryable
+            )
+            await io.transfer(*self.fallback)
+            return
+        self._session = session
+        pump = asyncio.create_task(self._pump(io, engine), name="engine-pump")
+        keys = asyncio.create_task(self._forward_keys(engine), name="engine-keys")
+        try:
+            engine.say(self.greeting_for(session.property_id))
+            await self._converse(io, engine)
+        finally:
+            await cancel_and_wait(pump)
+            await cancel_and_wait(keys)
+            await engine.close()
+
+    async def _pump(self, io: CallIO, engine: EngineSession) -> None:
+        batch: list[bytes] = []
+        while True:
+            batch.append(await io.caller_audio.get())
+            if len(batch) >= APPEND_FRAMES:
+                engine.append_audio(b"".join(batch))
+                batch.clear()
+
+    async def _forward_keys(self, engine: EngineSession) -> None:
+        while True:
+            digit = await self._keys.get()
+            engine.user_text(f"The caller pressed {digit} on the telephone keypad.")
+            engine.respond()
+
+    async def _converse(self, io: CallIO, engine: EngineSession) -> None:
+        chunker = FrameChunker()
+        playing: _Playing | None = None
+        cancelled: set[str] = set()
+        calls: dict[str, list[FunctionCall]] = {}
+        speech_stopped_at: float | None = None
+        latency: int | None = None  # end of the caller's speech → the agent's first audio
+        while True:
+            event = await engine.next_event()
+            if isinstance(event, AgentAudio):
+                if event.response_id in cancelled:
+                    continue
+                if playing is None or playing.item_id != event.item_id:
+                    playing = _Playing(event.response_id, event.item_id, time.monotonic())
+                    if speech_stopped_at is not None:
+                        latency = int((time.monotonic() - speech_stopped_at) * 1000)
+                        speech_stopped_at = None
+                playing.received_ms += len(event.ulaw) // 8
+                for frame in chunker.push(event.ulaw):
+                    io.send_audio(frame)
+                    playing.frames_queued += 1
+            elif isinstance(event, SpeechStarted):
+                if (
+                    playing is not None
+                    and playing.response_id not in cancelled
+                    and io.audio_pending() > 0
+                ):
+                    if (time.monotonic() - playing.started) * 1000 < ECHO_GUARD_MS:
+                        log.info("speech start ignored as echo of the agent")
+                        continue
+                    dropped = io.flush_audio() + len(chunker.flush())
+                    played_ms = max(0, playing.frames_queued - dropped) * 20
+                    end_ms = min(played_ms, playing.received_ms)
+                    engine.cancel_response()
+                    engine.truncate(playing.item_id, end_ms)
+                    cancelled.add(playing.response_id)
+                    self.truncations.append(
+                        Truncation(playing.item_id, end_ms, played_ms, playing.received_ms)
+                    )
+                    log.info("barge-in", played_ms=played_ms, audio_end_ms=end_ms)
+            elif isinstance(event, SpeechStopped):
+                speech_stopped_at = time.monotonic()
+            elif isinstance(event, CallerTranscript):
+                if event.text:
+                    self._log(TurnRole.CALLER, event.text, None)
+            elif isinstance(event, AgentTranscript):
+                text = event.text + (" [interrupted]" if event.response_id in cancelled else "")
+                self._log(TurnRole.AGENT, text, latency)
+                latency = None
+            elif isinstance(event, FunctionCall):
+                calls.setdefault(event.response_id, []).append(event)
+            elif isinstance(event, ResponseDone):
+                for tail in chunker.flush():
+                    io.send_audio(tail)
+                pending = calls.pop(event.response_id, [])
+                if event.status != "completed":
+                    if pending:
+                        log.info(
+                            "function calls of an unfinished response not run",
+                            status=event.status,
+                            names=[c.name for c in pending],
+                        )
+                    continue
+                for call in pending:
+                    if await self._run(call, io, engine):
+                        return
+            elif isinstance(event, EngineGone):
+                log.error("conversation engine lost", reason=event.reason)
+                await io.transfer(*self.fallback)  # the dialplan's fallback apologises
+                return
+
+    def _log(self, role: TurnRole, text: str, latency: int | None) -> None:
+        if self.call_log is not None and self._session is not None:
+            self.call_log.turn(self._session.id, role, text, latency_ms=latency)
+
+    _session: CallSession | None = None
+
+    async def _run(self, call: FunctionCall, io: CallIO, engine: EngineSession) -> bool:
+        """Run one function call; True when the call has left us (transfer, hang-up)."""
+        log.info("function call", name=call.name)
+        if call.name == "end_call":
+            await self._drain(io)
+            await io.hangup("agent_goodbye")
+            return True
+        if call.name == "transfer_call":
+            # Department routing arrives with the hotel tools; until then every transfer
+            # goes to the front desk fallback of the dialplan.
+            await self._drain(io)
+            await io.transfer(*self.fallback)
+            return True
+        engine.function_output(call.call_id, {"error": f"{call.name} is not available"})
+        engine.respond()
+        return False
+
+    @staticmethod
+    async def _drain(io: CallIO, limit: float = 30.0) -> None:
+        """Let the caller hear the end of what the agent said before acting."""
+        deadline = time.monotonic() + limit
+        while io.audio_pending() > 0 and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # the pacer has no "drained" signal; a few seconds at most

@@ -1,0 +1,107 @@
+"""What a conversation engine says to the calls orchestrator, in the domain's own words.
+
+Adapters (the Realtime client for OpenAI and for our offline engine) translate their protocol
+into these; the orchestrator never sees a WebSocket or an SDK type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The engine's VAD heard the caller start talking (barge-in candidate)."""
+
+
+@dataclass(frozen=True)
+class SpeechStopped:
+    """End of the caller's utterance: the turn-latency clock starts here."""
+
+
+@dataclass(frozen=True)
+class CallerTranscript:
+    text: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentAudio:
+    response_id: str
+    item_id: str
+    ulaw: bytes  # 8 kHz μ-law, any length
+
+
+@dataclass(frozen=True)
+class AgentTranscript:
+    response_id: str
+    item_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    response_id: str
+    call_id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResponseDone:
+    response_id: str
+    status: str  # completed | cancelled | incomplete | failed
+
+
+@dataclass(frozen=True)
+class EngineGone:
+    """The engine's connection is lost or it reported a fatal error."""
+
+    reason: str
+
+
+EngineEvent = (
+    SpeechStarted
+    | SpeechStopped
+    | CallerTranscript
+    | AgentAudio
+    | AgentTranscript
+    | FunctionCall
+    | ResponseDone
+    | EngineGone
+)
+
+
+class EngineError(Exception):
+    """The engine cannot be reached or refused us; `retryable` says whether trying again helps."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class EngineSession(Protocol):
+    async def next_event(self) -> EngineEvent: ...
+
+    def append_audio(self, ulaw: bytes) -> None: ...
+
+    def respond(self, instructions: str | None = None) -> None: ...
+
+    def say(self, text: str) -> None:
+        """Have the agent speak these words as they are (greeting, scripted prompts)."""
+        ...
+
+    def user_text(self, text: str) -> None: ...
+
+    def cancel_response(self) -> None: ...
+
+    def truncate(self, item_id: str, audio_end_ms: int) -> None: ...
+
+    def function_output(self, call_id: str, output: dict[str, Any]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class EngineConnector(Protocol):
+    async def open(self, property_id: str, caller: str | None) -> EngineSession: ...

@@ -1,0 +1,270 @@
+"""A Realtime (GA) client on aiohttp: the one code path to OpenAI and to our offline engine.
+
+One writer task owns the socket's sending side; one reader task validates each server event
+against the SDK's models and translates it into the calls domain's engine events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+from typing import Any
+
+import aiohttp
+from pydantic import ValidationError
+
+from app.aio import cancel_and_wait
+from app.calls.engine_port import (
+    AgentAudio,
+    AgentTranscript,
+    CallerTranscript,
+    EngineError,
+    EngineEvent,
+    EngineGone,
+    FunctionCall,
+    ResponseDone,
+    SpeechStarted,
+    SpeechStopped,
+)
+from app.engines.realtime_events import validate_client_event, validate_server_event
+from app.log import get_logger
+
+log = get_logger(__name__)
+
+# Tools every call offers; the hotel tools join them with the hotel issue's work.
+CALL_TOOLS: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": "transfer_call",
+        "description": "Put the caller through to a department of the hotel.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "department": {
+                    "type": "string",
+                    "description": "front_desk, reservations, restaurant, …",
+                },
+                "mode": {"type": "string", "enum": ["blind", "warm"]},
+            },
+            "required": ["department"],
+        },
+    },
+    {
+        "type": "function",
+        "name": "end_call",
+        "description": "Say goodbye and hang up.",
+        "parameters": {"type": "object", "properties": {}},
+    },
+]
+
+
+class RealtimeSession:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._ws = ws
+        self._out: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=2000)
+        self._events: asyncio.Queue[EngineEvent] = asyncio.Queue(maxsize=2000)
+        self._writer = asyncio.create_task(self._write(), name="engine-writer")
+        self._reader = asyncio.create_task(self._read(), name="engine-reader")
+        self.created = asyncio.Event()
+
+    # --- sending (one writer) -----------------------------------------------------------------
+    def send(self, event: dict[str, Any]) -> None:
+        validate_client_event(event)  # a bug here is ours: fail loudly, before the wire
+        try:
+            self._out.put_nowait(event)
+        except asyncio.QueueFull:
+            log.error("engine send queue full, event dropped", event_type=event.get("type"))
+
+    async def _write(self) -> None:
+        while (event := await self._out.get()) is not None:
+            await self._ws.send_str(json.dumps(event))
+
+    def update_session(self, instructions: str, voice: str | None = None) -> None:
+        audio: dict[str, Any] = {
+            "input": {
+                "format": {"type": "audio/pcmu"},
+                "turn_detection": {"type": "server_vad"},
+                "transcription": {"model": "gpt-4o-mini-transcribe"},
+            },
+            "output": {"format": {"type": "audio/pcmu"}},
+        }
+        if voice:
+            audio["output"]["voice"] = voice
+        self.send(
+            {
+                "type": "session.update",
+                "session": {
+                    "type": "realtime",
+                    "instructions": instructions,
+                    "audio": audio,
+                    "tools": CALL_TOOLS,
+                    "output_modalities": ["audio"],
+                },
+            }
+        )
+
+    def append_audio(self, ulaw: bytes) -> None:
+        self.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(ulaw).decode()})
+
+    def respond(self, instructions: str | None = None) -> None:
+        self.send(
+            {
+                "type": "response.create",
+                "response": {"instructions": instructions} if instructions else {},
+            }
+        )
+
+    def say(self, text: str) -> None:
+        self.respond(f'Say exactly: "{text}"')
+
+    def user_text(self, text: str) -> None:
+        self.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": text}],
+                },
+            }
+        )
+
+    def cancel_response(self) -> None:
+        self.send({"type": "response.cancel"})
+
+    def truncate(self, item_id: str, audio_end_ms: int) -> None:
+        self.send(
+            {
+                "type": "conversation.item.truncate",
+                "item_id": item_id,
+                "content_index": 0,
+                "audio_end_ms": audio_end_ms,
+            }
+        )
+
+    def function_output(self, call_id: str, output: dict[str, Any]) -> None:
+        self.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "function_call_output",
+                    "call_id": call_id,
+                    "output": json.dumps(output),
+                },
+            }
+        )
+
+    # --- receiving ----------------------------------------------------------------------------
+    async def next_event(self) -> EngineEvent:
+        return await self._events.get()
+
+    def _put(self, event: EngineEvent) -> None:
+        try:
+            self._events.put_nowait(event)
+        except asyncio.QueueFull:
+            log.error("engine event queue full, event dropped", event_type=type(event).__name__)
+
+    async def _read(self) -> None:
+        reason = "closed"
+        try:
+            async for message in self._ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                self._translate(message.data)
+            reason = f"engine closed the connection ({self._ws.close_code})"
+        except (aiohttp.ClientError, OSError) as exc:
+            reason = f"engine connection lost: {exc}"
+        self._put(EngineGone(reason))
+
+    def _translate(self, text: str) -> None:
+        try:
+            data = json.loads(text)
+            validate_server_event(data)
+        except (ValueError, ValidationError) as exc:
+            log.warning("unreadable engine event", error=str(exc)[:200])
+            return
+        kind = data["type"]
+        if kind == "session.created":
+            self.created.set()
+        elif kind == "input_audio_buffer.speech_started":
+            self._put(SpeechStarted())
+        elif kind == "input_audio_buffer.speech_stopped":
+            self._put(SpeechStopped())
+        elif kind == "conversation.item.input_audio_transcription.completed":
+            self._put(CallerTranscript(data["transcript"]))
+        elif kind == "response.output_audio.delta":
+            self._put(
+                AgentAudio(data["response_id"], data["item_id"], base64.b64decode(data["delta"]))
+            )
+        elif kind == "response.output_audio_transcript.done":
+            self._put(AgentTranscript(data["response_id"], data["item_id"], data["transcript"]))
+        elif kind == "response.function_call_arguments.done":
+            try:
+                arguments = json.loads(data["arguments"] or "{}")
+            except ValueError:
+                arguments = {}
+            self._put(FunctionCall(data["response_id"], data["call_id"], data["name"], arguments))
+        elif kind == "response.done":
+            self._put(
+                ResponseDone(data["response"]["id"], data["response"].get("status", "completed"))
+            )
+        elif kind == "error":
+            log.warning("engine reported an error", message=data["error"].get("message"))
+
+    async def close(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self._out.put_nowait(None)  # let the writer finish what is queued
+        with contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError):
+            await asyncio.wait_for(asyncio.shield(self._writer), 2)
+        await cancel_and_wait(self._writer)
+        await self._ws.close()
+        await cancel_and_wait(self._reader)
+
+
+class RealtimeConnector:
+    """Opens a session on OpenAI (`wss://…/v1/realtime?model=…`, a bearer key) or on the
+    offline engine (`ws://127.0.0.1:PORT/v1/realtime?property=…`)."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        url: str,
+        *,
+        api_key: str | None = None,
+        instructions: Any = None,
+        voice: str | None = None,
+    ) -> None:
+        self._http = http
+        self._url = url
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._instructions = instructions  # (property_id, caller) -> str
+        self._voice = voice
+
+    async def open(self, property_id: str, caller: str | None) -> RealtimeSession:
+        separator = "&" if "?" in self._url else "?"
+        url = f"{self._url}{separator}property={property_id}"
+        try:
+            ws = await self._http.ws_connect(
+                url,
+                headers=self._headers,
+                heartbeat=20,
+                timeout=aiohttp.ClientWSTimeout(ws_close=5),
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            raise EngineError(
+                f"engine refused the session: {exc.status} {exc.message}",
+                retryable=exc.status >= 500 or exc.status == 429,
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"engine unreachable: {exc}", retryable=True) from exc
+        session = RealtimeSession(ws)
+        try:
+            await asyncio.wait_for(session.created.wait(), 10)
+        except TimeoutError as exc:
+            await session.close()
+            raise EngineError("engine did not start a session", retryable=True) from exc
+        instructions = self._instructions(property_id, caller) if self._instructions else ""
+        session.update_session(instructions, self._voice)
+        return session

@@ -1,0 +1,170 @@
+"""The AI receptionist on a call: fake ARI (recorded), real RTP, the offline engine over its
+real WebSocket protocol, a real database. The caller's voice is espeak-ng; the agent's is flite."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import wave
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+
+from app.calls.agent import AgentConversation
+from app.calls.call_log import CallLog
+from app.calls.write_behind import WriteBehind
+from app.engines.local.flite import FliteTextToSpeech
+from app.engines.local.server import create_engine_app
+from app.engines.local.whisper import WhisperSpeechToText
+from app.engines.realtime_client import RealtimeConnector
+from app.hotel.config import load_hotel_config
+from app.main import build_telephony
+from app.media.g711 import ulaw_encode
+from app.media.resample import resample
+from app.settings import load_settings
+from app.storage.calls_repo import CallRepository
+from app.storage.errors import is_transient
+from app.storage.seed import seed
+from app.telephony.ari.client import AriClient
+from app.telephony.ari.events import EventStream
+from app.telephony.controller import CallLimits, StasisApp
+from tests.fakes.ari import FakeAri, FakeCall
+from tests.integration.test_stasis_calls import AsteriskRtp
+
+ROOT = Path(__file__).resolve().parents[2]
+STT = WhisperSpeechToText()
+
+
+def _speech(text: str, tmp: Path) -> list[bytes]:
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(tmp / "say.wav"), text], check=True
+    )
+    with wave.open(str(tmp / "say.wav")) as reader:
+        pcm = resample(reader.readframes(reader.getnframes()), reader.getframerate(), 8000)
+    ulaw = ulaw_encode(pcm + b"\x00\x00" * 8000)  # and a second of silence after
+    return [ulaw[i : i + 160] for i in range(0, len(ulaw) - 159, 160)]
+
+
+@dataclass
+class Rig:
+    fake: FakeAri
+    app: StasisApp
+    rtp: AsteriskRtp
+    pool: asyncpg.Pool
+
+
+@pytest.fixture
+async def rig(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    await seed(pool, hotel, horizon_days=2)
+    engine = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
+    await engine.start_server()
+    loop = asyncio.get_running_loop()
+    _, rtp = await loop.create_datagram_endpoint(AsteriskRtp, local_addr=("127.0.0.1", 0))
+    assert rtp.transport is not None
+    fake = FakeAri(rtp_address=rtp.transport.get_extra_info("sockname")[:2])
+    url = await fake.start()
+    monkeypatch.setenv("RTP_PORT_MIN", "41100")
+    monkeypatch.setenv("RTP_PORT_MAX", "41119")
+    settings = load_settings(asterisk_ari_url=url, asterisk_ari_password="secret")
+    http = aiohttp.ClientSession()
+    client = AriClient(http, url, "frontdesk", "secret")
+    writes = WriteBehind(is_transient)
+    connector = RealtimeConnector(http, f"ws://127.0.0.1:{engine.port}/v1/realtime")
+    app = build_telephony(
+        settings, hotel, client, CallLog(CallRepository(pool), writes), engine=connector
+    )
+    app.limits = CallLimits(rtp_inactivity=30, max_duration=120, check_every=0.1)
+    events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
+    tasks = [asyncio.create_task(writes.run()), asyncio.create_task(events.run())]
+    await asyncio.wait_for(events.connected.wait(), 5)
+    yield Rig(fake, app, rtp, pool)
+    await app.stop(drain_seconds=0)
+    await writes.drain(5)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await http.close()
+    await fake.stop()
+    await engine.close()
+    rtp.transport.close()
+
+
+async def _until(condition: object, timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.02)
+
+
+async def _quiet(rig: Rig, seconds: float = 0.4) -> None:
+    """Wait until the agent has stopped talking (no RTP for a while)."""
+    while True:
+        before = len(rig.rtp.received)
+        await asyncio.sleep(seconds)
+        if len(rig.rtp.received) == before:
+            return
+
+
+async def _say(rig: Rig, call: FakeCall, frames: list[bytes], start_seq: int = 1000) -> None:
+    assert call.media_host is not None
+    for n, frame in enumerate(frames):
+        rig.rtp.send(call.media_host, start_seq + n, frame)
+        await asyncio.sleep(0.02)
+
+
+async def _turns(rig: Rig, call: FakeCall) -> list[tuple[str, str, int | None]]:
+    rows = await rig.pool.fetch(
+        """SELECT t.role, t.text, t.latency_ms FROM turns t JOIN calls c ON c.id = t.call_id
+           WHERE c.channel_id = $1 ORDER BY t.seq""",
+        call.caller_id,
+    )
+    return [(r["role"], r["text"], r["latency_ms"]) for r in rows]
+
+
+async def test_a_caller_asks_a_question_and_then_for_a_person(rig: Rig, tmp_path: Path) -> None:
+    call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+    await _until(lambda: len(rig.rtp.received) > 50)  # the greeting is being spoken
+    await _quiet(rig)
+    greeting_frames = len(rig.rtp.received)
+
+    await _say(rig, call, _speech("Do you have free wifi?", tmp_path))
+    await _until(lambda: len(rig.rtp.received) > greeting_frames + 50)  # the answer
+    await _quiet(rig)
+    turns = await _turns(rig, call)
+    assert turns[0][0] == "agent" and "Harborview Hotel" in turns[0][1]
+    assert turns[1][0] == "caller" and "wi" in turns[1][1].lower().replace("-", "")
+    assert turns[2][0] == "agent" and "Wi-Fi is free" in turns[2][1]
+    assert turns[2][2] is not None and turns[2][2] > 0  # end of speech → first agent audio, stored
+
+    await _say(
+        rig, call, _speech("I would like to talk to the front desk.", tmp_path), start_seq=3000
+    )
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: not rig.app.calls)
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+    row = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
+    assert row["end_reason"] == "transferred"
+
+
+async def test_barge_in_stops_the_agent_and_truncates_to_what_was_heard(
+    rig: Rig, tmp_path: Path
+) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 60)  # 1.2 s into the greeting
+    conversation = next(iter(rig.app.calls)).conversation
+    assert isinstance(conversation, AgentConversation)
+    await _say(rig, call, _speech("Stop, I need a room.", tmp_path)[:60])
+    await _until(lambda: conversation.truncations)
+    await asyncio.sleep(0.3)
+    heard = [p for p in rig.rtp.received]
+    truncation = conversation.truncations[0]
+    # Truncated at what was actually played: every frame sent reached the caller.
+    sent_ms = len([p for p in heard if p.timestamp < heard[0].timestamp + 160 * 1000]) * 20
+    assert abs(truncation.audio_end_ms - sent_ms) <= 60, (truncation, sent_ms)
+    assert truncation.audio_end_ms == min(truncation.played_ms, truncation.received_ms)
+    assert truncation.played_ms < truncation.received_ms  # the rest was flushed, never played
