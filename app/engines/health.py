@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from app.health import ComponentStatus
 
 
@@ -22,10 +24,24 @@ class EngineCheck:
                 "ok",
                 f"OpenAI Realtime, model {self._model} (key set; reached when a call connects)",
             )
+        if self._local is None:
+            return ComponentStatus(self.name, False, "not_configured", "no offline engine address")
+        host, port = self._local
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2)
+        except (OSError, TimeoutError) as exc:
+            return ComponentStatus(
+                self.name,
+                False,
+                "unreachable",
+                f"offline engine at {host}:{port}: {exc}",
+                "start it (`frontdesk run` does) or set OPENAI_API_KEY to use OpenAI Realtime",
+            )
+        writer.close()
+        await writer.wait_closed()
         return ComponentStatus(
             self.name,
-            False,
-            "unavailable",
-            "the embedded offline engine is not part of this build yet",
-            "set OPENAI_API_KEY to use OpenAI Realtime",
+            True,
+            "ok",
+            f"offline engine at {host}:{port} (rule-based dialog, no language model)",
         )

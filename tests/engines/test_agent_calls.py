@@ -56,6 +56,7 @@ class Rig:
     app: StasisApp
     rtp: AsteriskRtp
     pool: asyncpg.Pool
+    engine: TestServer
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ async def rig(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
     tasks = [asyncio.create_task(writes.run()), asyncio.create_task(events.run())]
     await asyncio.wait_for(events.connected.wait(), 5)
-    yield Rig(fake, app, rtp, pool)
+    yield Rig(fake, app, rtp, pool, engine)
     await app.stop(drain_seconds=0)
     await writes.drain(5)
     for task in tasks:
@@ -168,3 +169,43 @@ async def test_barge_in_stops_the_agent_and_truncates_to_what_was_heard(
     assert abs(truncation.audio_end_ms - sent_ms) <= 60, (truncation, sent_ms)
     assert truncation.audio_end_ms == min(truncation.played_ms, truncation.received_ms)
     assert truncation.played_ms < truncation.received_ms  # the rest was flushed, never played
+
+
+async def test_no_engine_means_the_front_desk_not_dead_air(pool: asyncpg.Pool, tmp_path: Path) -> None:
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    await seed(pool, hotel, horizon_days=2)
+    fake = FakeAri(rtp_address=("127.0.0.1", 9))
+    url = await fake.start()
+    settings = load_settings(asterisk_ari_url=url, asterisk_ari_password="secret")
+    async with aiohttp.ClientSession() as http:
+        client = AriClient(http, url, "frontdesk", "secret")
+        writes = WriteBehind(is_transient)
+        nowhere = RealtimeConnector(http, "ws://127.0.0.1:9/v1/realtime")  # nothing listens there
+        app = build_telephony(settings, hotel, client, CallLog(CallRepository(pool), writes), engine=nowhere)
+        events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
+        task = asyncio.create_task(events.run())
+        await asyncio.wait_for(events.connected.wait(), 5)
+        await fake.incoming_call(["agent"])
+        async with asyncio.timeout(10):
+            while fake.continued_to != ("frontdesk-fallback", "s") or app.calls:
+                await asyncio.sleep(0.02)
+        assert fake.leftovers() == {"channels": [], "bridges": []}
+        await app.stop(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    await fake.stop()
+
+
+async def test_the_engine_dropping_mid_call_sends_the_caller_to_the_front_desk(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 20)  # the agent is talking
+    telephony_call = next(iter(rig.app.calls))
+    conversation = telephony_call.conversation
+    assert isinstance(conversation, AgentConversation)
+    assert [t for t in asyncio.all_tasks() if t.get_name() == "engine-reader"]
+    await rig.engine.close()  # the engine goes away under the call (its process died)
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: not rig.app.calls)
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+    row = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
+    assert row["end_reason"] == "transferred"

@@ -93,7 +93,7 @@ async def test_ready_reports_each_component(pool: asyncpg.Pool, fake_asterisk: s
             DatabaseCheck(pool, migrate.head_revision()),
             AriCheck(http, fake_asterisk, "frontdesk", "wrong"),
             AriCheck(http, f"http://127.0.0.1:{_closed_port()}/ari", "frontdesk", "pw"),
-            EngineCheck("local", "-"),
+            EngineCheck("local", "-", ("127.0.0.1", _closed_port())),
         ]
         client = await _client(list(bad))
         try:
@@ -105,7 +105,7 @@ async def test_ready_reports_each_component(pool: asyncpg.Pool, fake_asterisk: s
             # the last ARI check wins the key; both shapes are exercised below
             assert body["components"]["ari"]["status"] == "unreachable"
             assert "make asterisk" in body["components"]["ari"]["fix"]
-            assert body["components"]["engine"]["status"] == "unavailable"
+            assert body["components"]["engine"]["status"] == "unreachable"
         finally:
             await client.close()
         assert (await bad[1].check()).status == "unauthorized"

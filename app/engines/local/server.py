@@ -17,10 +17,11 @@ import base64
 import contextlib
 import json
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from openai.types.realtime import (
     ConversationItemAdded,
     ConversationItemInputAudioTranscriptionCompletedEvent,
@@ -54,6 +55,7 @@ from app.media.vad import SpeechDetector
 log = get_logger(__name__)
 
 FRAME = 160  # 20 ms of μ-law at 8 kHz
+SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets", weakref.WeakSet)
 AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
 
 
@@ -401,9 +403,22 @@ def create_engine_app(
             return web.json_response({"error": {"message": str(exc)}}, status=404)
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
-        await LocalRealtimeSession(ws, DialogManager(prop), stt, tts_factory()).run()
+        request.app[SOCKETS].add(ws)
+        try:
+            await LocalRealtimeSession(ws, DialogManager(prop), stt, tts_factory()).run()
+        finally:
+            request.app[SOCKETS].discard(ws)
         return ws
 
+    async def close_sockets(app: web.Application) -> None:
+        # On shutdown, tell clients we are going away at once (they fall back to the front
+        # desk) instead of leaving them hanging until the server's shutdown timeout.
+        sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+        for ws in list(sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"engine shutting down")
+
     app = web.Application()
+    app[SOCKETS] = weakref.WeakSet()
     app.router.add_get("/v1/realtime", realtime)
+    app.on_shutdown.append(close_sockets)
     return app
