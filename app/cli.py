@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import secrets
+import signal
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
@@ -16,10 +18,12 @@ import asyncpg
 
 from app.calls.records import CallRecord
 from app.doctor import diagnose, render
+from app.engines.local.flite import FliteTextToSpeech
+from app.engines.local.whisper import WhisperSpeechToText
 from app.hotel.config import HotelConfigError, load_hotel_config
 from app.log import configure_logging
-from app.main import open_database, recording_storage, serve
-from app.media.audio_file import FORMATS, AudioFileError, guess_format
+from app.main import open_database, recording_storage, serve, start_local_engine
+from app.media.audio_file import FORMATS, Audio, AudioFileError, guess_format
 from app.media.audio_file import convert as convert_audio
 from app.media.audio_file import encode as encode_audio
 from app.media.audio_file import load as load_audio
@@ -76,6 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     audio.add_argument("--out-format", choices=FORMATS, help="default: from the --out name")
     audio.add_argument("--out-rate", type=int, help="default: the input's rate")
 
+    engine = sub.add_parser(
+        "engine", help="the offline conversation engine: serve it, or try its speech"
+    )
+    what = engine.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--serve", action="store_true", help="serve the Realtime protocol on LOCAL_ENGINE_HOST:PORT"
+    )
+    what.add_argument("--audio", type=Path, metavar="FILE", help="transcribe an audio file")
+    what.add_argument("--text", metavar="TEXT", help="speak TEXT into --out")
+    engine.add_argument("--out", type=Path, help="the WAV file --text writes (8 kHz)")
+    engine.add_argument("--voice", default="slt", help="flite voice for --text (default slt)")
+
     recordings = sub.add_parser("recordings", help="encrypted call recordings")
     rec_sub = recordings.add_subparsers(dest="recordings_command", required=True, metavar="ACTION")
     rec_list = rec_sub.add_parser("list", help="the recordings of a call")
@@ -130,6 +146,8 @@ def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, An
         return lambda s: _recordings_list(s, args.call_id)
     if args.command == "recordings":
         return lambda s: _recordings_export(s, args.recording_id, args.out)
+    if args.command == "engine":
+        return lambda s: _engine(s, args)
     if args.command == "audio":
         return lambda s: _audio(args)
     if args.command == "asterisk":
@@ -294,6 +312,45 @@ async def _recordings_export(settings: Settings, recording_id: uuid.UUID, out: P
         return EXIT_FAILED
     await asyncio.to_thread(out.write_bytes, wav)
     print(f"wrote {out} ({len(wav)} bytes)")
+    return EXIT_OK
+
+
+async def _engine(settings: Settings, args: argparse.Namespace) -> int:
+    if args.serve:
+        hotel = load_hotel_config(settings.hotel_config)
+        runner = await start_local_engine(
+            hotel, settings.local_engine_host, settings.local_engine_port
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+        return EXIT_OK
+    if args.audio is not None:
+        try:
+            audio = await asyncio.to_thread(load_audio, args.audio)
+        except AudioFileError as exc:
+            print(f"frontdesk engine: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        started = time.perf_counter()
+        transcript = await asyncio.to_thread(
+            WhisperSpeechToText().transcribe, audio.pcm, audio.rate
+        )
+        print(
+            f"{transcript.text}\n({audio.seconds:.1f} s of audio, {time.perf_counter() - started:.2f} s "
+            f"including the model load, language {transcript.language or '?'})"
+        )
+        return EXIT_OK
+    if args.out is None:
+        print("frontdesk engine: --text needs --out FILE.wav", file=sys.stderr)
+        return EXIT_CONFIG
+    tts = FliteTextToSpeech(args.voice)
+    pcm = await asyncio.to_thread(tts.synthesize, args.text)
+    data = encode_audio(Audio(pcm, tts.rate), "wav")
+    await asyncio.to_thread(args.out.write_bytes, data)
+    print(f"wrote {args.out}: {len(pcm) / 2 / tts.rate:.2f} s")
     return EXIT_OK
 
 

@@ -77,7 +77,8 @@ def configure_logging(fmt: Literal["console", "json"] = "console", level: str = 
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Library chatter that says nothing a hotel's admin needs.
-    logging.getLogger("alembic.runtime.migration").setLevel(max(logging.WARNING, root.level))
+    for chatty in ("alembic.runtime.migration", "faster_whisper"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -171,7 +171,9 @@ async def test_barge_in_stops_the_agent_and_truncates_to_what_was_heard(
     assert truncation.played_ms < truncation.received_ms  # the rest was flushed, never played
 
 
-async def test_no_engine_means_the_front_desk_not_dead_air(pool: asyncpg.Pool, tmp_path: Path) -> None:
+async def test_no_engine_means_the_front_desk_not_dead_air(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     await seed(pool, hotel, horizon_days=2)
     fake = FakeAri(rtp_address=("127.0.0.1", 9))
@@ -181,7 +183,9 @@ async def test_no_engine_means_the_front_desk_not_dead_air(pool: asyncpg.Pool, t
         client = AriClient(http, url, "frontdesk", "secret")
         writes = WriteBehind(is_transient)
         nowhere = RealtimeConnector(http, "ws://127.0.0.1:9/v1/realtime")  # nothing listens there
-        app = build_telephony(settings, hotel, client, CallLog(CallRepository(pool), writes), engine=nowhere)
+        app = build_telephony(
+            settings, hotel, client, CallLog(CallRepository(pool), writes), engine=nowhere
+        )
         events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
         task = asyncio.create_task(events.run())
         await asyncio.wait_for(events.connected.wait(), 5)

@@ -1,0 +1,71 @@
+"""`frontdesk engine`: speak, transcribe, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "engine", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_speak_then_transcribe(tmp_path: Path) -> None:
+    out = tmp_path / "said.wav"
+    spoken = _run("--text", "Your room is ready.", "--out", str(out))
+    assert spoken.returncode == 0, spoken.stderr
+    heard = _run("--audio", str(out))
+    assert heard.returncode == 0, heard.stderr
+    assert "room is ready" in heard.stdout.lower()
+    assert _run("--text", "no file").returncode == 2
+
+
+async def test_serve_speaks_the_protocol_and_stops_cleanly() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        "engine",
+        "--serve",
+        cwd=ROOT,
+        env={**os.environ, "LOCAL_ENGINE_PORT": str(port), "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with asyncio.timeout(60):
+                while True:
+                    try:
+                        ws = await http.ws_connect(f"http://127.0.0.1:{port}/v1/realtime")
+                        break
+                    except aiohttp.ClientConnectionError:
+                        assert proc.returncode is None
+                        await asyncio.sleep(0.2)
+            first = json.loads((await ws.receive()).data)
+            assert first["type"] == "session.created"
+            await ws.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0
