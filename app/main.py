@@ -216,6 +216,13 @@ def build_telephony(
         ),
         default_region=hotel.default_property.address.country,
         recordings=recordings,
+        engine_label=None
+        if engine is None
+        else (
+            f"openai:{settings.openai_realtime_model}"
+            if settings.engine_kind == "openai"
+            else "local"
+        ),
     )
 
 

@@ -141,6 +141,7 @@ class TelephonyCall:
                 caller_name=self.channel.caller.name or None,
                 dialled_e164=self.session.dialled_e164,
                 mode=self.mode,
+                engine=app.engine_label if self.mode == "agent" else None,
                 language=self.channel.language,
             ),
             self.session.started_at,

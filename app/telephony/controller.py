@@ -77,6 +77,7 @@ class StasisApp:
         default_region: str = "US",
         recordings: RecordingSink | None = None,
         pacing: PacingScheduler | None = None,
+        engine_label: str | None = None,
     ) -> None:
         self.client = client
         self.media = media
@@ -87,6 +88,7 @@ class StasisApp:
         self.limits = limits or CallLimits()
         self.recordings = recordings
         self.pacing = pacing or PacingScheduler(LoopClock())
+        self.engine_label = engine_label  # recorded on agent calls: which engine talked
         self._conversations = conversations
         self._modes = modes
         self._region = default_region

@@ -213,3 +213,18 @@ async def test_the_engine_dropping_mid_call_sends_the_caller_to_the_front_desk(r
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
     row = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
     assert row["end_reason"] == "transferred"
+
+
+async def test_keys_pressed_during_the_conversation_reach_the_agent(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 50)
+    await _quiet(rig)
+    await rig.fake.press(call, "2")  # the front desk's key in hotel.yaml
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: not rig.app.calls)
+    turns = await _turns(rig, call)
+    agent = [text for role, text, _ in turns if role == "agent"]
+    assert len(agent) == 2 and "put you through" in agent[1]  # no second greeting
+    assert ("dtmf", "2", None) in turns
+    row = await rig.pool.fetchrow("SELECT engine FROM calls WHERE channel_id = $1", call.caller_id)
+    assert row["engine"] == "local"

@@ -24,6 +24,7 @@ _PERSON = {
     "representative",
     "receptionist",
 }
+_KEYED = re.compile(r"pressed (\d|\*|#) on the (?:telephone )?keypad")
 _STOP = {
     "the",
     "a",
@@ -80,6 +81,9 @@ class DialogManager:
         words = set(_WORD.findall(said))
         if not words:
             return Reply("Sorry, I didn't catch that. Could you say it again?")
+        keyed = _KEYED.search(said)
+        if keyed:
+            return self._keyed(keyed.group(1))
         if any(phrase in said for phrase in _GOODBYE):
             return Reply(f"Thank you for calling the {self.prop.name}. Goodbye.", end_call=True)
         for key, department in self.prop.departments.items():
@@ -99,6 +103,19 @@ class DialogManager:
             "I'm sorry, I can't help with that myself. I can answer questions about the hotel, "
             "or put you through to the front desk."
         )
+
+    def _keyed(self, key: str) -> Reply:
+        """Keys pressed while talking to the agent: the IVR's digits still work."""
+        for department_key, department in self.prop.departments.items():
+            if department.dtmf == key:
+                return Reply(
+                    f"Of course, I'll put you through to {department.name}.",
+                    transfer_to=department_key,
+                )
+        if key == "0":
+            desk = self.prop.departments["front_desk"].name
+            return Reply(f"Of course, I'll put you through to {desk}.", transfer_to="front_desk")
+        return Reply("How can I help you?")
 
     def _faq(self, words: set[str]) -> str | None:
         best, best_score = None, 0.0

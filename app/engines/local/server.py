@@ -90,7 +90,8 @@ class LocalRealtimeSession:
         self._speech_item: str | None = None
         self._response: asyncio.Task[None] | None = None
         self._turn: asyncio.Task[None] | None = None
-        self._items_audio_ms: dict[str, int] = {}
+        self._typed: list[str] = []  # user text items waiting for a response.create
+        self._greeted = False
 
     # --- one writer ---------------------------------------------------------------------------
     def _emit(self, event: BaseModel) -> None:
@@ -149,7 +150,14 @@ class LocalRealtimeSession:
             self._speech.clear()
         elif kind == "response.create":
             instructions = (data.get("response") or {}).get("instructions") or ""
-            self._start_response(_scripted(instructions) or self._dialog.greeting())
+            scripted = _scripted(instructions)
+            if scripted is not None:
+                self._start_response(scripted)
+            elif self._typed:  # the client added what the caller said or keyed in as text
+                self._start_response(self._dialog.reply(self._typed.pop(0)))
+            elif not self._greeted:
+                self._start_response(self._dialog.greeting())
+            self._greeted = True
         elif kind == "response.cancel":
             self._cancel_response()
         elif kind == "conversation.item.truncate":
@@ -164,8 +172,15 @@ class LocalRealtimeSession:
             )
         elif kind == "conversation.item.create":
             item = data.get("item") or {}
-            if item.get("type") == "function_call_output":
-                pass  # the client ran the tool; a response.create follows
+            if item.get("type") == "message" and item.get("role") == "user":
+                text = " ".join(
+                    part.get("text", "")
+                    for part in item.get("content") or []
+                    if part.get("type") == "input_text"
+                )
+                if text:
+                    self._typed.append(text)
+            # function_call_output: the client ran the tool; a response.create follows
         else:
             self._error(
                 f"{kind} is not supported by the offline engine", event_id=data.get("event_id")
