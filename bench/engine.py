@@ -1,0 +1,207 @@
+"""bench/engine: the offline engine's ear, voice and reaction time.
+
+- WER of speech-to-text (faster-whisper, packaged tiny.en) on hotel utterances in two voices
+  unlike the engine's own (espeak-ng en-us, flite kal) through 8 kHz μ-law, against the same
+  audio at 16 kHz linear as the baseline;
+- response latency over the real protocol: input_audio_buffer.speech_stopped → first
+  response.output_audio.delta, p50/p95, with the VAD's silence window reported on its own;
+- text-to-speech time to first audio (flite, one short sentence, no cache).
+
+    .venv/bin/python bench/engine.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+from aiohttp.test_utils import TestServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.engines.local.flite import FliteTextToSpeech
+from app.engines.local.server import create_engine_app
+from app.engines.local.whisper import WhisperSpeechToText
+from app.hotel.config import load_hotel_config
+from app.media.g711 import ulaw_decode, ulaw_encode
+from app.media.resample import resample
+from app.media.vad import SpeechDetector
+
+ROOT = Path(__file__).resolve().parent.parent
+UTTERANCES = [
+    "I would like to book a room for two nights",
+    "Do you have a king room available next Friday",
+    "How much is a double queen for the weekend",
+    "What time is check in",
+    "Can I check out late on Sunday",
+    "Is breakfast included in the rate",
+    "Do you have free wifi",
+    "Where can I park my car",
+    "Can I bring my dog",
+    "Is there a pool at the hotel",
+    "I need a room for two adults and one child",
+    "We arrive on the twelfth of December",
+    "We will stay for three nights",
+    "Please send me a payment link by text message",
+    "My name is John Smith",
+    "My phone number is five five five one two three four",
+    "I would like to cancel my reservation",
+    "Can you put me through to the front desk",
+    "I want to speak to the restaurant",
+    "Do you have an airport shuttle",
+    "Is the hotel accessible for a wheelchair",
+    "Can I charge my electric car",
+    "What is your cancellation policy",
+    "Is there a gym in the hotel",
+    "I would like a room with a view of the bay",
+    "How far is the hotel from the airport",
+    "Do you have a suite for four people",
+    "Can I get a quiet room on a high floor",
+    "Please call me back tomorrow morning",
+    "Thank you, that is all, goodbye",
+    "Do you have meeting rooms for a conference",
+    "What is the price per night in the summer",
+]
+VOICES = {
+    "espeak-ng en-us": lambda text, out: ["espeak-ng", "-v", "en-us", "-s", "150", "-w", out, text],
+    "flite kal": lambda text, out: ["flite", "-voice", "kal", "-t", text, "-o", out],
+}
+
+
+def _words(text: str) -> list[str]:
+    text = text.lower().replace("wi-fi", "wifi").replace("check-in", "check in").replace("-", " ")
+    return re.findall(r"[a-z0-9']+", text)
+
+
+def _edits(a: list[str], b: list[str]) -> int:
+    row = list(range(len(b) + 1))
+    for i, word in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, other in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != other))
+    return row[-1]
+
+
+def _synth(voice: str, text: str, tmp: Path) -> tuple[bytes, int]:
+    out = tmp / "u.wav"
+    subprocess.run(VOICES[voice](text, str(out)), check=True, capture_output=True)
+    with wave.open(str(out)) as reader:
+        return reader.readframes(reader.getnframes()), reader.getframerate()
+
+
+def wer() -> None:
+    stt = WhisperSpeechToText()
+    stt.warm_up()
+    tmp = Path(tempfile.mkdtemp())
+    print("\n| voice | audio | utterances | words | WER | STT seconds per utterance (mean) |")
+    print("|---|---|---|---|---|---|")
+    for voice in VOICES:
+        for label in ("8 kHz μ-law", "16 kHz linear (baseline)"):
+            errors = words = 0
+            seconds: list[float] = []
+            for text in UTTERANCES:
+                pcm, rate = _synth(voice, text, tmp)
+                if label.startswith("8"):
+                    audio = ulaw_decode(ulaw_encode(resample(pcm, rate, 8000)))
+                    audio_rate = 8000
+                else:
+                    audio, audio_rate = resample(pcm, rate, 16000), 16000
+                started = time.perf_counter()
+                heard = stt.transcribe(audio, audio_rate).text
+                seconds.append(time.perf_counter() - started)
+                reference = _words(text)
+                errors += _edits(reference, _words(heard))
+                words += len(reference)
+            print(
+                f"| {voice} | {label} | {len(UTTERANCES)} | {words} | {100 * errors / words:.1f} % | "
+                f"{np.mean(seconds):.2f} |",
+                flush=True,
+            )
+
+
+async def latency(rounds: int = 12) -> None:
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    stt = WhisperSpeechToText()
+    stt.warm_up()
+    server = TestServer(create_engine_app(hotel, stt, FliteTextToSpeech), host="127.0.0.1")
+    await server.start_server()
+    tmp = Path(tempfile.mkdtemp())
+    turn: list[float] = []
+    scripted: list[float] = []
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"http://127.0.0.1:{server.port}/v1/realtime") as ws,
+    ):
+        await ws.receive()  # session.created
+
+        async def until(kind: str) -> float:
+            while True:
+                event = json.loads((await ws.receive()).data)
+                if event["type"] == kind:
+                    return time.perf_counter()
+
+        for text in UTTERANCES[:rounds]:
+            pcm, rate = _synth("espeak-ng en-us", text, tmp)
+            ulaw = ulaw_encode(resample(pcm, rate, 8000) + b"\x00\x00" * 8000)
+            for start in range(0, len(ulaw), 320):
+                await ws.send_str(
+                    json.dumps(
+                        {
+                            "type": "input_audio_buffer.append",
+                            "audio": base64.b64encode(ulaw[start : start + 320]).decode(),
+                        }
+                    )
+                )
+            stopped = await until("input_audio_buffer.speech_stopped")
+            turn.append((await until("response.output_audio.delta")) - stopped)
+            await until("response.done")
+            started = time.perf_counter()
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "type": "response.create",
+                        "response": {"instructions": 'Say exactly: "One moment please."'},
+                    }
+                )
+            )
+            scripted.append((await until("response.output_audio.delta")) - started)
+            await until("response.done")
+    await server.close()
+    window = SpeechDetector().end_frames * 20
+    print(
+        f"\nresponse latency, speech_stopped → first agent audio, {rounds} turns: "
+        f"p50 {1000 * np.percentile(turn, 50):.0f} ms, p95 {1000 * np.percentile(turn, 95):.0f} ms"
+    )
+    print(
+        f"  baseline, a scripted reply (no speech-to-text, no dialog): p50 {1000 * np.percentile(scripted, 50):.0f} ms"
+    )
+    print(f"  plus the VAD's silence window before speech_stopped: {window} ms")
+
+
+def tts() -> None:
+    speech = FliteTextToSpeech()
+    times = []
+    for _ in range(10):
+        started = time.perf_counter()
+        speech.synthesize("Your room is ready.")
+        times.append(time.perf_counter() - started)
+    print(
+        f"\ntext-to-speech time to first audio (flite, whole sentence, no cache), 10 runs: "
+        f"p50 {1000 * np.percentile(times, 50):.0f} ms, p95 {1000 * np.percentile(times, 95):.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    wer()
+    asyncio.run(latency())
+    tts()
