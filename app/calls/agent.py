@@ -154,7 +154,7 @@ class AgentConversation:
                 speech_stopped_at = time.monotonic()
             elif isinstance(event, CallerTranscript):
                 if event.text:
-                    self._log(TurnRole.CALLER, event.text, None)
+                    self._log(TurnRole.CALLER, event.text, None, event.language)
             elif isinstance(event, AgentTranscript):
                 text = event.text + (" [interrupted]" if event.response_id in cancelled else "")
                 self._log(TurnRole.AGENT, text, latency)
@@ -181,9 +181,11 @@ class AgentConversation:
                 await io.transfer(*self.fallback)  # the dialplan's fallback apologises
                 return
 
-    def _log(self, role: TurnRole, text: str, latency: int | None) -> None:
+    def _log(
+        self, role: TurnRole, text: str, latency: int | None, language: str | None = None
+    ) -> None:
         if self.call_log is not None and self._session is not None:
-            self.call_log.turn(self._session.id, role, text, latency_ms=latency)
+            self.call_log.turn(self._session.id, role, text, latency_ms=latency, language=language)
 
     _session: CallSession | None = None
 

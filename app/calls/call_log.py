@@ -69,9 +69,17 @@ class CallLog:
         )
 
     def turn(
-        self, call_id: uuid.UUID, role: TurnRole, text: str, *, latency_ms: int | None = None
+        self,
+        call_id: uuid.UUID,
+        role: TurnRole,
+        text: str,
+        *,
+        latency_ms: int | None = None,
+        language: str | None = None,
     ) -> None:
         self._writes.submit(
             f"call {call_id} turn",
-            lambda: self._store.add_turn(call_id, role, text, latency_ms=latency_ms),
+            lambda: self._store.add_turn(
+                call_id, role, text, latency_ms=latency_ms, language=language
+            ),
         )

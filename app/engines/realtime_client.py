@@ -193,7 +193,7 @@ class RealtimeSession:
         elif kind == "input_audio_buffer.speech_stopped":
             self._put(SpeechStopped())
         elif kind == "conversation.item.input_audio_transcription.completed":
-            self._put(CallerTranscript(data["transcript"]))
+            self._put(CallerTranscript(data["transcript"], data.get("language")))
         elif kind == "response.output_audio.delta":
             self._put(
                 AgentAudio(data["response_id"], data["item_id"], base64.b64decode(data["delta"]))

@@ -16,7 +16,9 @@ class Transcript:
 
 
 class SpeechToText(Protocol):
-    def transcribe(self, pcm16: bytes, rate: int) -> Transcript: ...
+    def transcribe(self, pcm16: bytes, rate: int, language: str | None = None) -> Transcript:
+        """Text of an utterance; with language None the engine decides (and says which)."""
+        ...
 
 
 class TextToSpeech(Protocol):

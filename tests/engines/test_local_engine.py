@@ -186,3 +186,32 @@ async def test_garbage_gets_a_protocol_error_and_the_session_goes_on(client: Cli
         {"type": "response.create", "response": {"instructions": 'Say exactly: "Still here."'}}
     )
     assert (await client.until("response.done"))["response"]["status"] == "completed"
+
+
+def _caller_says_in(voice: str, text: str, tmp: Path) -> bytes:
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", "140", "-w", str(tmp / "say.wav"), text], check=True
+    )
+    with wave.open(str(tmp / "say.wav")) as reader:
+        pcm = resample(reader.readframes(reader.getnframes()), reader.getframerate(), 8000)
+    return ulaw_encode(b"\x00\x00" * 4000 + pcm + b"\x00\x00" * 8000)
+
+
+async def test_a_spanish_speaking_caller_is_recognised_as_such(
+    client: Client, tmp_path: Path
+) -> None:
+    await _speak(
+        client,
+        _caller_says_in("es", "Hola, quisiera reservar una habitación para dos noches", tmp_path),
+    )
+    heard = await client.until("conversation.item.input_audio_transcription.completed")
+    assert heard["language"] == "es"
+    assert "habitaci" in heard["transcript"].lower() or "reservar" in heard["transcript"].lower()
+    await client.until("response.done")
+
+
+async def test_an_english_caller_stays_english(client: Client, tmp_path: Path) -> None:
+    await _speak(client, _caller_says_in("en-us", "Where can I park my car?", tmp_path))
+    heard = await client.until("conversation.item.input_audio_transcription.completed")
+    assert heard["language"] == "en" and "park" in heard["transcript"].lower()
+    await client.until("response.done")

@@ -91,6 +91,7 @@ class LocalRealtimeSession:
         self._response: asyncio.Task[None] | None = None
         self._turn: asyncio.Task[None] | None = None
         self._typed: list[str] = []  # user text items waiting for a response.create
+        self._language: str | None = None
         self._greeted = False
 
     # --- one writer ---------------------------------------------------------------------------
@@ -261,7 +262,10 @@ class LocalRealtimeSession:
         )
 
     async def _understand(self, item_id: str, pcm: bytes) -> None:
-        transcript = await asyncio.to_thread(self._stt.transcribe, pcm, 8000)
+        # The call's first utterance decides its language; later ones keep it.
+        transcript = await asyncio.to_thread(self._stt.transcribe, pcm, 8000, self._language)
+        self._language = transcript.language or "en"
+        # `language` is ours, beyond the GA fields (the SDK's models allow extra fields).
         self._emit(
             ConversationItemInputAudioTranscriptionCompletedEvent(
                 type="conversation.item.input_audio_transcription.completed",
@@ -270,6 +274,7 @@ class LocalRealtimeSession:
                 content_index=0,
                 transcript=transcript.text,
                 usage={"type": "duration", "seconds": len(pcm) / 16000},
+                language=self._language,
             )
         )
         self._start_response(self._dialog.reply(transcript.text))
