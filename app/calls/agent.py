@@ -70,31 +70,84 @@ class AgentConversation:
     fallback: tuple[str, str]
     call_log: CallLog | None = None
     truncations: list[Truncation] = field(default_factory=list)  # for history and tests
+    reconnects: int = 0
+    _history: list[tuple[TurnRole, str]] = field(default_factory=list)
+    _opening: asyncio.Task[EngineSession] | None = None
     _keys: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(maxsize=64))
 
     def on_dtmf(self, digit: str) -> None:
         with contextlib.suppress(asyncio.QueueFull):  # a caller mashing keys loses the extras
             self._keys.put_nowait(digit)
 
+    def prepare(self, session: CallSession) -> None:
+        """Start connecting to the engine while the call is still being answered: the first
+        greeting then comes without the connection's delay."""
+        if self._opening is None:
+            self._opening = asyncio.create_task(self._open(session), name="engine-connect")
+
+    async def discard(self) -> None:
+        """The call ended before (or without) the conversation: close what prepare opened."""
+        opening, self._opening = self._opening, None
+        if opening is None:
+            return
+        if not opening.done():
+            await cancel_and_wait(opening)
+        elif not opening.cancelled() and opening.exception() is None:
+            await opening.result().close()
+
+    async def _open(self, session: CallSession) -> EngineSession:
+        return await self.connector.open(session.property_id, session.caller_e164)
+
     async def run(self, io: CallIO, session: CallSession) -> None:
+        self._session = session
+        opening, self._opening = self._opening, None
         try:
-            engine = await self.connector.open(session.property_id, session.caller_e164)
+            engine = await (opening or self._open(session))
         except EngineError as exc:
             log.error(
                 "no conversation engine for this call", error=str(exc), retryable=exc.retryable
             )
             await io.transfer(*self.fallback)
             return
-        self._session = session
+        engine.say(self.greeting_for(session.property_id))
+        while True:
+            lost = await self._talk(io, engine)
+            if lost is None:
+                return  # the call has left us (transfer, hang-up)
+            log.warning("conversation engine lost, reconnecting", reason=lost)
+            io.flush_audio()
+            reopened = await self._reconnect(session)
+            if reopened is None:
+                log.error("conversation engine could not be reached again")
+                await io.transfer(*self.fallback)  # the dialplan's fallback apologises
+                return
+            engine = reopened
+
+    async def _talk(self, io: CallIO, engine: EngineSession) -> str | None:
         pump = asyncio.create_task(self._pump(io, engine), name="engine-pump")
         keys = asyncio.create_task(self._forward_keys(engine), name="engine-keys")
         try:
-            engine.say(self.greeting_for(session.property_id))
-            await self._converse(io, engine)
+            return await self._converse(io, engine)
         finally:
             await cancel_and_wait(pump)
             await cancel_and_wait(keys)
             await engine.close()
+
+    async def _reconnect(self, session: CallSession, attempts: int = 3) -> EngineSession | None:
+        """A new engine session that knows the conversation so far (replayed as items)."""
+        for attempt in range(attempts):
+            try:
+                engine = await self._open(session)
+            except EngineError as exc:
+                if not exc.retryable:
+                    return None
+                await asyncio.sleep(0.5 * (attempt + 1))
+                continue
+            for role, text in self._history:
+                engine.add_history(role, text)
+            self.reconnects += 1
+            return engine
+        return None
 
     async def _pump(self, io: CallIO, engine: EngineSession) -> None:
         batch: list[bytes] = []
@@ -110,7 +163,8 @@ class AgentConversation:
             engine.user_text(f"The caller pressed {digit} on the telephone keypad.")
             engine.respond()
 
-    async def _converse(self, io: CallIO, engine: EngineSession) -> None:
+    async def _converse(self, io: CallIO, engine: EngineSession) -> str | None:
+        """Until the call leaves us (None) or the engine is lost (the reason)."""
         chunker = FrameChunker()
         playing: _Playing | None = None
         cancelled: set[str] = set()
@@ -175,11 +229,9 @@ class AgentConversation:
                     continue
                 for call in pending:
                     if await self._run(call, io, engine):
-                        return
+                        return None
             elif isinstance(event, EngineGone):
-                log.error("conversation engine lost", reason=event.reason)
-                await io.transfer(*self.fallback)  # the dialplan's fallback apologises
-                return
+                return event.reason
 
     def _log(
         self, role: TurnRole, text: str, latency: int | None, language: str | None = None

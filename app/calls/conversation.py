@@ -34,9 +34,17 @@ class CallIO(Protocol):
 
 
 class Conversation(Protocol):
+    def prepare(self, session: CallSession) -> None:
+        """The call has arrived and is being answered: get ready (connect early)."""
+        ...
+
     async def run(self, io: CallIO, session: CallSession) -> None: ...
 
     def on_dtmf(self, digit: str) -> None: ...
+
+    async def discard(self) -> None:
+        """The call is over: release whatever prepare or run still holds."""
+        ...
 
 
 class EchoConversation:
@@ -53,6 +61,12 @@ class EchoConversation:
         while True:
             io.send_audio(await io.caller_audio.get())
 
+    def prepare(self, session: CallSession) -> None:
+        pass
+
+    async def discard(self) -> None:
+        pass
+
     def on_dtmf(self, digit: str) -> None:
         self.digits.append(digit)
 
@@ -67,6 +81,12 @@ class FallbackConversation:
 
     async def run(self, io: CallIO, session: CallSession) -> None:
         await io.transfer(self._context, self._extension)
+
+    def prepare(self, session: CallSession) -> None:
+        pass
+
+    async def discard(self) -> None:
+        pass
 
     def on_dtmf(self, digit: str) -> None:
         pass

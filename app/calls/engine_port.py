@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app.calls.records import TurnRole
+
 
 @dataclass(frozen=True)
 class SpeechStarted:
@@ -93,6 +95,10 @@ class EngineSession(Protocol):
         ...
 
     def user_text(self, text: str) -> None: ...
+
+    def add_history(self, role: TurnRole, text: str) -> None:
+        """Replay an earlier turn into a new session (after a reconnect); no response follows."""
+        ...
 
     def cancel_response(self) -> None: ...
 

@@ -28,6 +28,7 @@ from app.calls.engine_port import (
     SpeechStarted,
     SpeechStopped,
 )
+from app.calls.records import TurnRole
 from app.engines.realtime_events import validate_client_event, validate_server_event
 from app.log import get_logger
 
@@ -130,6 +131,27 @@ class RealtimeSession:
                 },
             }
         )
+
+    def add_history(self, role: TurnRole, text: str) -> None:
+        if role is TurnRole.CALLER:
+            content = [{"type": "input_text", "text": text}]
+            self.send(
+                {
+                    "type": "conversation.item.create",
+                    "item": {"type": "message", "role": "user", "content": content},
+                }
+            )
+        elif role is TurnRole.AGENT:
+            self.send(
+                {
+                    "type": "conversation.item.create",
+                    "item": {
+                        "type": "message",
+                        "role": "assistant",
+                        "content": [{"type": "output_text", "text": text}],
+                    },
+                }
+            )
 
     def cancel_response(self) -> None:
         self.send({"type": "response.cancel"})

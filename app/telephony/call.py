@@ -146,6 +146,7 @@ class TelephonyCall:
             ),
             self.session.started_at,
         )
+        self.conversation.prepare(self.session)  # e.g. connect to the engine while answering
         await app.client.answer(self.channel.id)
         self._move(CallState.ANSWERED)
         bridge = await app.client.create_bridge(f"call-{self.channel.id}")
@@ -349,6 +350,7 @@ class TelephonyCall:
     async def _teardown(self) -> None:
         if asyncio.current_task() is not self._conversation_task:
             await cancel_and_wait(self._conversation_task)
+        await self.conversation.discard()
         for waiter in self._playbacks.values():
             waiter.cancel()
         if not self._caller_left:

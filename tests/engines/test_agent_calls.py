@@ -19,7 +19,7 @@ from app.calls.agent import AgentConversation
 from app.calls.call_log import CallLog
 from app.calls.write_behind import WriteBehind
 from app.engines.local.flite import FliteTextToSpeech
-from app.engines.local.server import create_engine_app
+from app.engines.local.server import SOCKETS, create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.hotel.config import load_hotel_config
@@ -228,3 +228,24 @@ async def test_keys_pressed_during_the_conversation_reach_the_agent(rig: Rig) ->
     assert ("dtmf", "2", None) in turns
     row = await rig.pool.fetchrow("SELECT engine FROM calls WHERE channel_id = $1", call.caller_id)
     assert row["engine"] == "local"
+
+
+async def test_a_dropped_engine_connection_is_reopened_with_the_conversation_so_far(
+    rig: Rig, tmp_path: Path
+) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 50)
+    await _quiet(rig)
+    conversation = next(iter(rig.app.calls)).conversation
+    assert isinstance(conversation, AgentConversation)
+    for ws in list(rig.engine.app[SOCKETS]):  # the engine drops this call's socket, and only that
+        await ws.close()
+    await _until(lambda: conversation.reconnects == 1)
+    before = len(rig.rtp.received)
+    await _say(rig, call, _speech("Where can I park my car?", tmp_path))
+    await _until(lambda: len(rig.rtp.received) > before + 50)  # answered on the new session
+    await _quiet(rig)
+    turns = await _turns(rig, call)
+    assert [role for role, _, _ in turns] == ["agent", "caller", "agent"]
+    assert "valet parking" in turns[2][1]
+    assert rig.app.calls  # still on the line: no transfer

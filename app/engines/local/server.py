@@ -154,8 +154,12 @@ class LocalRealtimeSession:
             scripted = _scripted(instructions)
             if scripted is not None:
                 self._start_response(scripted)
-            elif self._typed:  # the client added what the caller said or keyed in as text
-                self._start_response(self._dialog.reply(self._typed.pop(0)))
+            elif (
+                self._typed
+            ):  # the client added what the caller keyed in, as text: answer the latest
+                latest = self._typed[-1]
+                self._typed.clear()
+                self._start_response(self._dialog.reply(latest))
             elif not self._greeted:
                 self._start_response(self._dialog.greeting())
             self._greeted = True
