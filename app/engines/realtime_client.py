@@ -31,6 +31,8 @@ from app.calls.engine_port import (
 from app.calls.records import TurnRole
 from app.engines.realtime_events import validate_client_event, validate_server_event
 from app.log import get_logger
+from app.media import g711
+from app.media.resample import Resampler
 
 log = get_logger(__name__)
 
@@ -69,6 +71,12 @@ class RealtimeSession:
         self._writer = asyncio.create_task(self._write(), name="engine-writer")
         self._reader = asyncio.create_task(self._read(), name="engine-reader")
         self.created = asyncio.Event()
+        # What the engine says it speaks and hears (session.updated): μ-law at 8 kHz needs no
+        # conversion; 24 kHz PCM16 or A-law are converted here, at the edge.
+        self.input_format = "audio/pcmu"
+        self.output_format = "audio/pcmu"
+        self._to_engine: Resampler | None = None
+        self._from_engine: Resampler | None = None
 
     # --- sending (one writer) -----------------------------------------------------------------
     def send(self, event: dict[str, Any]) -> None:
@@ -107,7 +115,39 @@ class RealtimeSession:
         )
 
     def append_audio(self, ulaw: bytes) -> None:
-        self.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(ulaw).decode()})
+        if self.input_format == "audio/pcm" and self._to_engine is not None:
+            data = self._to_engine.process(g711.ulaw_decode(ulaw))
+        elif self.input_format == "audio/pcma":
+            data = g711.alaw_encode(g711.ulaw_decode(ulaw))
+        else:
+            data = ulaw
+        self.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(data).decode()})
+
+    def _agent_ulaw(self, data: bytes) -> bytes:
+        if self.output_format == "audio/pcm" and self._from_engine is not None:
+            return g711.ulaw_encode(self._from_engine.process(data))
+        if self.output_format == "audio/pcma":
+            return g711.ulaw_encode(g711.alaw_decode(data))
+        return data
+
+    def _formats(self, session: dict[str, Any]) -> None:
+        audio = session.get("audio") or {}
+        for direction in ("input", "output"):
+            fmt = (audio.get(direction) or {}).get("format") or {}
+            kind = fmt.get("type", "audio/pcmu")
+            rate = int(fmt.get("rate") or 24000)
+            if direction == "input":
+                self.input_format = kind
+                self._to_engine = Resampler(8000, rate) if kind == "audio/pcm" else None
+            else:
+                self.output_format = kind
+                self._from_engine = Resampler(rate, 8000) if kind == "audio/pcm" else None
+        if (self.input_format, self.output_format) != ("audio/pcmu", "audio/pcmu"):
+            log.warning(
+                "engine audio is not μ-law: converting",
+                input=self.input_format,
+                output=self.output_format,
+            )
 
     def respond(self, instructions: str | None = None) -> None:
         self.send(
@@ -210,6 +250,8 @@ class RealtimeSession:
         kind = data["type"]
         if kind == "session.created":
             self.created.set()
+        elif kind == "session.updated":
+            self._formats(data.get("session") or {})
         elif kind == "input_audio_buffer.speech_started":
             self._put(SpeechStarted())
         elif kind == "input_audio_buffer.speech_stopped":
@@ -217,9 +259,14 @@ class RealtimeSession:
         elif kind == "conversation.item.input_audio_transcription.completed":
             self._put(CallerTranscript(data["transcript"], data.get("language")))
         elif kind == "response.output_audio.delta":
-            self._put(
-                AgentAudio(data["response_id"], data["item_id"], base64.b64decode(data["delta"]))
-            )
+            ulaw = self._agent_ulaw(base64.b64decode(data["delta"]))
+            self._put(AgentAudio(data["response_id"], data["item_id"], ulaw))
+        elif kind == "response.output_audio.done" and self._from_engine is not None:
+            # The resampler holds back its filter's delay: let it out at the end of the audio.
+            tail = g711.ulaw_encode(self._from_engine.flush())
+            self._from_engine = Resampler(self._from_engine.in_rate, 8000)
+            if tail:
+                self._put(AgentAudio(data["response_id"], data["item_id"], tail))
         elif kind == "response.output_audio_transcript.done":
             self._put(AgentTranscript(data["response_id"], data["item_id"], data["transcript"]))
         elif kind == "response.function_call_arguments.done":

@@ -1,0 +1,121 @@
+"""The Realtime client against a server that speaks 24 kHz PCM (as OpenAI may): it checks what
+session.updated reports and converts at the edge, so the call still gets 8 kHz μ-law."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import numpy as np
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from app.calls.engine_port import AgentAudio, EngineError
+from app.engines.realtime_client import RealtimeConnector
+from app.media.g711 import ULAW_DECODE
+
+RATE = 24000
+
+
+def _tone(hz: int, seconds: float, rate: int) -> bytes:
+    t = np.arange(int(rate * seconds)) / rate
+    return (np.sin(2 * np.pi * hz * t) * 10000).astype("<i2").tobytes()
+
+
+@pytest.fixture
+async def pcm_engine() -> AsyncIterator[tuple[str, list[dict[str, object]]]]:
+    received: list[dict[str, object]] = []
+
+    async def realtime(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json(
+            {"type": "session.created", "event_id": "e1", "session": {"type": "realtime"}}
+        )
+        async for message in ws:
+            event = json.loads(message.data)
+            received.append(event)
+            if event["type"] == "session.update":
+                await ws.send_json(
+                    {
+                        "type": "session.updated",
+                        "event_id": "e2",
+                        "session": {
+                            "type": "realtime",
+                            "audio": {
+                                "input": {"format": {"type": "audio/pcm", "rate": RATE}},
+                                "output": {"format": {"type": "audio/pcm", "rate": RATE}},
+                            },
+                        },
+                    }
+                )
+                await ws.send_json(
+                    {
+                        "type": "response.output_audio.delta",
+                        "event_id": "e3",
+                        "response_id": "r",
+                        "item_id": "i",
+                        "output_index": 0,
+                        "content_index": 0,
+                        "delta": base64.b64encode(_tone(1000, 0.5, RATE)).decode(),
+                    }
+                )
+                await ws.send_json(
+                    {
+                        "type": "response.output_audio.done",
+                        "event_id": "e4",
+                        "response_id": "r",
+                        "item_id": "i",
+                        "output_index": 0,
+                        "content_index": 0,
+                    }
+                )
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/v1/realtime", realtime)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield f"ws://127.0.0.1:{server.port}/v1/realtime", received
+    await server.close()
+
+
+async def test_pcm_engines_are_converted_to_and_from_ulaw(
+    pcm_engine: tuple[str, list[dict[str, object]]],
+) -> None:
+    url, received = pcm_engine
+    async with aiohttp.ClientSession() as http:
+        session = await RealtimeConnector(http, url).open("harborview", None)
+        audio = await asyncio.wait_for(session.next_event(), 5)
+        tail = await asyncio.wait_for(session.next_event(), 5)  # what the resampler held back
+        assert isinstance(audio, AgentAudio) and isinstance(tail, AgentAudio)
+        assert session.output_format == "audio/pcm"
+        ulaw = audio.ulaw + tail.ulaw
+        samples = ULAW_DECODE[np.frombuffer(ulaw, np.uint8)].astype(float)
+        assert abs(len(ulaw) - 4000) < 40  # 0.5 s at 8 kHz, all of it
+        peak = np.argmax(np.abs(np.fft.rfft(samples))) * 8000 / len(samples)
+        assert abs(peak - 1000) < 20
+        for _ in range(10):  # a second of μ-law silence, in 100 ms appends
+            session.append_audio(b"\xff" * 160 * 5)
+        async with asyncio.timeout(5):
+            while sum(e["type"] == "input_audio_buffer.append" for e in received) < 10:
+                await asyncio.sleep(0.01)
+        sent = sum(
+            len(base64.b64decode(str(e["audio"])))
+            for e in received
+            if e["type"] == "input_audio_buffer.append"
+        )
+        # a second of 24 kHz PCM16, less what the resampler's filter still holds (< 50 ms)
+        assert 48000 - 2 * 1200 <= sent <= 48000
+        await session.close()
+
+
+async def test_an_engine_refusing_the_session_is_an_engine_error() -> None:
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(EngineError) as caught:
+            await RealtimeConnector(http, "ws://127.0.0.1:9/v1/realtime").open("harborview", None)
+        assert caught.value.retryable
