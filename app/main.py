@@ -27,9 +27,13 @@ from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.health import HealthCheck
 from app.hotel.config import HotelConfig, load_hotel_config
+from app.hotel.tools.booking_tools import BookingTools
+from app.hotel.tools.call_tools import call_tools
+from app.hotel.tools.registry import ToolLog, ToolRegistry
 from app.log import get_logger
 from app.settings import PROJECT_ROOT, Settings
 from app.storage import migrate
+from app.storage.booking_repo import BookingRepository
 from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
 from app.storage.errors import is_transient
@@ -50,6 +54,7 @@ from app.storage.server import (
     redact_url,
     with_database,
 )
+from app.storage.tools_repo import ToolInvocationRepository
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.ari_health import AriCheck
@@ -130,10 +135,20 @@ def recording_storage(settings: Settings, kind: str | None = None) -> RecordingS
     )
 
 
+def build_tools(pool: asyncpg.Pool, log_to: ToolLog | None) -> ToolRegistry:
+    """Every tool the agent may use, backed by the database."""
+    booking = BookingTools(BookingRepository(pool))
+    return ToolRegistry([*booking.tools(), *call_tools()], log_to)
+
+
 def build_engine(
-    settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSession
+    settings: Settings,
+    hotel: HotelConfig,
+    http: aiohttp.ClientSession,
+    tools: ToolRegistry | None = None,
 ) -> EngineConnector:
     """OpenAI Realtime with a key, else the offline engine: the same client either way."""
+    schemas = (tools or ToolRegistry(call_tools())).schemas()
     if settings.engine_kind == "openai" and settings.openai_api_key is not None:
         return RealtimeConnector(
             http,
@@ -141,11 +156,12 @@ def build_engine(
             api_key=settings.openai_api_key.get_secret_value(),
             voice=settings.openai_voice,
             instructions=lambda pid, caller: build_instructions(hotel.get_property(pid), caller),
+            tools=schemas,
         )
     url = settings.local_engine_url or (
         f"ws://{settings.local_engine_host}:{settings.local_engine_port}/v1/realtime"
     )
-    return RealtimeConnector(http, url)
+    return RealtimeConnector(http, url, tools=schemas)
 
 
 async def start_local_engine(hotel: HotelConfig, host: str, port: int) -> web.AppRunner:
@@ -180,20 +196,19 @@ def build_telephony(
     call_log: CallLog,
     recordings: RecordingService | None = None,
     engine: EngineConnector | None = None,
+    tools: ToolRegistry | None = None,
 ) -> StasisApp:
     """The Stasis application with its conversations: wired here, nowhere else."""
     fallback = (settings.fallback_context, settings.fallback_extension)
-
-    def greeting_for(property_id: str) -> str:
-        prop = hotel.get_property(property_id)
-        return prop.agent.greeting.replace("{property_name}", prop.name)
 
     def conversation(mode: str) -> Conversation:
         if mode == "echo":
             return EchoConversation()
         if engine is None:  # no engine configured: the front desk, never dead air
             return FallbackConversation(*fallback)
-        return AgentConversation(engine, greeting_for, fallback, call_log)
+        return AgentConversation(
+            engine, hotel.get_property, fallback, call_log, tools or ToolRegistry(call_tools())
+        )
 
     def property_for(dialled: str | None) -> str:
         found = hotel.property_for_number(dialled) if dialled else None
@@ -259,13 +274,16 @@ async def _serve(
             password.get_secret_value(),
             settings.asterisk_ari_app,
         )
+        call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
+        tools = build_tools(pool, call_log)
         stasis = build_telephony(
             settings,
             hotel,
             client,
-            CallLog(CallRepository(pool), writes),
+            call_log,
             build_recordings(settings, pool, writes),
-            build_engine(settings, hotel, http),
+            build_engine(settings, hotel, http, tools),
+            tools,
         )
         events = EventStream(http, client, stasis.deliver, stasis.on_connected)
         tasks.append(asyncio.create_task(events.run(), name="ari-events"))

@@ -37,6 +37,10 @@ from app.calls.engine_port import (
 )
 from app.calls.records import TurnRole
 from app.calls.session import CallSession
+from app.hotel.config import PropertyConfig
+from app.hotel.errors import ToolError
+from app.hotel.tools.call_tools import call_tools
+from app.hotel.tools.registry import Hangup, ToolContext, ToolRegistry, Transfer
 from app.log import get_logger
 from app.media.frames import FrameChunker
 
@@ -63,12 +67,19 @@ class Truncation:
     received_ms: int
 
 
+def _front_desk_only(fallback: tuple[str, str]) -> Callable[[str, str], tuple[str, str]]:
+    return lambda property_id, department: fallback
+
+
 @dataclass
 class AgentConversation:
     connector: EngineConnector
-    greeting_for: Callable[[str], str]  # property id -> the words the agent opens with
+    property_for: Callable[[str], PropertyConfig]  # property id -> its hotel.yaml entry
     fallback: tuple[str, str]
     call_log: CallLog | None = None
+    tools: ToolRegistry = field(default_factory=lambda: ToolRegistry(call_tools()))
+    # (property id, department key) -> (dialplan context, extension) for a blind transfer
+    route: Callable[[str, str], tuple[str, str]] | None = None
     truncations: list[Truncation] = field(default_factory=list)  # for history and tests
     reconnects: int = 0
     _history: list[tuple[TurnRole, str]] = field(default_factory=list)
@@ -109,7 +120,8 @@ class AgentConversation:
             )
             await io.transfer(*self.fallback)
             return
-        engine.say(self.greeting_for(session.property_id))
+        prop = self.property_for(session.property_id)
+        engine.say(prop.agent.greeting.replace("{property_name}", prop.name))
         while True:
             lost = await self._talk(io, engine)
             if lost is None:
@@ -242,19 +254,31 @@ class AgentConversation:
     _session: CallSession | None = None
 
     async def _run(self, call: FunctionCall, io: CallIO, engine: EngineSession) -> bool:
-        """Run one function call; True when the call has left us (transfer, hang-up)."""
-        log.info("function call", name=call.name)
-        if call.name == "end_call":
+        """Run one function call through the tool registry; True when the call has left us
+        (transfer, hang-up). A ToolError goes back to the engine as words it may speak."""
+        session = self._session
+        assert session is not None
+        context = ToolContext(
+            prop=self.property_for(session.property_id),
+            call_id=session.id,
+            caller_e164=session.caller_e164,
+        )
+        try:
+            result = await self.tools.invoke(call.name, call.arguments, context)
+        except ToolError as exc:
+            engine.function_output(call.call_id, {"error": str(exc)})
+            engine.respond()
+            return False
+        if isinstance(result.action, Hangup):
             await self._drain(io)
-            await io.hangup("agent_goodbye")
+            await io.hangup(result.action.reason)
             return True
-        if call.name == "transfer_call":
-            # Department routing arrives with the hotel tools; until then every transfer
-            # goes to the front desk fallback of the dialplan.
+        if isinstance(result.action, Transfer):
             await self._drain(io)
-            await io.transfer(*self.fallback)
+            route = self.route or _front_desk_only(self.fallback)
+            await io.transfer(*route(session.property_id, result.action.department))
             return True
-        engine.function_output(call.call_id, {"error": f"{call.name} is not available"})
+        engine.function_output(call.call_id, result.output)
         engine.respond()
         return False
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from app.calls.records import CallRecord, CallState, NewCall, Outcome, Turn, TurnRole
 from app.calls.write_behind import WriteBehind
+from app.hotel.tools.registry import ToolInvocation
 
 
 class CallStore(Protocol):
@@ -40,10 +41,23 @@ class CallStore(Protocol):
     ) -> Turn: ...
 
 
+class ToolStore(Protocol):
+    async def add(self, invocation: ToolInvocation) -> None: ...
+
+
 class CallLog:
-    def __init__(self, store: CallStore, writes: WriteBehind) -> None:
+    def __init__(
+        self, store: CallStore, writes: WriteBehind, tools: ToolStore | None = None
+    ) -> None:
         self._store = store
         self._writes = writes
+        self._tools = tools
+
+    def record(self, invocation: ToolInvocation) -> None:
+        """A tool ran (the registry's ToolLog): stored behind the call's other writes."""
+        tools = self._tools
+        if tools is not None:
+            self._writes.submit(f"tool {invocation.name}", lambda: tools.add(invocation))
 
     def started(self, new: NewCall, at: dt.datetime) -> None:
         self._writes.submit(f"call {new.id} start", lambda: self._store.create(new, at))

@@ -30,37 +30,13 @@ from app.calls.engine_port import (
 )
 from app.calls.records import TurnRole
 from app.engines.realtime_events import validate_client_event, validate_server_event
+from app.hotel.tools.call_tools import call_tools
+from app.hotel.tools.registry import ToolRegistry
 from app.log import get_logger
 from app.media import g711
 from app.media.resample import Resampler
 
 log = get_logger(__name__)
-
-# Tools every call offers; the hotel tools join them with the hotel issue's work.
-CALL_TOOLS: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": "transfer_call",
-        "description": "Put the caller through to a department of the hotel.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "department": {
-                    "type": "string",
-                    "description": "front_desk, reservations, restaurant, …",
-                },
-                "mode": {"type": "string", "enum": ["blind", "warm"]},
-            },
-            "required": ["department"],
-        },
-    },
-    {
-        "type": "function",
-        "name": "end_call",
-        "description": "Say goodbye and hang up.",
-        "parameters": {"type": "object", "properties": {}},
-    },
-]
 
 
 class RealtimeSession:
@@ -90,7 +66,9 @@ class RealtimeSession:
         while (event := await self._out.get()) is not None:
             await self._ws.send_str(json.dumps(event))
 
-    def update_session(self, instructions: str, voice: str | None = None) -> None:
+    def update_session(
+        self, instructions: str, voice: str | None, tools: list[dict[str, Any]]
+    ) -> None:
         audio: dict[str, Any] = {
             "input": {
                 "format": {"type": "audio/pcmu"},
@@ -108,7 +86,7 @@ class RealtimeSession:
                     "type": "realtime",
                     "instructions": instructions,
                     "audio": audio,
-                    "tools": CALL_TOOLS,
+                    "tools": tools,
                     "output_modalities": ["audio"],
                 },
             }
@@ -304,8 +282,12 @@ class RealtimeConnector:
         api_key: str | None = None,
         instructions: Any = None,
         voice: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> None:
         self._http = http
+        # The function tools the agent is offered (the registry's schemas); by default the
+        # call-control ones, which need no database.
+        self._tools = tools if tools is not None else ToolRegistry(call_tools()).schemas()
         self._url = url
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._instructions = instructions  # (property_id, caller) -> str
@@ -335,5 +317,5 @@ class RealtimeConnector:
             await session.close()
             raise EngineError("engine did not start a session", retryable=True) from exc
         instructions = self._instructions(property_id, caller) if self._instructions else ""
-        session.update_session(instructions, self._voice)
+        session.update_session(instructions, self._voice, self._tools)
         return session

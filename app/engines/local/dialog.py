@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 
 from app.hotel.config import PropertyConfig
+from app.hotel.faq import WORD, faq_answer, normal
 
-_WORD = re.compile(r"[a-z0-9']+")
 _GOODBYE = {"bye", "goodbye", "that's all", "that is all", "nothing else", "hang up"}
 _PERSON = {
     "front desk",
@@ -25,41 +25,6 @@ _PERSON = {
     "receptionist",
 }
 _KEYED = re.compile(r"pressed (\d|\*|#) on the (?:telephone )?keypad")
-_STOP = {
-    "the",
-    "a",
-    "an",
-    "is",
-    "are",
-    "do",
-    "you",
-    "have",
-    "i",
-    "to",
-    "of",
-    "for",
-    "can",
-    "my",
-    "what",
-    "there",
-    "it",
-    "in",
-    "on",
-    "at",
-    "and",
-    "or",
-    "be",
-    "with",
-    "your",
-    "me",
-    "how",
-    "does",
-}
-
-
-def _normal(text: str) -> str:
-    # "Wi-Fi", "wi fi" and "wifi" are one word to a caller; so are "check-in" and "checkin".
-    return text.lower().replace("-", "").replace("wi fi", "wifi").strip()
 
 
 @dataclass(frozen=True)
@@ -77,8 +42,8 @@ class DialogManager:
         return self.prop.agent.greeting.replace("{property_name}", self.prop.name)
 
     def reply(self, utterance: str) -> Reply:
-        said = _normal(utterance)
-        words = set(_WORD.findall(said))
+        said = normal(utterance)
+        words = set(WORD.findall(said))
         if not words:
             return Reply("Sorry, I didn't catch that. Could you say it again?")
         keyed = _KEYED.search(said)
@@ -96,7 +61,7 @@ class DialogManager:
         if any(phrase in said for phrase in _PERSON):
             desk = self.prop.departments["front_desk"].name
             return Reply(f"Of course, I'll put you through to {desk}.", transfer_to="front_desk")
-        answer = self._faq(words)
+        answer = faq_answer(self.prop, words)
         if answer is not None:
             return Reply(answer)
         return Reply(
@@ -116,18 +81,3 @@ class DialogManager:
             desk = self.prop.departments["front_desk"].name
             return Reply(f"Of course, I'll put you through to {desk}.", transfer_to="front_desk")
         return Reply("How can I help you?")
-
-    def _faq(self, words: set[str]) -> str | None:
-        best, best_score = None, 0.0
-        for entry in self.prop.faq:
-            keywords = {_normal(k) for k in entry.keywords}
-            question = set(_WORD.findall(_normal(entry.question))) - _STOP
-            score = 2.0 * sum(
-                1
-                for k in keywords
-                if k in words or (" " in k and all(p in words for p in k.split()))
-            )
-            score += len(question & words)
-            if score > best_score:
-                best, best_score = entry.answer, score
-        return best if best_score >= 2 else None

@@ -1,0 +1,1 @@
+"""The hotel's tools, offered to the conversation engine through the registry."""
