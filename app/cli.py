@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import secrets
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -14,15 +15,28 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 
+from app.calls.engine_port import EngineConnector, EngineError
 from app.calls.records import CallRecord
 from app.doctor import diagnose, render
+from app.engines.converse import ConverseError, converse, read_script
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.whisper import WhisperSpeechToText
+from app.engines.realtime_client import RealtimeConnector
 from app.hotel.config import HotelConfigError, load_hotel_config
+from app.hotel.tools.registry import ToolContext
 from app.log import configure_logging
-from app.main import open_database, recording_storage, serve, start_local_engine
+from app.main import (
+    build_engine,
+    build_tools,
+    open_database,
+    prepare_database,
+    recording_storage,
+    serve,
+    start_local_engine,
+)
 from app.media.audio_file import FORMATS, Audio, AudioFileError, guess_format
 from app.media.audio_file import convert as convert_audio
 from app.media.audio_file import encode as encode_audio
@@ -89,8 +103,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     what.add_argument("--audio", type=Path, metavar="FILE", help="transcribe an audio file")
     what.add_argument("--text", metavar="TEXT", help="speak TEXT into --out")
+    what.add_argument(
+        "--converse",
+        type=Path,
+        metavar="SCRIPT",
+        help="play a scripted conversation (one caller line per line) over the real protocol, "
+        "with the real tools against the app database, and print it with timings",
+    )
     engine.add_argument("--out", type=Path, help="the WAV file --text writes (8 kHz)")
     engine.add_argument("--voice", default="slt", help="flite voice for --text (default slt)")
+    engine.add_argument("--property", help="--converse: the property called (default: the first)")
+    engine.add_argument(
+        "--caller", default="+14155550100", help="--converse: the caller's number (E.164)"
+    )
 
     recordings = sub.add_parser("recordings", help="encrypted call recordings")
     rec_sub = recordings.add_subparsers(dest="recordings_command", required=True, metavar="ACTION")
@@ -315,7 +340,54 @@ async def _recordings_export(settings: Settings, recording_id: uuid.UUID, out: P
     return EXIT_OK
 
 
+async def _converse(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        lines = read_script(args.converse)
+        hotel = load_hotel_config(settings.hotel_config)
+        prop = hotel.get_property(args.property) if args.property else hotel.default_property
+    except (OSError, KeyError) as exc:
+        print(f"frontdesk engine: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    async with open_database(settings) as db:
+        await prepare_database(db.url, hotel)
+        pool = await create_pool(db.url, min_size=1, max_size=4)
+        http = aiohttp.ClientSession()
+        runner = None
+        try:
+            tools = build_tools(pool, None, settings, http)
+            if settings.engine_kind == "local" and settings.local_engine_url is None:
+                with socket.socket() as sock:  # a port of its own: `frontdesk run` may be up
+                    sock.bind(("127.0.0.1", 0))
+                    port = sock.getsockname()[1]
+                runner = await start_local_engine(hotel, "127.0.0.1", port)
+                connector: EngineConnector = RealtimeConnector(
+                    http, f"ws://127.0.0.1:{port}/v1/realtime", tools=tools.schemas()
+                )
+            else:
+                connector = build_engine(settings, hotel, http, tools)
+            session = await connector.open(prop.id, args.caller)
+            greeting = prop.agent.greeting.replace("{property_name}", prop.name)
+            try:
+                turns = await converse(
+                    session, lines, tools, ToolContext(prop, None, args.caller), greeting
+                )
+            finally:
+                await session.close()
+        except (ConverseError, EngineError) as exc:
+            print(f"frontdesk engine: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+            await http.close()
+            await pool.close()
+    print(f"({len(lines)} caller lines, {turns} agent turns)")
+    return EXIT_OK
+
+
 async def _engine(settings: Settings, args: argparse.Namespace) -> int:
+    if args.converse is not None:
+        return await _converse(settings, args)
     if args.serve:
         hotel = load_hotel_config(settings.hotel_config)
         runner = await start_local_engine(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -16,6 +18,7 @@ from aiohttp import web
 from app.aio import cancel_and_wait
 from app.calls.agent import AgentConversation
 from app.calls.call_log import CallLog
+from app.calls.callbacks import CallbackConversation, CallbackQueue, CallbackScheduler
 from app.calls.conversation import Conversation, EchoConversation, FallbackConversation
 from app.calls.engine_port import EngineConnector
 from app.calls.write_behind import WriteBehind
@@ -27,17 +30,25 @@ from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.health import HealthCheck
 from app.hotel.config import HotelConfig, load_hotel_config
+from app.hotel.payments import OfflinePaymentProvider, PaymentProvider
 from app.hotel.tools.booking_tools import BookingTools
 from app.hotel.tools.call_tools import call_tools
+from app.hotel.tools.callback_tools import CallbackTools
+from app.hotel.tools.payment_tools import PaymentTools
 from app.hotel.tools.registry import ToolLog, ToolRegistry
 from app.log import get_logger
+from app.messaging.dispatcher import SmsDispatcher
+from app.messaging.twilio import TwilioSms
+from app.payments.http_provider import HttpPaymentProvider
 from app.settings import PROJECT_ROOT, Settings
 from app.storage import migrate
 from app.storage.booking_repo import BookingRepository
+from app.storage.callbacks_repo import CallbackRepository
 from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
 from app.storage.errors import is_transient
 from app.storage.health import DatabaseCheck
+from app.storage.payments_repo import PaymentRepository
 from app.storage.recordings import (
     RecordingArchive,
     RecordingRepository,
@@ -54,13 +65,16 @@ from app.storage.server import (
     redact_url,
     with_database,
 )
+from app.storage.sms_repo import SmsRepository
 from app.storage.tools_repo import ToolInvocationRepository
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.ari_health import AriCheck
 from app.telephony.controller import CallLimits, MediaSettings, StasisApp
+from app.telephony.dialer import AriDialer, callback_of
 from app.telephony.rtp_endpoint import PortPool
 from app.web.app import create_app
+from app.web.sms_webhooks import add_sms_routes
 
 log = get_logger(__name__)
 
@@ -135,10 +149,81 @@ def recording_storage(settings: Settings, kind: str | None = None) -> RecordingS
     )
 
 
-def build_tools(pool: asyncpg.Pool, log_to: ToolLog | None) -> ToolRegistry:
+def payment_provider(settings: Settings, http: aiohttp.ClientSession) -> PaymentProvider:
+    if settings.payment_provider == "http":
+        assert settings.payment_provider_url and settings.payment_provider_api_key  # validated
+        return HttpPaymentProvider(
+            http,
+            str(settings.payment_provider_url),
+            settings.payment_provider_api_key.get_secret_value(),
+        )
+    if settings.payment_link_secret is None:
+        log.warning(
+            "payment links are signed with a key that dies with this process",
+            fix="set PAYMENT_LINK_SECRET (32 random characters) so links outlive a restart",
+        )
+        return OfflinePaymentProvider(secrets.token_bytes(32))
+    return OfflinePaymentProvider(settings.payment_link_secret.get_secret_value().encode())
+
+
+def build_tools(
+    pool: asyncpg.Pool,
+    log_to: ToolLog | None,
+    settings: Settings | None = None,
+    http: aiohttp.ClientSession | None = None,
+) -> ToolRegistry:
     """Every tool the agent may use, backed by the database."""
     booking = BookingTools(BookingRepository(pool))
-    return ToolRegistry([*booking.tools(), *call_tools()], log_to)
+    callbacks = CallbackTools(CallbackRepository(pool))
+    tools = [*booking.tools(), *callbacks.tools(), *call_tools()]
+    if settings is not None and http is not None:
+        payments = PaymentTools(
+            PaymentRepository(pool),
+            payment_provider(settings, http),
+            SmsRepository(pool),
+            settings.twilio_phone_number,
+        )
+        tools.extend(payments.tools())
+    return ToolRegistry(tools, log_to)
+
+
+def build_sms(
+    settings: Settings,
+    hotel: HotelConfig,
+    pool: asyncpg.Pool,
+    http: aiohttp.ClientSession,
+    app: web.Application,
+) -> SmsDispatcher | None:
+    """Twilio for text messages when configured; otherwise they wait, queued, in the outbox."""
+    sid, token, number = (
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_phone_number,
+    )
+    if sid is None or token is None or number is None:
+        log.warning(
+            "text messages stay queued",
+            reason="TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER are not all set",
+        )
+        return None
+    public = str(settings.public_base_url).rstrip("/") if settings.public_base_url else None
+    store = SmsRepository(pool)
+    if public is not None:
+        add_sms_routes(
+            app,
+            store,
+            token.get_secret_value(),
+            public,
+            lambda to: (hotel.property_for_number(to) or hotel.default_property).id,
+        )
+    sender = TwilioSms(
+        http,
+        sid,
+        token.get_secret_value(),
+        api_base=str(settings.twilio_api_base),
+        status_callback=f"{public}/sms/status" if public else None,
+    )
+    return SmsDispatcher(store, sender, number)
 
 
 def build_engine(
@@ -189,6 +274,13 @@ def build_recordings(
     return RecordingService(archive, RecordingRepository(pool), writes)
 
 
+def _uuid_or_none(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
 def build_telephony(
     settings: Settings,
     hotel: HotelConfig,
@@ -197,18 +289,37 @@ def build_telephony(
     recordings: RecordingService | None = None,
     engine: EngineConnector | None = None,
     tools: ToolRegistry | None = None,
+    callbacks: CallbackQueue | None = None,
 ) -> StasisApp:
     """The Stasis application with its conversations: wired here, nowhere else."""
     fallback = (settings.fallback_context, settings.fallback_extension)
 
-    def conversation(mode: str) -> Conversation:
+    registry = tools or ToolRegistry(call_tools())
+
+    def agent(opening: str | None = None) -> AgentConversation:
+        assert engine is not None
+        return AgentConversation(
+            engine, hotel.get_property, fallback, call_log, registry, opening=opening
+        )
+
+    def callback_opening(property_id: str, reason: str) -> str:
+        prop = hotel.get_property(property_id)
+        return (
+            f"Hello, this is {prop.agent.name} from the {prop.name}, calling you back about "
+            f"{reason}. Is now a good time?"
+        )
+
+    def conversation(mode: str, args: list[str]) -> Conversation:
         if mode == "echo":
             return EchoConversation()
         if engine is None:  # no engine configured: the front desk, never dead air
             return FallbackConversation(*fallback)
-        return AgentConversation(
-            engine, hotel.get_property, fallback, call_log, tools or ToolRegistry(call_tools())
-        )
+        if mode == "callback":
+            callback_id = _uuid_or_none(args[0] if args else "")
+            if callbacks is None or callback_id is None:
+                return FallbackConversation(*fallback)
+            return CallbackConversation(callback_id, callbacks, agent, callback_opening)
+        return agent()
 
     def property_for(dialled: str | None) -> str:
         found = hotel.property_for_number(dialled) if dialled else None
@@ -239,6 +350,12 @@ def build_telephony(
             else "local"
         ),
     )
+
+
+def _callback_unanswered(scheduler: CallbackScheduler, channel_id: str, cause: str) -> None:
+    callback_id = callback_of(channel_id)
+    if callback_id is not None:
+        scheduler.unanswered(callback_id, cause)
 
 
 async def _serve(
@@ -275,7 +392,8 @@ async def _serve(
             settings.asterisk_ari_app,
         )
         call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
-        tools = build_tools(pool, call_log)
+        tools = build_tools(pool, call_log, settings, http)
+        callbacks = CallbackRepository(pool)
         stasis = build_telephony(
             settings,
             hotel,
@@ -284,7 +402,16 @@ async def _serve(
             build_recordings(settings, pool, writes),
             build_engine(settings, hotel, http, tools),
             tools,
+            callbacks,
         )
+        dialer = AriDialer(
+            client, settings.callback_endpoint, {p.id: p.phone for p in hotel.properties}
+        )
+        scheduler = CallbackScheduler(callbacks, dialer)
+        stasis.outbound_gone = lambda channel_id, cause: _callback_unanswered(
+            scheduler, channel_id, cause
+        )
+        tasks.append(asyncio.create_task(scheduler.run(), name="callback-scheduler"))
         events = EventStream(http, client, stasis.deliver, stasis.on_connected)
         tasks.append(asyncio.create_task(events.run(), name="ari-events"))
     else:
@@ -296,6 +423,9 @@ async def _serve(
         )
 
     app = create_app(checks, voice_enabled=settings.voice_enabled)
+    dispatcher = build_sms(settings, hotel, pool, http, app)
+    if dispatcher is not None:
+        tasks.append(asyncio.create_task(dispatcher.run(), name="sms-dispatcher"))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port, shutdown_timeout=10)

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     fallback_context: str = Field("frontdesk-fallback", pattern=r"^[A-Za-z0-9_-]+$")
     fallback_extension: str = Field("s", pattern=r"^[A-Za-z0-9_+*#-]+$")
     drain_seconds: float = Field(20.0, ge=0, le=600)
+    # How callbacks are dialled: an ARI originate endpoint with {number} (E.164). The default
+    # sends them out through the trunk endpoint (its AOR points at the carrier).
+    callback_endpoint: str = Field("PJSIP/{number}@trunk", pattern=r"\{number\}")
 
     # --- web ------------------------------------------------------------------------------
     web_host: str = "127.0.0.1"
@@ -112,11 +115,34 @@ class Settings(BaseSettings):
     local_engine_port: int = Field(8765, ge=1, le=65535)
     local_engine_url: str | None = Field(None, pattern=r"^wss?://")
 
+    # --- payments and text messages --------------------------------------------------------
+    # offline: a signed, expiring link to the property's booking page (no payment service);
+    # http: a payment service at PAYMENT_PROVIDER_URL (see app/payments/http_provider.py).
+    payment_provider: Literal["offline", "http"] = "offline"
+    payment_provider_url: AnyHttpUrl | None = None
+    payment_provider_api_key: SecretStr | None = None
+    # Signs offline links; unset, a random key lives as long as the process (links die with it).
+    payment_link_secret: SecretStr | None = Field(None, min_length=16)
+    twilio_api_base: AnyHttpUrl = AnyHttpUrl("https://api.twilio.com")
+    # This service as Twilio reaches it (https://…): status callbacks and inbound texts are
+    # verified against it.
+    public_base_url: AnyHttpUrl | None = None
+
     # --- hotel, logging -------------------------------------------------------------------
     hotel_config: Path = PROJECT_ROOT / "config" / "hotel.yaml"
     sounds_dir: Path = PROJECT_ROOT / "sounds"
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _payment_provider_complete(self) -> Settings:
+        if self.payment_provider == "http" and (
+            self.payment_provider_url is None or self.payment_provider_api_key is None
+        ):
+            raise ValueError(
+                "PAYMENT_PROVIDER=http needs PAYMENT_PROVIDER_URL and PAYMENT_PROVIDER_API_KEY"
+            )
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -80,6 +80,7 @@ class AgentConversation:
     tools: ToolRegistry = field(default_factory=lambda: ToolRegistry(call_tools()))
     # (property id, department key) -> (dialplan context, extension) for a blind transfer
     route: Callable[[str, str], tuple[str, str]] | None = None
+    opening: str | None = None  # the first words, when not the property's greeting (a callback)
     truncations: list[Truncation] = field(default_factory=list)  # for history and tests
     reconnects: int = 0
     _history: list[tuple[TurnRole, str]] = field(default_factory=list)
@@ -121,7 +122,7 @@ class AgentConversation:
             await io.transfer(*self.fallback)
             return
         prop = self.property_for(session.property_id)
-        engine.say(prop.agent.greeting.replace("{property_name}", prop.name))
+        engine.say(self.opening or prop.agent.greeting.replace("{property_name}", prop.name))
         while True:
             lost = await self._talk(io, engine)
             if lost is None:

@@ -61,6 +61,20 @@ def find_modules_dir(binary: Path) -> Path:
     )
 
 
+def find_documentation_dir(binary: Path) -> Path | None:
+    """The installed XML documentation: Asterisk built with it (the default) will not start
+    without it; one built with --disable-xmldoc needs none."""
+    prefix = binary.resolve().parent.parent
+    for candidate in (
+        prefix / "var" / "lib" / "asterisk" / "documentation",
+        Path("/var/lib/asterisk/documentation"),
+        Path("/usr/share/asterisk/documentation"),
+    ):
+        if (candidate / "core-en_US.xml").exists():
+            return candidate
+    return None
+
+
 @dataclass(frozen=True)
 class Ports:
     sip: int = 5060
@@ -157,6 +171,9 @@ class AsteriskSandbox:
         for source in sorted(CONFIG_DIR.glob("*.conf")):
             (self.etc / source.name).write_text(self._shift_ports(source.read_text()))
         self._link(self.etc / "dialplan", DIALPLAN_DIR)
+        documentation = find_documentation_dir(self.binary)
+        if documentation is not None:
+            self._link(var / "lib" / "documentation", documentation)
         for language in sorted(p for p in SOUNDS_DIR.iterdir() if p.is_dir()):
             self._link(var / "lib" / "sounds" / language.name, language)
         fmt, secret = _hash_password(self.ari_password)

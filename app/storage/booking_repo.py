@@ -36,7 +36,7 @@ class BookingRepository:
             rooms = await conn.fetch(
                 """SELECT id, code, name, description, max_adults, max_children, max_occupancy,
                           base_rate_cents, weekend_rate_cents, min_stay
-                   FROM room_types WHERE property_id = $1 AND active ORDER BY base_rate_cents, code""",
+                   FROM room_types WHERE property_id = $1 AND active ORDER BY id""",
                 property_id,
             )
             seasons = await conn.fetch(

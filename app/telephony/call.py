@@ -64,18 +64,27 @@ class CallGone(Exception):
 
 class TelephonyCall:
     def __init__(
-        self, app: StasisApp, channel: Channel, mode: str, conversation: Conversation
+        self,
+        app: StasisApp,
+        channel: Channel,
+        mode: str,
+        conversation: Conversation,
+        args: list[str] | None = None,
     ) -> None:
         self.app = app
         self.channel = channel
         self.mode = mode
         self.conversation = conversation
+        self.args = args or []
+        # A call we placed (a callback: Stasis args callback,<id>,<property>) has the guest at
+        # the other end; the conversation learns their number from the callback itself.
+        self.outbound = mode == "callback"
         self.session = CallSession(
             id=uuid.uuid4(),
             property_id="",
             mode=mode,
-            caller_e164=app.normalise_number(channel.caller.number),
-            dialled_e164=app.normalise_number(channel.dialplan.exten),
+            caller_e164=None if self.outbound else app.normalise_number(channel.caller.number),
+            dialled_e164=None if self.outbound else app.normalise_number(channel.dialplan.exten),
         )
         self.inbox: asyncio.Queue[AriEvent | CallLost | StopCall] = asyncio.Queue(maxsize=512)
         self.bridge_id: str | None = None
@@ -122,7 +131,10 @@ class TelephonyCall:
 
     async def _setup(self) -> None:
         app = self.app
-        prop = app.property_for(self.session.dialled_e164)
+        if self.outbound and len(self.args) >= 2:
+            prop = self.args[1]
+        else:
+            prop = app.property_for(self.session.dialled_e164)
         self.session.property_id = prop
         log.info(
             "call arrived",
@@ -135,13 +147,13 @@ class TelephonyCall:
             NewCall(
                 id=self.session.id,
                 property_id=prop,
-                direction=Direction.INBOUND,
+                direction=Direction.OUTBOUND if self.outbound else Direction.INBOUND,
                 channel_id=self.channel.id,
                 caller_e164=self.session.caller_e164,
                 caller_name=self.channel.caller.name or None,
                 dialled_e164=self.session.dialled_e164,
                 mode=self.mode,
-                engine=app.engine_label if self.mode == "agent" else None,
+                engine=app.engine_label if self.mode in ("agent", "callback") else None,
                 language=self.channel.language,
             ),
             self.session.started_at,

@@ -26,7 +26,13 @@ from app.media.clock import LoopClock
 from app.media.pacer import PacingScheduler
 from app.media.recording import StereoRecorder
 from app.telephony.ari.client import AriClient
-from app.telephony.ari.models import AriEvent, StasisStart, event_bridge_id, event_channel_ids
+from app.telephony.ari.models import (
+    AriEvent,
+    ChannelDestroyed,
+    StasisStart,
+    event_bridge_id,
+    event_channel_ids,
+)
 from app.telephony.call import CallLost, StopCall, TelephonyCall
 from app.telephony.errors import TelephonyError
 from app.telephony.rtp_endpoint import NoFreePort, PortPool
@@ -50,7 +56,7 @@ class CallLimits:
     goodbye_prompt: str = "sound:frontdesk/goodbye"
 
 
-ConversationFactory = Callable[[str], Conversation]
+ConversationFactory = Callable[[str, list[str]], Conversation]  # (mode, further Stasis args)
 
 
 class RecordingSink(Protocol):
@@ -59,6 +65,11 @@ class RecordingSink(Protocol):
     def new_recorder(self, max_seconds: float) -> StereoRecorder: ...
 
     async def save(self, session: CallSession, recorder: StereoRecorder) -> None: ...
+
+
+# Channels we originate carry ids with this prefix (see app/telephony/dialer.py), so their end
+# can be told apart from anything else in the app.
+OUTBOUND_PREFIX = "fdv-out-"
 
 
 class StasisApp:
@@ -78,8 +89,11 @@ class StasisApp:
         recordings: RecordingSink | None = None,
         pacing: PacingScheduler | None = None,
         engine_label: str | None = None,
+        outbound_gone: Callable[[str, str], None] | None = None,
     ) -> None:
         self.client = client
+        # (channel id, cause) for a call we placed that ended before it was answered
+        self.outbound_gone = outbound_gone
         self.media = media
         self.ports = ports
         self.call_log = call_log
@@ -104,6 +118,14 @@ class StasisApp:
         owner = self._owner(event)
         if owner is not None:
             self._put(owner, event)
+            return
+        if (
+            isinstance(event, ChannelDestroyed)
+            and event.channel.id.startswith(OUTBOUND_PREFIX)
+            and self.outbound_gone is not None
+        ):
+            # A call we placed ended before it reached Stasis: nobody answered (or busy).
+            self.outbound_gone(event.channel.id, event.cause_txt or str(event.cause))
             return
         if isinstance(event, StasisStart) and self._is_new_call(event):
             self._new_call(event)
@@ -147,7 +169,9 @@ class StasisApp:
             self._background(self._to_fallback(event.channel.id), "refuse-call")
             return
         try:
-            call = TelephonyCall(self, event.channel, mode, self._conversations(mode))
+            call = TelephonyCall(
+                self, event.channel, mode, self._conversations(mode, event.args[1:]), event.args[1:]
+            )
         except NoFreePort:
             self._background(self._to_fallback(event.channel.id), "no-port")
             return

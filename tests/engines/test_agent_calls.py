@@ -4,7 +4,9 @@ real WebSocket protocol, a real database. The caller's voice is espeak-ng; the a
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import subprocess
+import uuid
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,14 +24,17 @@ from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import SOCKETS, create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
+from app.hotel.callbacks import NewCallback
 from app.hotel.config import load_hotel_config
-from app.main import build_telephony
+from app.main import build_telephony, build_tools
 from app.media.g711 import ulaw_encode
 from app.media.resample import resample
 from app.settings import load_settings
+from app.storage.callbacks_repo import CallbackRepository
 from app.storage.calls_repo import CallRepository
 from app.storage.errors import is_transient
 from app.storage.seed import seed
+from app.storage.tools_repo import ToolInvocationRepository
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.controller import CallLimits, StasisApp
@@ -62,7 +67,7 @@ class Rig:
 @pytest.fixture
 async def rig(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
-    await seed(pool, hotel, horizon_days=2)
+    await seed(pool, hotel, horizon_days=10)
     engine = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
     await engine.start_server()
     loop = asyncio.get_running_loop()
@@ -76,9 +81,19 @@ async def rig(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     http = aiohttp.ClientSession()
     client = AriClient(http, url, "frontdesk", "secret")
     writes = WriteBehind(is_transient)
-    connector = RealtimeConnector(http, f"ws://127.0.0.1:{engine.port}/v1/realtime")
+    call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
+    tools = build_tools(pool, call_log)
+    connector = RealtimeConnector(
+        http, f"ws://127.0.0.1:{engine.port}/v1/realtime", tools=tools.schemas()
+    )
     app = build_telephony(
-        settings, hotel, client, CallLog(CallRepository(pool), writes), engine=connector
+        settings,
+        hotel,
+        client,
+        call_log,
+        engine=connector,
+        tools=tools,
+        callbacks=CallbackRepository(pool),
     )
     app.limits = CallLimits(rtp_inactivity=30, max_duration=120, check_every=0.1)
     events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
@@ -112,10 +127,14 @@ async def _quiet(rig: Rig, seconds: float = 0.4) -> None:
 
 
 async def _say(rig: Rig, call: FakeCall, frames: list[bytes], start_seq: int = 1000) -> None:
+    """Send the caller's frames on a steady 20 ms clock, as a phone does (sleeping 20 ms after
+    each would drift slower than real time and starve the jitter buffer under load)."""
     assert call.media_host is not None
+    loop = asyncio.get_running_loop()
+    start = loop.time()
     for n, frame in enumerate(frames):
+        await asyncio.sleep(max(0.0, start + n * 0.02 - loop.time()))
         rig.rtp.send(call.media_host, start_seq + n, frame)
-        await asyncio.sleep(0.02)
 
 
 async def _turns(rig: Rig, call: FakeCall) -> list[tuple[str, str, int | None]]:
@@ -249,3 +268,95 @@ async def test_a_dropped_engine_connection_is_reopened_with_the_conversation_so_
     assert [role for role, _, _ in turns] == ["agent", "caller", "agent"]
     assert "valet parking" in turns[2][1]
     assert rig.app.calls  # still on the line: no transfer
+
+
+async def _agent_says(rig: Rig, call: FakeCall, expected: str, after: int) -> tuple[str, int]:
+    """Wait for an agent turn (after the first `after` ones) containing `expected`; that turn's
+    text and index, once the agent has stopped talking."""
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                agent = [t for role, t, _ in await _turns(rig, call) if role == "agent"]
+                found = [
+                    i for i in range(after, len(agent)) if expected.lower() in agent[i].lower()
+                ]
+                if found:
+                    break
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"agent never said {expected!r}: {await _turns(rig, call)}") from None
+    await _quiet(rig)
+    return agent[found[0]], found[0] + 1
+
+
+async def test_a_room_is_booked_by_voice_from_greeting_to_confirmation_code(
+    rig: Rig, tmp_path: Path
+) -> None:
+    call = await rig.fake.incoming_call(["agent"], exten="+15550100100", caller="+14155550134")
+    _, heard = await _agent_says(rig, call, "Harborview", 0)  # the greeting
+    script = [
+        ("I would like to book a room for Friday.", "how many nights"),
+        ("Two nights.", "how many adults"),
+        ("We are two adults.", "dollars"),  # "Let me check that for you", then the quote
+        ("I will take the double queen.", "your name"),
+        ("My name is John Smith.", "the number you're calling from"),
+        ("Yes, please.", "Shall I book it"),
+        ("Yes, please.", "confirmation code"),
+    ]
+    for n, (words, expected) in enumerate(script):
+        await _say(rig, call, _speech(words, tmp_path), start_seq=1000 + 1000 * n)
+        said, heard = await _agent_says(rig, call, expected, heard)
+        if expected == "dollars":
+            assert "Double Queen" in said, said
+    row = await rig.pool.fetchrow(
+        """SELECT r.*, rt.code FROM reservations r JOIN room_types rt ON rt.id = r.room_type_id
+           JOIN calls c ON c.id = r.call_id WHERE c.channel_id = $1""",
+        call.caller_id,
+    )
+    assert row is not None
+    assert row["code"] == "double-queen" and row["status"] == "confirmed"
+    assert (row["check_out"] - row["check_in"]).days == 2 and row["check_in"].weekday() == 4
+    assert row["guest_phone_e164"] == "+14155550134" and row["guest_name"] == "John Smith"
+    assert ", ".join(row["confirmation_code"]) in said
+    tools = await rig.pool.fetch(
+        """SELECT t.name, t.status FROM tool_invocations t JOIN calls c ON c.id = t.call_id
+           WHERE c.channel_id = $1 ORDER BY t.id""",
+        call.caller_id,
+    )
+    assert [(t["name"], t["status"]) for t in tools] == [
+        ("check_availability", "ok"),
+        ("create_reservation", "ok"),
+    ]
+
+
+async def test_an_answered_callback_opens_with_why_we_are_calling(rig: Rig) -> None:
+    repo = CallbackRepository(rig.pool)
+    due = dt.datetime.now(dt.UTC)
+    callback_id = await repo.add(
+        NewCallback("pinecrest", "+14155550134", due, "your booking enquiry")
+    )
+    await repo.claim_due(due)
+    # What Asterisk does when the guest answers our originate (tests/fixtures/ari:
+    # originate-callback.json): the channel enters Stasis with our appArgs.
+    call = await rig.fake.incoming_call(["callback", str(callback_id), "pinecrest"])
+    said, _ = await _agent_says(rig, call, "calling you back about your booking enquiry", 0)
+    prop = load_hotel_config(ROOT / "config" / "hotel.yaml").get_property("pinecrest")
+    assert said.startswith(f"Hello, this is {prop.agent.name} from the {prop.name}")
+    row = await rig.pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", callback_id)
+    assert row["status"] == "completed"
+    outbound = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
+    assert outbound["direction"] == "outbound" and outbound["property_id"] == "pinecrest"
+    assert row["outbound_call_id"] == outbound["id"]
+
+
+async def test_a_callback_nobody_knows_is_hung_up(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["callback", str(uuid.uuid4()), "harborview"])
+    async with asyncio.timeout(20):
+        while (
+            row := await rig.pool.fetchrow(
+                "SELECT * FROM calls WHERE channel_id = $1 AND state = 'ended'", call.caller_id
+            )
+        ) is None:
+            await asyncio.sleep(0.05)
+    assert row["end_reason"] == "unknown_callback"
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}

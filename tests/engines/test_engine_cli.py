@@ -69,3 +69,43 @@ async def test_serve_speaks_the_protocol_and_stops_cleanly() -> None:
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0
+
+
+def test_converse_plays_a_script_over_the_protocol_with_the_real_tools(
+    tmp_path: Path, db_url: str
+) -> None:
+    script = tmp_path / "booking.txt"
+    script.write_text(
+        "# a caller asks for a room\n"
+        "I would like to book a room for Friday.\n"
+        "\n"
+        "Two nights.\n"
+        "We are two adults.\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "engine", "--converse", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=300,
+        env={**os.environ, "DATABASE_URL": db_url, "ENGINE": "local", "LOG_LEVEL": "WARNING"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "agent: Thank you for calling the Harborview Hotel" in out
+    assert "caller (heard as): I would like to book a room for Friday." in out
+    assert "agent: And how many nights will you be staying?" in out
+    assert "tool check_availability(" in out and "→ ok in" in out
+    assert "Which would you like?" in out
+    assert "(3 caller lines, 5 agent turns)" in out
+    missing = subprocess.run(
+        [sys.executable, "-m", "app.cli", "engine", "--converse", str(tmp_path / "none.txt")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": db_url},
+    )
+    assert missing.returncode == 2 and "none.txt" in missing.stderr

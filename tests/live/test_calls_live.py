@@ -85,6 +85,12 @@ class Probe:
     def on_dtmf(self, digit: str) -> None:
         self.digits.append(digit)
 
+    def prepare(self, session: CallSession) -> None:
+        pass
+
+    async def discard(self) -> None:
+        pass
+
 
 @dataclass
 class Live:
@@ -109,7 +115,7 @@ async def live(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Live]:
         client,
         media=MediaSettings("127.0.0.1", "127.0.0.1"),
         ports=PortPool(42000, 42019),
-        conversations=lambda mode: probe,
+        conversations=lambda mode, args: probe,
         modes={"echo", "agent"},
         call_log=CallLog(CallRepository(pool), writes),
         property_for=lambda dialled: "harborview",
@@ -298,7 +304,7 @@ async def test_the_fake_ari_replays_what_asterisk_really_does(live: Live) -> Non
             client,
             media=MediaSettings("127.0.0.1", "127.0.0.1"),
             ports=PortPool(42100, 42119),
-            conversations=lambda mode: Probe(),
+            conversations=lambda mode, args: Probe(),
             modes={"echo"},
             call_log=live.app.call_log,
             property_for=lambda d: "harborview",

@@ -1,15 +1,20 @@
 """The offline engine's dialog manager: rule-based, honest about what it is.
 
 No language model ships as a package, so the offline brain matches what the caller said
-against the hotel's own facts (FAQ keywords, departments) and a few intents (goodbye, a person).
-Booking conversations with slots and tool calls are the next step (they need the hotel tools).
+against a few intents, in this order: goodbye; a booking (the booking flow, which calls the
+hotel tools through function calls); a department or a person (transfer); the hotel's own
+facts (FAQ). One DialogManager per conversation: it remembers where the booking stands.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from app.engines.local import slots
+from app.engines.local.booking_flow import BookingFlow, Step, ToolCall
 from app.hotel.config import PropertyConfig
 from app.hotel.faq import WORD, faq_answer, normal
 
@@ -18,13 +23,20 @@ _PERSON = {
     "front desk",
     "operator",
     "human",
-    "person",
     "someone",
-    "agent",
+    "real person",
     "representative",
     "receptionist",
 }
 _KEYED = re.compile(r"pressed (\d|\*|#) on the (?:telephone )?keypad")
+_TRANSFER = re.compile(
+    r"\b(put me through|transfer|speak (to|with)|talk (to|with)|connect me|get me)\b"
+)
+_CARD = re.compile(
+    r"\b(card number|credit card|debit card|visa|mastercard|amex|american express|expiry date|security code|cvv)\b"
+)
+_CALLBACK = re.compile(r"\b(call me back|call back|callback|ring me back|phone me back)\b")
+_DONE = re.compile(r"^\W*(no|nope|nah|nothing|that's it|that is it)\b[\w\s,.'!]{0,30}$")
 
 
 @dataclass(frozen=True)
@@ -32,11 +44,21 @@ class Reply:
     text: str
     end_call: bool = False
     transfer_to: str | None = None  # a department key of hotel.yaml
+    call: ToolCall | None = None  # a hotel tool to run; its result comes back to `tool_result`
+
+
+def _reply(step: Step) -> Reply:
+    return Reply(step.text, call=step.call)
 
 
 class DialogManager:
-    def __init__(self, prop: PropertyConfig) -> None:
+    def __init__(self, prop: PropertyConfig, today: dt.date | None = None) -> None:
         self.prop = prop
+        self.today = today or dt.datetime.now(prop.zone).date()
+        self._callback_asked = False  # "when shall we call you back?" is the open question
+        self.booking: BookingFlow | None = None
+        self.tools: set[str] = set()  # what the client registered (session.update)
+        self._offered_more = False  # "anything else?" was asked: a plain "no" ends the call
 
     def greeting(self) -> str:
         return self.prop.agent.greeting.replace("{property_name}", self.prop.name)
@@ -46,38 +68,119 @@ class DialogManager:
         words = set(WORD.findall(said))
         if not words:
             return Reply("Sorry, I didn't catch that. Could you say it again?")
+        offered_more, self._offered_more = self._offered_more, False
+        if any(phrase in said for phrase in _GOODBYE) or (offered_more and _DONE.match(said)):
+            return Reply(f"Thank you for calling the {self.prop.name}. Goodbye.", end_call=True)
+        if _CARD.search(said) or len(slots.parse_digits(said)) >= 12:
+            return self._card_details()
+        if self._callback_asked or _CALLBACK.search(said):
+            return self._callback(utterance)
+        asks_transfer = _TRANSFER.search(said) is not None
+        department = self._department_in(said)
+        if asks_transfer and department is not None:
+            return self._transfer(department)
+        if self.booking is not None and self.booking.stage != "done":
+            return _reply(self.booking.hear(utterance))
         keyed = _KEYED.search(said)
         if keyed:
             return self._keyed(keyed.group(1))
-        if any(phrase in said for phrase in _GOODBYE):
-            return Reply(f"Thank you for calling the {self.prop.name}. Goodbye.", end_call=True)
-        for key, department in self.prop.departments.items():
-            if key != "front_desk" and (
-                key.replace("_", " ") in said or department.name.lower() in said
-            ):
-                return Reply(
-                    f"Of course, I'll put you through to {department.name}.", transfer_to=key
-                )
-        if any(phrase in said for phrase in _PERSON):
-            desk = self.prop.departments["front_desk"].name
-            return Reply(f"Of course, I'll put you through to {desk}.", transfer_to="front_desk")
+        if BookingFlow.wanted(utterance, self.today) and department in (
+            None,
+            "reservations",
+            "front_desk",
+        ):
+            self.booking = BookingFlow(
+                self.prop, self.today, can_text_links="generate_payment_link" in self.tools
+            )
+            return _reply(self.booking.hear(utterance))
+        if department is not None:
+            return self._transfer(department)
         answer = faq_answer(self.prop, words)
         if answer is not None:
             return Reply(answer)
         return Reply(
-            "I'm sorry, I can't help with that myself. I can answer questions about the hotel, "
-            "or put you through to the front desk."
+            "I'm sorry, I can't help with that myself. I can check rooms and prices, book a "
+            "stay, answer questions about the hotel, or put you through to the front desk."
+        )
+
+    def _now(self) -> dt.datetime:
+        now = dt.datetime.now(self.prop.zone)
+        if now.date() != self.today:  # a fixed "today" (tests, replays): mid-morning of it
+            now = dt.datetime.combine(self.today, dt.time(9), tzinfo=self.prop.zone)
+        return now
+
+    def _callback(self, utterance: str) -> Reply:
+        if "schedule_callback" not in self.tools:
+            self._callback_asked = False
+            return self._transfer("front_desk")
+        when = slots.parse_when(utterance, self._now())
+        if when is None:
+            if self._callback_asked:  # asked once already: the desk can sort it out
+                self._callback_asked = False
+                return Reply("Sorry, I didn't catch a time. Could you say a day and a time?")
+            self._callback_asked = True
+            return Reply("Of course. When would be a good time for us to call you back?")
+        self._callback_asked = False
+        # Said back to the guest when we call ("calling you back about …").
+        reason = "your booking enquiry" if self.booking else "your call to us earlier"
+        return Reply(
+            "Let me arrange that.",
+            call=ToolCall(
+                "schedule_callback",
+                {"when": when.replace(tzinfo=None).isoformat(timespec="minutes"), "reason": reason},
+            ),
+        )
+
+    def _card_details(self) -> Reply:
+        """Never take a card by voice: stop the caller, offer the link (when there is a
+        booking to pay for and the tool is there), else the front desk."""
+        booking = self.booking
+        if booking is not None and booking.confirmation_code and booking.can_text_links:
+            return _reply(booking.offer_payment_link())
+        return Reply(
+            "Please don't read card details over the phone; we never take them this way. "
+            "Once you have a booking I can text you a secure payment link."
+        )
+
+    def _department_in(self, said: str) -> str | None:
+        """A department the words name (a key or its name); a person means the front desk."""
+        for key, department in self.prop.departments.items():
+            if key != "front_desk" and (
+                key.replace("_", " ") in said or department.name.lower() in said
+            ):
+                return key
+        if any(phrase in said for phrase in _PERSON) or "front desk" in said:
+            return "front_desk"
+        return None
+
+    def _transfer(self, key: str) -> Reply:
+        name = self.prop.departments[key].name
+        return Reply(f"Of course, I'll put you through to {name}.", transfer_to=key)
+
+    def tool_result(self, name: str, output: dict[str, Any]) -> Reply:
+        """A tool the dialog asked for has answered (function_call_output)."""
+        if name == "schedule_callback":
+            self._offered_more = "error" not in output
+            text = str(output.get("error") or output.get("summary", ""))
+            return Reply(f"{text} Is there anything else I can help you with?")
+        if self.booking is None:
+            return Reply("Is there anything else I can help you with?")
+        step = self.booking.tool_result(name, output)
+        self._offered_more = step.done
+        return _reply(step)
+
+    def tool_unavailable(self, name: str) -> Reply:
+        desk = self.prop.departments["front_desk"].name
+        return Reply(
+            f"I'm sorry, I can't do that over the phone right now. I'll put you through to {desk}.",
+            transfer_to="front_desk",
         )
 
     def _keyed(self, key: str) -> Reply:
         """Keys pressed while talking to the agent: the IVR's digits still work."""
         for department_key, department in self.prop.departments.items():
             if department.dtmf == key:
-                return Reply(
-                    f"Of course, I'll put you through to {department.name}.",
-                    transfer_to=department_key,
-                )
+                return self._transfer(department_key)
         if key == "0":
-            desk = self.prop.departments["front_desk"].name
-            return Reply(f"Of course, I'll put you through to {desk}.", transfer_to="front_desk")
+            return self._transfer("front_desk")
         return Reply("How can I help you?")

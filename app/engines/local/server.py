@@ -91,6 +91,8 @@ class LocalRealtimeSession:
         self._response: asyncio.Task[None] | None = None
         self._turn: asyncio.Task[None] | None = None
         self._typed: list[str] = []  # user text items waiting for a response.create
+        self._call_names: dict[str, str] = {}  # call_id -> tool name, for the result's turn
+        self._outputs: list[tuple[str, str]] = []  # function_call_output items: (call_id, json)
         self._language: str | None = None
         self._greeted = False
 
@@ -154,6 +156,10 @@ class LocalRealtimeSession:
             scripted = _scripted(instructions)
             if scripted is not None:
                 self._start_response(scripted)
+            elif self._outputs:  # a tool answered: the dialog words its result
+                call_id, output = self._outputs[-1]
+                self._outputs.clear()
+                self._start_response(self._tool_reply(call_id, output))
             elif (
                 self._typed
             ):  # the client added what the caller keyed in, as text: answer the latest
@@ -185,7 +191,9 @@ class LocalRealtimeSession:
                 )
                 if text:
                     self._typed.append(text)
-            # function_call_output: the client ran the tool; a response.create follows
+            elif item.get("type") == "function_call_output":
+                # the client ran the tool; its response.create follows
+                self._outputs.append((str(item.get("call_id")), str(item.get("output") or "{}")))
         else:
             self._error(
                 f"{kind} is not supported by the offline engine", event_id=data.get("event_id")
@@ -198,6 +206,7 @@ class LocalRealtimeSession:
         self._tools = {
             str(tool.get("name")) for tool in update.get("tools") or [] if isinstance(tool, dict)
         }
+        self._dialog.tools = self._tools
         self._emit(
             SessionUpdatedEvent(
                 type="session.updated", event_id=_id("event"), session=self._session
@@ -284,10 +293,22 @@ class LocalRealtimeSession:
         self._start_response(self._dialog.reply(transcript.text))
 
     # --- responses ------------------------------------------------------------------------------
+    def _tool_reply(self, call_id: str, output: str) -> Reply:
+        name = self._call_names.pop(call_id, "")
+        try:
+            result = json.loads(output)
+        except ValueError:
+            result = {"error": "Sorry, something went wrong on my side."}
+        if not isinstance(result, dict):
+            result = {"result": result}
+        return self._dialog.tool_result(name, result)
+
     def _start_response(self, reply: Reply | str) -> None:
         self._cancel_response()
         if isinstance(reply, str):
             reply = Reply(reply)
+        if reply.call is not None and reply.call.name not in self._tools:
+            reply = self._dialog.tool_unavailable(reply.call.name)
         self._response = asyncio.create_task(self._speak(reply), name="local-engine-response")
 
     def _cancel_response(self) -> None:
@@ -365,6 +386,7 @@ class LocalRealtimeSession:
             for name, arguments in self._calls_for(reply):
                 call_item = _id("item")
                 call_id = _id("call")
+                self._call_names[call_id] = name
                 self._emit(
                     ResponseFunctionCallArgumentsDoneEvent(
                         type="response.function_call_arguments.done",
@@ -401,6 +423,8 @@ class LocalRealtimeSession:
 
     def _calls_for(self, reply: Reply) -> list[tuple[str, dict[str, Any]]]:
         calls: list[tuple[str, dict[str, Any]]] = []
+        if reply.call is not None and reply.call.name in self._tools:
+            calls.append((reply.call.name, reply.call.arguments))
         if reply.transfer_to and "transfer_call" in self._tools:
             calls.append(("transfer_call", {"department": reply.transfer_to, "mode": "blind"}))
         if reply.end_call and "end_call" in self._tools:

@@ -1,0 +1,1 @@
+"""Text messages: the outbox, Twilio's Messaging API, its webhooks."""

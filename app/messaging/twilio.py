@@ -1,0 +1,76 @@
+"""Twilio's Messaging REST API over aiohttp, and the signature on Twilio's webhooks.
+
+Send: POST {base}/2010-04-01/Accounts/{sid}/Messages.json, basic auth (account SID, auth
+token), a form body (To, From, Body, StatusCallback). Webhooks carry X-Twilio-Signature:
+base64 HMAC-SHA1, keyed by the auth token, of the full URL Twilio called followed by every
+POST parameter's name and value in name order.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+import aiohttp
+
+DEFAULT_API = "https://api.twilio.com"
+_UNSUBSCRIBED = 21610  # "Attempt to send to unsubscribed recipient"
+
+
+class SmsError(Exception):
+    def __init__(self, message: str, *, retryable: bool, opted_out: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.opted_out = opted_out
+
+
+def signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    data = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def signature_valid(auth_token: str, url: str, params: Mapping[str, str], given: str) -> bool:
+    return bool(given) and hmac.compare_digest(signature(auth_token, url, params), given)
+
+
+class TwilioSms:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        account_sid: str,
+        auth_token: str,
+        *,
+        api_base: str = DEFAULT_API,
+        status_callback: str | None = None,
+    ) -> None:
+        self._http = http
+        self._url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {credentials}"}
+        self._status_callback = status_callback
+
+    async def send(self, to: str, from_: str, body: str) -> str:
+        """The message SID; SmsError says whether trying again can help."""
+        form = {"To": to, "From": from_, "Body": body}
+        if self._status_callback:
+            form["StatusCallback"] = self._status_callback
+        try:
+            async with self._http.post(
+                self._url, data=form, headers=self._headers, timeout=aiohttp.ClientTimeout(total=15)
+            ) as response:
+                data = await response.json(content_type=None)
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise SmsError(f"Twilio unreachable: {exc}", retryable=True) from exc
+        if status in (200, 201) and isinstance(data, dict) and data.get("sid"):
+            return str(data["sid"])
+        code = data.get("code") if isinstance(data, dict) else None
+        message = data.get("message") if isinstance(data, dict) else None
+        raise SmsError(
+            f"Twilio answered {status}: {code} {message}",
+            retryable=status == 429 or status >= 500,
+            opted_out=code == _UNSUBSCRIBED,
+        )

@@ -1,0 +1,1 @@
+"""Payment providers reached over the network (adapters of app.hotel.payments)."""
