@@ -24,7 +24,9 @@ from app.doctor import diagnose, render
 from app.engines.converse import ConverseError, converse, read_script
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.whisper import WhisperSpeechToText
+from app.engines.openai_tts import OpenAITextToSpeech
 from app.engines.realtime_client import RealtimeConnector
+from app.engines.speech import TextToSpeech
 from app.hotel.config import HotelConfigError, load_hotel_config
 from app.hotel.tools.registry import ToolContext
 from app.log import configure_logging
@@ -111,7 +113,15 @@ def _parser() -> argparse.ArgumentParser:
         "with the real tools against the app database, and print it with timings",
     )
     engine.add_argument("--out", type=Path, help="the WAV file --text writes (8 kHz)")
-    engine.add_argument("--voice", default="slt", help="flite voice for --text (default slt)")
+    engine.add_argument(
+        "--voice", help="voice for --text: flite (slt, kal, awb, rms; default slt) or OpenAI's"
+    )
+    engine.add_argument(
+        "--tts",
+        choices=("flite", "openai"),
+        default="flite",
+        help="--text: the offline voice, or OpenAI's speech (needs OPENAI_API_KEY)",
+    )
     engine.add_argument("--property", help="--converse: the property called (default: the first)")
     engine.add_argument(
         "--caller", default="+14155550100", help="--converse: the caller's number (E.164)"
@@ -418,8 +428,23 @@ async def _engine(settings: Settings, args: argparse.Namespace) -> int:
     if args.out is None:
         print("frontdesk engine: --text needs --out FILE.wav", file=sys.stderr)
         return EXIT_CONFIG
-    tts = FliteTextToSpeech(args.voice)
-    pcm = await asyncio.to_thread(tts.synthesize, args.text)
+    tts: TextToSpeech
+    if args.tts == "openai":
+        if settings.openai_api_key is None:
+            print("frontdesk engine: --tts openai needs OPENAI_API_KEY", file=sys.stderr)
+            return EXIT_CONFIG
+        tts = OpenAITextToSpeech(
+            settings.openai_api_key.get_secret_value(),
+            args.voice or settings.openai_voice,
+            base_url=settings.openai_api_base,
+        )
+    else:
+        tts = FliteTextToSpeech(args.voice or "slt")
+    try:
+        pcm = await asyncio.to_thread(tts.synthesize, args.text)
+    except EngineError as exc:
+        print(f"frontdesk engine: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     data = encode_audio(Audio(pcm, tts.rate), "wav")
     await asyncio.to_thread(args.out.write_bytes, data)
     print(f"wrote {args.out}: {len(pcm) / 2 / tts.rate:.2f} s")

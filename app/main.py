@@ -299,7 +299,13 @@ def build_telephony(
     def agent(opening: str | None = None) -> AgentConversation:
         assert engine is not None
         return AgentConversation(
-            engine, hotel.get_property, fallback, call_log, registry, opening=opening
+            engine,
+            hotel.get_property,
+            fallback,
+            call_log,
+            registry,
+            opening=opening,
+            renew_after=settings.engine_session_minutes * 60,
         )
 
     def callback_opening(property_id: str, reason: str) -> str:

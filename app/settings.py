@@ -108,7 +108,12 @@ class Settings(BaseSettings):
     # --- engine ---------------------------------------------------------------------------
     engine: Literal["auto", "openai", "local"] = "auto"
     openai_voice: str = "marin"
+    # A call's engine session is renewed (conversation replayed) after this long, at a quiet
+    # moment: OpenAI caps a Realtime session's lifetime at 60 minutes.
+    engine_session_minutes: float = Field(55.0, gt=0, le=240)
     openai_realtime_url: str = Field("wss://api.openai.com/v1/realtime", pattern=r"^wss?://")
+    # OpenAI's REST API (speech for prompts); unset: the SDK's default
+    openai_api_base: str | None = Field(None, pattern=r"^https?://")
     # The offline engine: served by `frontdesk run` on this address, unless LOCAL_ENGINE_URL
     # points at one running elsewhere (`frontdesk engine serve`).
     local_engine_host: str = "127.0.0.1"

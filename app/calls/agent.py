@@ -35,7 +35,7 @@ from app.calls.engine_port import (
     SpeechStarted,
     SpeechStopped,
 )
-from app.calls.records import TurnRole
+from app.calls.records import Outcome, TurnRole
 from app.calls.session import CallSession
 from app.hotel.config import PropertyConfig
 from app.hotel.errors import ToolError
@@ -47,6 +47,7 @@ from app.media.frames import FrameChunker
 log = get_logger(__name__)
 
 ECHO_GUARD_MS = 300
+RENEWAL = "session renewal"
 APPEND_FRAMES = 2  # 40 ms of caller audio per append
 
 
@@ -81,6 +82,10 @@ class AgentConversation:
     # (property id, department key) -> (dialplan context, extension) for a blind transfer
     route: Callable[[str, str], tuple[str, str]] | None = None
     opening: str | None = None  # the first words, when not the property's greeting (a callback)
+    # Realtime sessions have a lifetime cap: open a fresh one (the conversation replayed) after
+    # this many seconds, at a quiet moment. None: never.
+    renew_after: float | None = None
+    renewals: int = 0
     truncations: list[Truncation] = field(default_factory=list)  # for history and tests
     reconnects: int = 0
     _history: list[tuple[TurnRole, str]] = field(default_factory=list)
@@ -127,7 +132,11 @@ class AgentConversation:
             lost = await self._talk(io, engine)
             if lost is None:
                 return  # the call has left us (transfer, hang-up)
-            log.warning("conversation engine lost, reconnecting", reason=lost)
+            if lost == RENEWAL:
+                log.info("renewing the engine session before its lifetime cap")
+                self.renewals += 1
+            else:
+                log.warning("conversation engine lost, reconnecting", reason=lost)
             io.flush_audio()
             reopened = await self._reconnect(session)
             if reopened is None:
@@ -184,8 +193,19 @@ class AgentConversation:
         calls: dict[str, list[FunctionCall]] = {}
         speech_stopped_at: float | None = None
         latency: int | None = None  # end of the caller's speech → the agent's first audio
+        opened = time.monotonic()
         while True:
-            event = await engine.next_event()
+            wait: float | None = None
+            if self.renew_after is not None:
+                wait = opened + self.renew_after - time.monotonic()
+                quiet = not calls and io.audio_pending() == 0 and speech_stopped_at is None
+                if wait <= 0 and quiet:
+                    return RENEWAL  # nobody speaking, nothing playing, no tool pending
+                wait = max(wait, 0.5)  # wake at the deadline, then look again every 0.5 s
+            try:
+                event = await asyncio.wait_for(engine.next_event(), wait)
+            except TimeoutError:
+                continue
             if isinstance(event, AgentAudio):
                 if event.response_id in cancelled:
                     continue
@@ -270,6 +290,8 @@ class AgentConversation:
             engine.function_output(call.call_id, {"error": str(exc)})
             engine.respond()
             return False
+        if result.outcome is not None:
+            session.achieved(Outcome(result.outcome))
         if isinstance(result.action, Hangup):
             await self._drain(io)
             await io.hangup(result.action.reason)

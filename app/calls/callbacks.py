@@ -24,9 +24,9 @@ class CallbackQueue(Protocol):
         self, now: dt.datetime | None = None, limit: int = 5
     ) -> list[DueCallback]: ...
 
-    async def answered(
-        self, callback_id: uuid.UUID, outbound_call_id: uuid.UUID | None
-    ) -> None: ...
+    async def answered(self, callback_id: uuid.UUID) -> None: ...
+
+    async def link_call(self, callback_id: uuid.UUID, call_id: uuid.UUID) -> bool: ...
 
     async def not_reached(self, callback_id: uuid.UUID, why: str, retry_at: dt.datetime) -> str: ...
 
@@ -109,6 +109,7 @@ class CallbackConversation:
         self._agent_for = agent
         self._opening = opening
         self._agent: Conversation | None = None
+        self._link: asyncio.Task[bool] | None = None
 
     def prepare(self, session: CallSession) -> None:
         pass
@@ -121,7 +122,10 @@ class CallbackConversation:
             return
         phone, reason = details
         session.caller_e164 = phone  # the guest: what the tools default to
-        await self._queue.answered(self._id, session.id)
+        await self._queue.answered(self._id)
+        self._link = asyncio.create_task(
+            self._queue.link_call(self._id, session.id), name=f"callback-link-{self._id}"
+        )
         self._agent = self._agent_for(self._opening(session.property_id, reason))
         self._agent.prepare(session)
         await self._agent.run(io, session)
@@ -131,6 +135,11 @@ class CallbackConversation:
             self._agent.on_dtmf(digit)
 
     async def discard(self) -> None:
+        if self._link is not None and not self._link.done():
+            # The call ended before its row was written: give the link a moment, no more.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._link), 5)
+            await cancel_and_wait(self._link)
         if self._agent is not None:
             with contextlib.suppress(Exception):
                 await self._agent.discard()

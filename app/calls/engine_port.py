@@ -29,6 +29,13 @@ class CallerTranscript:
 
 
 @dataclass(frozen=True)
+class CallerPartial:
+    """More of what the caller is saying, while they are still talking (streaming STT)."""
+
+    delta: str
+
+
+@dataclass(frozen=True)
 class AgentAudio:
     response_id: str
     item_id: str
@@ -67,6 +74,7 @@ EngineEvent = (
     SpeechStarted
     | SpeechStopped
     | CallerTranscript
+    | CallerPartial
     | AgentAudio
     | AgentTranscript
     | FunctionCall

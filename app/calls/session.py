@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from app.calls.records import CallState
+from app.calls.records import CallState, Outcome
 
 # ringing → answered → talking ⇄ on_hold, talking → transferring → (talking | ended); any → ended
 _ALLOWED: dict[CallState, set[CallState]] = {
@@ -17,6 +17,10 @@ _ALLOWED: dict[CallState, set[CallState]] = {
     CallState.TRANSFERRING: {CallState.TALKING, CallState.ENDED},
     CallState.ENDED: set(),
 }
+
+
+# What a call achieved, strongest first: a booking beats a lead beats a callback…
+_OUTCOME_RANK = [Outcome.BOOKED, Outcome.LEAD, Outcome.CALLBACK, Outcome.TRANSFERRED, Outcome.INFO]
 
 
 class InvalidTransition(Exception):
@@ -35,7 +39,13 @@ class CallSession:
     ended_at: dt.datetime | None = None
     end_reason: str | None = None
     digits: list[str] = field(default_factory=list)
+    outcome: Outcome | None = None
     history: list[CallState] = field(default_factory=lambda: [CallState.RINGING])
+
+    def achieved(self, outcome: Outcome) -> None:
+        """Note what the call achieved; the strongest outcome stays (for analytics)."""
+        if self.outcome is None or _OUTCOME_RANK.index(outcome) < _OUTCOME_RANK.index(self.outcome):
+            self.outcome = outcome
 
     def move(self, state: CallState) -> bool:
         """Change state; returns False when already there. Ending twice is not an error

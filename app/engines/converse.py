@@ -19,6 +19,7 @@ from pathlib import Path
 from app.calls.engine_port import (
     AgentAudio,
     AgentTranscript,
+    CallerPartial,
     CallerTranscript,
     EngineSession,
     FunctionCall,
@@ -80,6 +81,8 @@ async def converse(
             event = await asyncio.wait_for(engine.next_event(), TURN_TIMEOUT)
             if isinstance(event, SpeechStopped):
                 stopped = time.monotonic()
+            elif isinstance(event, CallerPartial):
+                stamp(f"caller (so far): …{event.delta}")
             elif isinstance(event, CallerTranscript):
                 stamp(f"caller (heard as): {event.text}  [{event.language or '?'}]")
             elif isinstance(event, AgentAudio) and first_audio is None:

@@ -19,6 +19,7 @@ from app.aio import cancel_and_wait
 from app.calls.engine_port import (
     AgentAudio,
     AgentTranscript,
+    CallerPartial,
     CallerTranscript,
     EngineError,
     EngineEvent,
@@ -234,6 +235,8 @@ class RealtimeSession:
             self._put(SpeechStarted())
         elif kind == "input_audio_buffer.speech_stopped":
             self._put(SpeechStopped())
+        elif kind == "conversation.item.input_audio_transcription.delta":
+            self._put(CallerPartial(data.get("delta") or ""))
         elif kind == "conversation.item.input_audio_transcription.completed":
             self._put(CallerTranscript(data["transcript"], data.get("language")))
         elif kind == "response.output_audio.delta":

@@ -228,7 +228,8 @@ class AgentConfig(_Model):
     voice: Literal[
         "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
     ] = "marin"
-    local_voice: str = "default"
+    # The offline engine's voice (flite): slt, kal, kal16, awb, rms; "default" is slt.
+    local_voice: Literal["default", "slt", "kal", "kal16", "awb", "rms"] = "default"
     greeting: str
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en-US"
 

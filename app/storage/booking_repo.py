@@ -9,6 +9,7 @@ inventory table's CHECK (held + booked <= total) is the last line whatever the c
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 import uuid
@@ -101,20 +102,11 @@ class BookingRepository:
         call_id: uuid.UUID | None,
         hold_minutes: int,
     ) -> Booking:
+        booking = Booking(uuid.uuid4(), "", room, stay, guest, total_cents, currency)
         for _ in range(5):  # a fresh code on the (rare) collision
-            code = new_confirmation_code()
+            booking = dataclasses.replace(booking, confirmation_code=new_confirmation_code())
             try:
-                booking_id = await self._hold(
-                    property_id,
-                    room,
-                    stay,
-                    guest,
-                    total_cents,
-                    currency,
-                    call_id,
-                    hold_minutes,
-                    code,
-                )
+                await self._hold(property_id, booking, call_id, hold_minutes)
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name != "reservations_confirmation_code_key":
                     raise
@@ -126,22 +118,13 @@ class BookingRepository:
                     raise
                 call_id = None
                 continue
-            return Booking(booking_id, code, room, stay, guest, total_cents, currency)
+            return booking
         raise RuntimeError("could not find a free confirmation code")
 
     async def _hold(
-        self,
-        property_id: str,
-        room: RoomType,
-        stay: Stay,
-        guest: Guest,
-        total_cents: int,
-        currency: str,
-        call_id: uuid.UUID | None,
-        hold_minutes: int,
-        code: str,
-    ) -> uuid.UUID:
-        nights = len(stay.nights)
+        self, property_id: str, booking: Booking, call_id: uuid.UUID | None, hold_minutes: int
+    ) -> None:
+        stay, room, guest = booking.stay, booking.room, booking.guest
         async with self._pool.acquire() as conn, conn.transaction():
             room_type_id = await conn.fetchval(
                 "SELECT id FROM room_types WHERE property_id = $1 AND code = $2",
@@ -157,22 +140,22 @@ class BookingRepository:
                 stay.check_in,
                 stay.check_out,
             )
-            if len(taken) != nights:
+            if len(taken) != len(stay.nights):
                 # Raising rolls back the nights already taken.
                 raise SoldOut(
                     f"I'm sorry, the last {room.name} for those dates has just been taken. "
                     "Shall I look at another room?"
                 )
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                """INSERT INTO reservations (property_id, room_type_id, confirmation_code,
+            await conn.execute(
+                """INSERT INTO reservations (id, property_id, room_type_id, confirmation_code,
                        call_id, status, check_in, check_out, adults, children, guest_name,
                        guest_phone_e164, guest_email, total_cents, currency, hold_expires_at)
-                   VALUES ($1, $2, $3, $4, 'held', $5, $6, $7, $8, $9, $10, $11, $12, $13,
-                           now() + make_interval(mins => $14))
-                   RETURNING id""",
+                   VALUES ($1, $2, $3, $4, $5, 'held', $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                           now() + make_interval(mins => $15))""",
+                booking.id,
                 property_id,
                 room_type_id,
-                code,
+                booking.confirmation_code,
                 call_id,
                 stay.check_in,
                 stay.check_out,
@@ -181,8 +164,8 @@ class BookingRepository:
                 guest.name,
                 guest.phone_e164,
                 guest.email,
-                total_cents,
-                currency,
+                booking.total_cents,
+                booking.currency,
                 hold_minutes,
             )
 

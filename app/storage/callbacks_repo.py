@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -52,15 +53,32 @@ class CallbackRepository:
         )
         return (row["phone_e164"], row["reason"]) if row else None
 
-    async def answered(self, callback_id: uuid.UUID, outbound_call_id: uuid.UUID | None) -> None:
+    async def answered(self, callback_id: uuid.UUID) -> None:
         await self._pool.execute(
-            """UPDATE callbacks SET status = 'completed', last_error = NULL, updated_at = now(),
-                   outbound_call_id = coalesce(
-                       (SELECT id FROM calls WHERE id = $2), outbound_call_id)
+            """UPDATE callbacks SET status = 'completed', last_error = NULL, updated_at = now()
                WHERE id = $1""",
             callback_id,
-            outbound_call_id,
         )
+
+    async def link_call(
+        self, callback_id: uuid.UUID, call_id: uuid.UUID, patience: float = 30.0
+    ) -> bool:
+        """Point the callback at the call that reached the guest, once that call's row is
+        written (it goes through the write-behind queue, so it may lag a little)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        while True:
+            linked = await self._pool.execute(
+                """UPDATE callbacks SET outbound_call_id = $2, updated_at = now()
+                   WHERE id = $1 AND EXISTS (SELECT 1 FROM calls WHERE id = $2)""",
+                callback_id,
+                call_id,
+            )
+            if linked != "UPDATE 0":
+                return True
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.2)
 
     async def not_reached(self, callback_id: uuid.UUID, why: str, retry_at: dt.datetime) -> str:
         """No answer, busy or a failed dial: scheduled again, or given up after the last try.

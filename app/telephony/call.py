@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from app.aio import cancel_and_wait
 from app.calls.conversation import Conversation
-from app.calls.records import CallState, Direction, NewCall, TurnRole
+from app.calls.records import CallState, Direction, NewCall, Outcome, TurnRole
 from app.calls.session import CallSession
 from app.log import bind_call, get_logger
 from app.media.recording import StereoRecorder
@@ -369,9 +369,14 @@ class TelephonyCall:
             await self._send_caller_to_fallback()  # media lost, a crash, or shutting down
         await self._release_media()
         self._log_keyed()
+        if self.end_reason == "transferred":
+            self.session.achieved(Outcome.TRANSFERRED)
         if self.session.end(self.end_reason):
             self.app.call_log.ended(
-                self.session.id, self.end_reason, transferred_to=self.transferred_to
+                self.session.id,
+                self.end_reason,
+                transferred_to=self.transferred_to,
+                outcome=self.session.outcome,
             )
         if self.recorder is not None and self.app.recordings is not None:
             try:

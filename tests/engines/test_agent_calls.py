@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 
 from app.calls.agent import AgentConversation
 from app.calls.call_log import CallLog
+from app.calls.conversation import Conversation
 from app.calls.write_behind import WriteBehind
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import SOCKETS, create_engine_app
@@ -168,7 +169,7 @@ async def test_a_caller_asks_a_question_and_then_for_a_person(rig: Rig, tmp_path
     await _until(lambda: not rig.app.calls)
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
     row = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
-    assert row["end_reason"] == "transferred"
+    assert row["end_reason"] == "transferred" and row["outcome"] == "transferred"
 
 
 async def test_barge_in_stops_the_agent_and_truncates_to_what_was_heard(
@@ -327,6 +328,16 @@ async def test_a_room_is_booked_by_voice_from_greeting_to_confirmation_code(
         ("check_availability", "ok"),
         ("create_reservation", "ok"),
     ]
+    await rig.fake.caller_hangs_up(call)
+    async with asyncio.timeout(10):
+        while not await rig.pool.fetchval(
+            "SELECT outcome FROM calls WHERE channel_id = $1 AND state = 'ended'", call.caller_id
+        ):
+            await asyncio.sleep(0.05)
+    outcome = await rig.pool.fetchval(
+        "SELECT outcome FROM calls WHERE channel_id = $1", call.caller_id
+    )
+    assert outcome == "booked"
 
 
 async def test_an_answered_callback_opens_with_why_we_are_calling(rig: Rig) -> None:
@@ -346,7 +357,14 @@ async def test_an_answered_callback_opens_with_why_we_are_calling(rig: Rig) -> N
     assert row["status"] == "completed"
     outbound = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
     assert outbound["direction"] == "outbound" and outbound["property_id"] == "pinecrest"
-    assert row["outbound_call_id"] == outbound["id"]
+    async with asyncio.timeout(10):  # linked once the call's own row is written
+        while (
+            await rig.pool.fetchval(
+                "SELECT outbound_call_id FROM callbacks WHERE id = $1", callback_id
+            )
+            != outbound["id"]
+        ):
+            await asyncio.sleep(0.05)
 
 
 async def test_a_callback_nobody_knows_is_hung_up(rig: Rig) -> None:
@@ -360,3 +378,31 @@ async def test_a_callback_nobody_knows_is_hung_up(rig: Rig) -> None:
             await asyncio.sleep(0.05)
     assert row["end_reason"] == "unknown_callback"
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+
+
+async def test_the_engine_session_is_renewed_at_a_quiet_moment_and_remembers(
+    rig: Rig, tmp_path: Path
+) -> None:
+    factory = rig.app._conversations
+
+    def short_lived(mode: str, args: list[str]) -> Conversation:
+        conversation = factory(mode, args)
+        if isinstance(conversation, AgentConversation):
+            conversation.renew_after = 2.0  # as if the session's hour were nearly up
+        return conversation
+
+    rig.app._conversations = short_lived
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: rig.app.calls)
+    conversation = next(iter(rig.app.calls)).conversation
+    assert isinstance(conversation, AgentConversation)
+    await _until(lambda: conversation.renewals == 1 and conversation.reconnects == 1, timeout=30)
+    conversation.renew_after = None
+    before = len(rig.rtp.received)
+    await _say(rig, call, _speech("Where can I park my car?", tmp_path))
+    await _until(lambda: len(rig.rtp.received) > before + 50)  # answered on the new session
+    await _quiet(rig)
+    turns = await _turns(rig, call)
+    assert [role for role, _, _ in turns] == ["agent", "caller", "agent"]
+    assert "valet parking" in turns[2][1]
+    assert rig.app.calls  # still on the line

@@ -9,9 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 import aiohttp
+import numpy as np
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,3 +113,50 @@ def test_converse_plays_a_script_over_the_protocol_with_the_real_tools(
         env={**os.environ, "DATABASE_URL": db_url},
     )
     assert missing.returncode == 2 and "none.txt" in missing.stderr
+
+
+async def test_openai_speech_renders_a_prompt(tmp_path: Path) -> None:
+    """OpenAI's TTS behind the same interface, against a local stand-in for the API."""
+    seen: list[tuple[str, dict[str, object]]] = []
+    tone = (np.sin(np.arange(12000) / 24000 * 2 * np.pi * 440) * 8000).astype("<i2").tobytes()
+
+    async def speech(request: web.Request) -> web.Response:
+        seen.append((request.headers.get("Authorization", ""), await request.json()))
+        if len(seen) > 1:
+            return web.json_response({"error": {"message": "bad key"}}, status=401)
+        return web.Response(body=tone, content_type="audio/pcm")
+
+    app = web.Application()
+    app.router.add_post("/v1/audio/speech", speech)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test-key",
+        "OPENAI_API_BASE": str(server.make_url("/v1")),
+        "PYTHONPATH": str(ROOT),
+    }
+    out = tmp_path / "prompt.wav"
+    try:
+        for expected in (0, 1):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "app.cli", "engine", "--text", "Welcome back.",
+                "--tts", "openai", "--voice", "cedar", "--out", str(out),
+                cwd=ROOT, env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            _, err = await asyncio.wait_for(proc.communicate(), 120)
+            assert proc.returncode == expected, err.decode()[-1000:]
+    finally:
+        await server.close()
+    auth, body = seen[0]
+    assert auth == "Bearer sk-test-key"
+    assert body == {
+        "input": "Welcome back.",
+        "model": "gpt-4o-mini-tts",
+        "voice": "cedar",
+        "response_format": "pcm",
+    }
+    with wave.open(str(out)) as reader:
+        assert reader.getframerate() == 24000 and reader.getnframes() == 12000
+    assert "OpenAI speech refused: 401" in err.decode()

@@ -215,3 +215,35 @@ async def test_an_english_caller_stays_english(client: Client, tmp_path: Path) -
     heard = await client.until("conversation.item.input_audio_transcription.completed")
     assert heard["language"] == "en" and "park" in heard["transcript"].lower()
     await client.until("response.done")
+
+
+async def test_a_long_utterance_is_transcribed_while_it_goes_on(
+    client: Client, tmp_path: Path
+) -> None:
+    words = (
+        "I would like to book a room for next Friday for three nights, for two adults and "
+        "one child, and could you also tell me where we can park our car?"
+    )
+    ulaw = _caller_says(words, tmp_path)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for n, offset in enumerate(range(0, len(ulaw), 320)):  # in real time, as a call sends it
+        await asyncio.sleep(max(0.0, start + n * 0.04 - loop.time()))
+        await client.send(
+            {
+                "type": "input_audio_buffer.append",
+                "audio": base64.b64encode(ulaw[offset : offset + 320]).decode(),
+            }
+        )
+    final = await client.until("conversation.item.input_audio_transcription.completed")
+    partials = [
+        e for e in client.events if e["type"] == "conversation.item.input_audio_transcription.delta"
+    ]
+    assert partials, "no partial transcript during a long utterance"
+    assert all(p["item_id"] == final["item_id"] for p in partials)
+    so_far = "".join(p["delta"] for p in partials)
+    assert so_far and final["transcript"].lower().startswith(so_far.lower()[:10])
+    stopped = next(
+        i for i, e in enumerate(client.events) if e["type"] == "input_audio_buffer.speech_stopped"
+    )
+    assert client.events.index(partials[0]) < stopped  # heard before the caller finished

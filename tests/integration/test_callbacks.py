@@ -128,7 +128,9 @@ async def test_answered_callbacks_are_completed_and_linked(
     callback_id = await repo.add(NewCallback("harborview", CALLER, NOW, "your booking enquiry"))
     assert await repo.details(callback_id) == (CALLER, "your booking enquiry")
     await repo.claim_due(NOW)
-    await repo.answered(callback_id, uuid.uuid4())  # a call id not (yet) stored: not linked
+    await repo.answered(callback_id)
+    # The call's row is not written yet: the link waits for it, then gives up.
+    assert await repo.link_call(callback_id, uuid.uuid4(), patience=0.3) is False
     row = await pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", callback_id)
     assert row["status"] == "completed" and row["outbound_call_id"] is None
     assert await repo.details(uuid.uuid4()) is None

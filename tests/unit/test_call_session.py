@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from app.calls.records import CallState
+from app.calls.records import CallState, Outcome
 from app.calls.session import CallSession, InvalidTransition
 
 
@@ -52,3 +52,13 @@ def test_nothing_after_the_end() -> None:
     with pytest.raises(InvalidTransition):
         session.move(CallState.ANSWERED)
     assert not session.move(CallState.ENDED)
+
+
+def test_the_strongest_outcome_of_a_call_is_kept() -> None:
+    session = CallSession(uuid.uuid4(), "harborview", "agent")
+    assert session.outcome is None
+    session.achieved(Outcome.INFO)
+    session.achieved(Outcome.BOOKED)
+    session.achieved(Outcome.TRANSFERRED)  # booked, then put through: still a booking
+    session.achieved(Outcome.LEAD)
+    assert session.outcome is Outcome.BOOKED

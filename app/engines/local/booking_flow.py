@@ -206,15 +206,7 @@ class BookingFlow:
             return Step("And how many nights will you be staying?")
         if self.adults is None:
             return Step("How many adults will be staying, and any children?")
-        arguments: dict[str, Any] = {
-            "check_in": self.check_in.isoformat(),
-            "adults": self.adults,
-            "children": self.children,
-        }
-        if self.check_out is not None:
-            arguments["check_out"] = self.check_out.isoformat()
-        else:
-            arguments["nights"] = self.nights
+        arguments = self._stay_arguments()
         if self.room is not None:
             arguments["room_type"] = self.room.code
         return Step("Let me check that for you.", ToolCall("check_availability", arguments))

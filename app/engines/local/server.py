@@ -25,6 +25,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from openai.types.realtime import (
     ConversationItemAdded,
     ConversationItemInputAudioTranscriptionCompletedEvent,
+    ConversationItemInputAudioTranscriptionDeltaEvent,
     ConversationItemTruncatedEvent,
     InputAudioBufferCommittedEvent,
     InputAudioBufferSpeechStartedEvent,
@@ -44,9 +45,11 @@ from pydantic import BaseModel, ValidationError
 
 from app.aio import cancel_and_wait
 from app.engines.local.dialog import DialogManager, Reply
+from app.engines.local.voice import PhraseCache, Voice
 from app.engines.realtime_events import validate_client_event
 from app.engines.speech import SpeechToText, TextToSpeech
-from app.hotel.config import HotelConfig
+from app.engines.ssml import plain
+from app.hotel.config import HotelConfig, PropertyConfig
 from app.log import get_logger
 from app.media import g711
 from app.media.resample import resample
@@ -56,7 +59,10 @@ log = get_logger(__name__)
 
 FRAME = 160  # 20 ms of μ-law at 8 kHz
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets", weakref.WeakSet)
-AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
+PHRASES: web.AppKey[PhraseCache] = web.AppKey("phrases", PhraseCache)
+AUDIO_CHUNK_MS = 200
+FIRST_PARTIAL_MS = 2000  # utterances longer than this get partial transcripts…
+PARTIAL_EVERY_MS = 1500  # …this often  # how much agent audio one delta carries
 
 
 def _id(prefix: str) -> str:
@@ -65,12 +71,12 @@ def _id(prefix: str) -> str:
 
 class LocalRealtimeSession:
     def __init__(
-        self, ws: web.WebSocketResponse, dialog: DialogManager, stt: SpeechToText, tts: TextToSpeech
+        self, ws: web.WebSocketResponse, dialog: DialogManager, stt: SpeechToText, voice: Voice
     ) -> None:
         self._ws = ws
         self._dialog = dialog
         self._stt = stt
-        self._tts = tts
+        self._voice = voice
         self._out: asyncio.Queue[BaseModel | None] = asyncio.Queue(maxsize=1000)
         self._session: dict[str, Any] = {
             "type": "realtime",
@@ -94,6 +100,9 @@ class LocalRealtimeSession:
         self._call_names: dict[str, str] = {}  # call_id -> tool name, for the result's turn
         self._outputs: list[tuple[str, str]] = []  # function_call_output items: (call_id, json)
         self._language: str | None = None
+        self._partial: asyncio.Task[None] | None = None
+        self._partial_text = ""
+        self._next_partial_ms = FIRST_PARTIAL_MS
         self._greeted = False
 
     # --- one writer ---------------------------------------------------------------------------
@@ -120,6 +129,7 @@ class LocalRealtimeSession:
         finally:
             await cancel_and_wait(self._response)
             await cancel_and_wait(self._turn)
+            await cancel_and_wait(self._partial)
             self._out.put_nowait(None)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer, 2)
@@ -240,8 +250,45 @@ class LocalRealtimeSession:
                 self._cancel_response()  # the caller talks over the agent: barge-in
             elif change == "end":
                 self._end_of_speech()
+            elif self._vad.speaking:
+                self._maybe_partial()
+
+    def _maybe_partial(self) -> None:
+        """A long utterance still going on: what has been said so far, as transcript deltas,
+        every PARTIAL_EVERY_MS of speech (one transcription at a time, in a worker thread)."""
+        speech_ms = len(self._speech) // 16  # 16-bit PCM at 8 kHz
+        if speech_ms < self._next_partial_ms:
+            return
+        if self._partial is not None and not self._partial.done():
+            return
+        self._next_partial_ms = speech_ms + PARTIAL_EVERY_MS
+        self._partial = asyncio.create_task(
+            self._transcribe_partial(self._speech_item or _id("item"), bytes(self._speech)),
+            name="local-engine-partial",
+        )
+
+    async def _transcribe_partial(self, item_id: str, pcm: bytes) -> None:
+        transcript = await asyncio.to_thread(self._stt.transcribe, pcm, 8000, self._language)
+        text = transcript.text.strip()
+        # Deltas only ever add: a later guess that rewrites the start waits for the final one.
+        if not text.startswith(self._partial_text) or text == self._partial_text:
+            return
+        delta, self._partial_text = text[len(self._partial_text) :], text
+        self._emit(
+            ConversationItemInputAudioTranscriptionDeltaEvent(
+                type="conversation.item.input_audio_transcription.delta",
+                event_id=_id("event"),
+                item_id=item_id,
+                content_index=0,
+                delta=delta,
+            )
+        )
 
     def _end_of_speech(self) -> None:
+        if self._partial is not None and not self._partial.done():
+            self._partial.cancel()  # the final transcript supersedes it
+        self._partial, self._partial_text = None, ""
+        self._next_partial_ms = FIRST_PARTIAL_MS
         item_id = self._speech_item or _id("item")
         self._emit(
             InputAudioBufferSpeechStoppedEvent(
@@ -334,12 +381,13 @@ class LocalRealtimeSession:
         status = "completed"
         output: list[dict[str, Any]] = []
         try:
-            pcm = await asyncio.to_thread(self._tts.synthesize, reply.text)
-            if self._tts.rate != 8000:
-                pcm = await asyncio.to_thread(resample, pcm, self._tts.rate, 8000)
+            pcm = await asyncio.to_thread(self._voice.render, reply.text)
+            if self._voice.rate != 8000:
+                pcm = await asyncio.to_thread(resample, pcm, self._voice.rate, 8000)
             ulaw = g711.ulaw_encode(pcm)
             step = 8 * AUDIO_CHUNK_MS
-            words = reply.text.split(" ")
+            text = plain(reply.text)  # what the transcript shows: no markup
+            words = text.split(" ")
             per_chunk = max(1, len(words) * step // max(1, len(ulaw)))
             for n, start in enumerate(range(0, len(ulaw), step)):
                 self._emit(
@@ -370,7 +418,7 @@ class LocalRealtimeSession:
                 ResponseAudioTranscriptDoneEvent(
                     type="response.output_audio_transcript.done",
                     event_id=_id("event"),
-                    transcript=reply.text,
+                    transcript=text,
                     **where,
                 )
             )
@@ -380,7 +428,7 @@ class LocalRealtimeSession:
                     "type": "message",
                     "role": "assistant",
                     "status": "completed",
-                    "content": [{"type": "output_audio", "transcript": reply.text}],
+                    "content": [{"type": "output_audio", "transcript": text}],
                 }
             )
             for name, arguments in self._calls_for(reply):
@@ -440,9 +488,18 @@ def _scripted(instructions: str) -> str | None:
     return None
 
 
+def _voice_for(
+    prop: PropertyConfig, tts_factory: Callable[[str], TextToSpeech], cache: PhraseCache
+) -> Voice:
+    name = "slt" if prop.agent.local_voice == "default" else prop.agent.local_voice
+    return Voice(tts_factory(name), prop.lexicon, cache, name)
+
+
 def create_engine_app(
-    hotel: HotelConfig, stt: SpeechToText, tts_factory: Callable[[], TextToSpeech]
+    hotel: HotelConfig, stt: SpeechToText, tts_factory: Callable[[str], TextToSpeech]
 ) -> web.Application:
+    """The engine's web app; `tts_factory(voice name)` makes a text-to-speech for a voice."""
+
     async def realtime(request: web.Request) -> web.StreamResponse:
         property_id = request.query.get("property") or hotel.default_property.id
         try:
@@ -453,7 +510,8 @@ def create_engine_app(
         await ws.prepare(request)
         request.app[SOCKETS].add(ws)
         try:
-            await LocalRealtimeSession(ws, DialogManager(prop), stt, tts_factory()).run()
+            voice = _voice_for(prop, tts_factory, request.app[PHRASES])
+            await LocalRealtimeSession(ws, DialogManager(prop), stt, voice).run()
         finally:
             request.app[SOCKETS].discard(ws)
         return ws
@@ -465,8 +523,17 @@ def create_engine_app(
         for ws in list(sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"engine shutting down")
 
+    async def prerender(app: web.Application) -> None:
+        # Every call opens with its property's greeting: render each once, before the first.
+        for prop in hotel.properties:
+            voice = _voice_for(prop, tts_factory, app[PHRASES])
+            greeting = prop.agent.greeting.replace("{property_name}", prop.name)
+            await asyncio.to_thread(voice.render, greeting)
+
     app = web.Application()
     app[SOCKETS] = weakref.WeakSet()
+    app[PHRASES] = PhraseCache()
+    app.on_startup.append(prerender)
     app.router.add_get("/v1/realtime", realtime)
     app.on_shutdown.append(close_sockets)
     return app

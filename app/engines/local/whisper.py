@@ -80,6 +80,21 @@ class WhisperSpeechToText:
         text = " ".join(segment.text.strip() for segment in segments).strip()
         return Transcript(text, language if multi else "en")
 
+    def transcribe_with_base(self, pcm16: bytes, rate: int, language: str) -> Transcript:
+        """The multilingual base model in a given language, prompt included (for measuring
+        it against tiny.en: bench/engine.py)."""
+        model = self._model("multi")
+        if model is None:
+            raise RuntimeError("the multilingual base model is not installed")
+        segments, _ = model.transcribe(
+            self._samples(pcm16, rate),
+            language=language,
+            beam_size=5,
+            initial_prompt=self._prompt,
+            vad_filter=False,
+        )
+        return Transcript(" ".join(s.text.strip() for s in segments).strip(), language)
+
     @staticmethod
     def _samples(pcm16: bytes, rate: int) -> np.ndarray:
         audio = pcm16 if rate == 16000 else resample(pcm16, rate, 16000)

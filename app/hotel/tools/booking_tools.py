@@ -291,7 +291,8 @@ class BookingTools:
                 "total": decimal_amount(booking.total_cents),
                 "currency": currency,
                 "summary": summary,
-            }
+            },
+            outcome="booked",
         )
 
     async def create_lead(self, args: CreateLeadArgs, context: ToolContext) -> ToolResult:

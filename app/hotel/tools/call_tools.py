@@ -55,7 +55,7 @@ async def get_hotel_info(args: HotelInfoArgs, context: ToolContext) -> ToolResul
             "I don't have that information to hand; the front desk will know. "
             "Shall I put you through?"
         )
-    return ToolResult({"answer": answer})
+    return ToolResult({"answer": answer}, outcome="info")
 
 
 async def transfer_call(args: TransferArgs, context: ToolContext) -> ToolResult:

@@ -73,5 +73,6 @@ class CallbackTools:
                     f"I've arranged for us to call you back {moment} on the number ending "
                     f"{last_digits(phone)}."
                 ),
-            }
+            },
+            outcome="callback",
         )

@@ -64,6 +64,7 @@ CallAction = Transfer | Hangup
 class ToolResult:
     output: dict[str, Any]  # what the engine is told (JSON)
     action: CallAction | None = None  # what the call does once the agent has finished speaking
+    outcome: str | None = None  # what the call achieved: booked, lead, callback, info
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""The offline engine's voice: SSML subset and lexicon on top of a text-to-speech engine, and
+a cache of rendered phrases (greetings, goodbyes, anything said twice) shared by all calls."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from app.engines.speech import TextToSpeech
+from app.engines.ssml import Pause, Speak, apply_lexicon, parse
+
+
+class PhraseCache:
+    """Rendered audio by (voice, text): the second caller hears the greeting without waiting
+    for the synthesiser. Bounded (least recently used goes first); thread-safe, since
+    synthesis runs in worker threads."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self._max = max_entries
+        self._audio: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[str, str]) -> bytes | None:
+        with self._lock:
+            audio = self._audio.get(key)
+            if audio is None:
+                self.misses += 1
+                return None
+            self._audio.move_to_end(key)
+            self.hits += 1
+            return audio
+
+    def put(self, key: tuple[str, str], audio: bytes) -> None:
+        with self._lock:
+            self._audio[key] = audio
+            self._audio.move_to_end(key)
+            while len(self._audio) > self._max:
+                self._audio.popitem(last=False)
+
+
+class Voice:
+    """Text (with our SSML subset) to 16-bit PCM at the engine's rate. Blocking: call it from
+    a worker thread."""
+
+    def __init__(
+        self, tts: TextToSpeech, lexicon: dict[str, str], cache: PhraseCache, name: str = ""
+    ) -> None:
+        self._tts = tts
+        self._lexicon = lexicon
+        self._cache = cache
+        self._name = name
+        self.rate = tts.rate
+
+    def render(self, text: str) -> bytes:
+        key = (self._name, text)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        parts: list[bytes] = []
+        for segment in parse(text):
+            if isinstance(segment, Pause):
+                parts.append(b"\x00\x00" * (self.rate * segment.ms // 1000))
+            elif isinstance(segment, Speak) and segment.text:
+                parts.append(self._tts.synthesize(apply_lexicon(segment.text, self._lexicon)))
+        audio = b"".join(parts)
+        self._cache.put(key, audio)
+        return audio
