@@ -79,6 +79,7 @@ from app.web.sms_webhooks import add_sms_routes
 log = get_logger(__name__)
 
 APP_DATABASE = "frontdesk"
+DEPARTMENTS_CONTEXT = "frontdesk-departments"  # dialplan/extensions.conf
 LOCAL_CLUSTER_DIR = PROJECT_ROOT / ".data" / "postgres"
 
 
@@ -296,6 +297,14 @@ def build_telephony(
 
     registry = tools or ToolRegistry(call_tools())
 
+    def route(property_id: str, department_key: str) -> tuple[str, str]:
+        """A department's phone or queue, through [frontdesk-departments] in the dialplan."""
+        department = hotel.get_property(property_id).departments.get(department_key)
+        if department is None:
+            return fallback
+        destination = department.extension or f"queue-{department.queue}"
+        return (DEPARTMENTS_CONTEXT, destination)
+
     def agent(opening: str | None = None) -> AgentConversation:
         assert engine is not None
         return AgentConversation(
@@ -304,8 +313,22 @@ def build_telephony(
             fallback,
             call_log,
             registry,
+            route=route,
             opening=opening,
             renew_after=settings.engine_session_minutes * 60,
+        )
+
+    def unanswered_opening(destination: str) -> str:
+        names = [
+            d.name
+            for p in hotel.properties
+            for d in p.departments.values()
+            if destination in (d.extension, f"queue-{d.queue}")
+        ]
+        who = names[0] if names else "the team"
+        return (
+            f"I'm sorry, nobody at {who} could take your call just now. I can arrange for "
+            "them to call you back, or help you myself. What would you prefer?"
         )
 
     def callback_opening(property_id: str, reason: str) -> str:
@@ -325,6 +348,8 @@ def build_telephony(
             if callbacks is None or callback_id is None:
                 return FallbackConversation(*fallback)
             return CallbackConversation(callback_id, callbacks, agent, callback_opening)
+        if args[:1] == ["unanswered"] and len(args) >= 2:  # back from a department
+            return agent(unanswered_opening(args[1]))
         return agent()
 
     def property_for(dialled: str | None) -> str:
@@ -358,6 +383,18 @@ def build_telephony(
     )
 
 
+async def release_expired_holds(repo: BookingRepository, every: float = 60.0) -> None:
+    """Rooms held for a booking nobody confirmed in time go back on sale."""
+    while True:
+        try:
+            released = await repo.release_expired_holds()
+            if released:
+                log.info("expired room holds released", holds=released)
+        except Exception:  # the database had a moment: next round
+            log.exception("releasing expired holds failed")
+        await asyncio.sleep(every)
+
+
 def _callback_unanswered(scheduler: CallbackScheduler, channel_id: str, cause: str) -> None:
     callback_id = callback_of(channel_id)
     if callback_id is not None:
@@ -387,7 +424,10 @@ async def _serve(
     if settings.engine_kind == "local" and settings.local_engine_url is None:
         engine_runner = await start_local_engine(hotel, *local)
     writes = WriteBehind(is_transient)
-    tasks = [asyncio.create_task(writes.run(), name="write-behind")]
+    tasks = [
+        asyncio.create_task(writes.run(), name="write-behind"),
+        asyncio.create_task(release_expired_holds(BookingRepository(pool)), name="hold-sweeper"),
+    ]
     stasis: StasisApp | None = None
     if password is not None and settings.voice_enabled:
         client = AriClient(

@@ -191,7 +191,9 @@ class CallRepository:
 
     async def find_by_channel(self, channel_id: str) -> CallRecord | None:
         row = await self._pool.fetchrow(
-            f"SELECT {_CALL_COLUMNS} FROM calls c WHERE c.channel_id = $1", channel_id
+            f"SELECT {_CALL_COLUMNS} FROM calls c WHERE c.channel_id = $1 "
+            "ORDER BY c.started_at DESC LIMIT 1",  # the latest visit (a channel may come back)
+            channel_id,
         )
         return _call(row) if row else None
 

@@ -133,6 +133,8 @@ class TelephonyCall:
         app = self.app
         if self.outbound and len(self.args) >= 2:
             prop = self.args[1]
+        elif self.channel.id in app.transferred:  # back from a transfer nobody answered
+            prop = app.transferred.pop(self.channel.id)
         else:
             prop = app.property_for(self.session.dialled_e164)
         self.session.property_id = prop
@@ -293,6 +295,9 @@ class TelephonyCall:
         if self.end_reason == "unknown":  # keep why we got here (setup_failed, shutdown, …)
             self.end_reason = "transferred"
         self.transferred_to = f"{context},{extension}"
+        if len(self.app.transferred) > 10_000:  # a bound: entries leave when callers return
+            self.app.transferred.clear()
+        self.app.transferred[self.channel.id] = self.session.property_id
         await self._release_media()
         await self.app.client.continue_in_dialplan(self.channel.id, context, extension)
 

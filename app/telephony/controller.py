@@ -110,11 +110,19 @@ class StasisApp:
         self._by_bridge: dict[str, TelephonyCall] = {}
         self._pending: dict[str, list[tuple[float, AriEvent]]] = {}
         self.calls: set[TelephonyCall] = set()
+        # Callers we put through to a department, by channel: if nobody answers, the dialplan
+        # brings the same channel back into Stasis, and we still know which property it is.
+        self.transferred: dict[str, str] = {}
         self.accepting = True
         self._chores: set[asyncio.Task[None]] = set()
 
     # --- routing (called by the events reader for every event, in order) --------------------
     def deliver(self, event: AriEvent) -> None:
+        if isinstance(event, StasisStart) and self._is_new_call(event):
+            # Before ownership: a caller back from a transfer nobody answered re-enters Stasis
+            # on the same channel, possibly before its previous visit has finished tearing down.
+            self._new_call(event)
+            return
         owner = self._owner(event)
         if owner is not None:
             self._put(owner, event)
@@ -126,9 +134,6 @@ class StasisApp:
         ):
             # A call we placed ended before it reached Stasis: nobody answered (or busy).
             self.outbound_gone(event.channel.id, event.cause_txt or str(event.cause))
-            return
-        if isinstance(event, StasisStart) and self._is_new_call(event):
-            self._new_call(event)
             return
         ids = event_channel_ids(event)
         if ids:

@@ -165,7 +165,7 @@ async def test_a_caller_asks_a_question_and_then_for_a_person(rig: Rig, tmp_path
     await _say(
         rig, call, _speech("I would like to talk to the front desk.", tmp_path), start_seq=3000
     )
-    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-departments", "queue-front-desk"))
     await _until(lambda: not rig.app.calls)
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
     row = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
@@ -240,7 +240,7 @@ async def test_keys_pressed_during_the_conversation_reach_the_agent(rig: Rig) ->
     await _until(lambda: len(rig.rtp.received) > 50)
     await _quiet(rig)
     await rig.fake.press(call, "2")  # the front desk's key in hotel.yaml
-    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-departments", "queue-front-desk"))
     await _until(lambda: not rig.app.calls)
     turns = await _turns(rig, call)
     agent = [text for role, text, _ in turns if role == "agent"]
@@ -406,3 +406,33 @@ async def test_the_engine_session_is_renewed_at_a_quiet_moment_and_remembers(
     assert [role for role, _, _ in turns] == ["agent", "caller", "agent"]
     assert "valet parking" in turns[2][1]
     assert rig.app.calls  # still on the line
+
+
+async def test_a_department_that_does_not_answer_sends_the_caller_back_to_the_agent(
+    rig: Rig,
+) -> None:
+    # The Pinecrest's front desk is extension 4100 (hotel.yaml); the keypad's 0 asks for it.
+    call = await rig.fake.incoming_call(["agent"], exten="+15550100200")
+    await _until(lambda: len(rig.rtp.received) > 50)
+    await _quiet(rig)
+    await rig.fake.press(call, "0")
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-departments", "4100"))
+    await _until(lambda: not rig.app.calls)
+    # [frontdesk-departments]: Dial(PJSIP/4100) unanswered → Stasis(frontdesk,agent,unanswered,4100)
+    await rig.fake.returns(call, ["agent", "unanswered", "4100"])
+    await _until(lambda: rig.app.calls)
+    prop = load_hotel_config(ROOT / "config" / "hotel.yaml").get_property("pinecrest")
+    async with asyncio.timeout(30):
+        while True:
+            rows = await rig.pool.fetch(
+                """SELECT c.property_id, t.text FROM turns t JOIN calls c ON c.id = t.call_id
+                   WHERE c.channel_id = $1 AND t.role = 'agent' ORDER BY c.started_at, t.seq""",
+                call.caller_id,
+            )
+            if rows and "could take your call" in rows[-1]["text"]:
+                break
+            await asyncio.sleep(0.05)
+    assert rows[-1]["text"].startswith(
+        f"I'm sorry, nobody at {prop.departments['front_desk'].name} could take your call"
+    )
+    assert rows[-1]["property_id"] == "pinecrest"

@@ -148,6 +148,7 @@ class Recorded:
 
 
 RECORDED = Recorded()
+_media_numbers = itertools.count(5001)
 _numbers = itertools.count(1)
 
 
@@ -289,6 +290,18 @@ class FakeAri:
         await self._emit([start], call)
         return call
 
+    async def returns(self, call: FakeCall, args: list[str]) -> None:
+        """The caller left Stasis (continue) and the dialplan brings the same channel back
+        into Stasis (a transfer nobody answered): the same channel id, new args, as the live
+        suite sees it (tests/live/test_transfers_live.py)."""
+        call.in_stasis, call.answered = True, True
+        call.media_id = call.media_name = call.bridge_id = call.media_host = None
+        call.media_in_stasis = False
+        call.args = args
+        start = copy.deepcopy(RECORDED.stasis_start)
+        start["args"] = args
+        await self._emit([start], call)
+
     async def press(self, call: FakeCall, digit: str) -> None:
         event = copy.deepcopy(RECORDED.dtmf)
         event["digit"] = digit
@@ -416,8 +429,8 @@ class FakeAri:
         )
         if call is None:
             return self._answer(RECORDED.bad_format)
-        number = int(call.caller_id.rsplit(".", 1)[1]) + 1
-        call.media_id = f"{call.caller_id.rsplit('.', 1)[0]}.{number}"
+        # A fresh id each time, as Asterisk's are (a caller back from a transfer gets a new leg).
+        call.media_id = f"{call.caller_id.rsplit('.', 1)[0]}.{next(_media_numbers)}"
         call.media_host = params["external_host"]
         call.media_name = f"UnicastRTP/{params['external_host']}-0x{uuid.uuid4().hex[:12]}"
         body = self._substitute(RECORDED.media_body, call)

@@ -1,0 +1,137 @@
+"""A transfer nobody answers, through the real dialplan: the caller goes to
+[frontdesk-departments], the department's phone is unavailable, and the same channel comes
+back into Stasis(frontdesk,agent,unanswered,<extension>) to the agent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from app.calls.call_log import CallLog
+from app.calls.conversation import CallIO, Conversation
+from app.calls.session import CallSession
+from app.calls.write_behind import WriteBehind
+from app.hotel.config import load_hotel_config
+from app.pbx.sandbox import AsteriskSandbox
+from app.storage.calls_repo import CallRepository
+from app.storage.errors import is_transient
+from app.storage.seed import seed
+from app.telephony.ari.client import AriClient
+from app.telephony.ari.events import EventStream
+from app.telephony.ari.models import AriEvent, StasisStart
+from app.telephony.controller import CallLimits, MediaSettings, StasisApp
+from app.telephony.rtp_endpoint import PortPool
+from tests.live.test_calls_live import _sipp
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Scripted:
+    """First visit: put the caller through to extension 3100. Back again: note why, hang up."""
+
+    args: list[str]
+    log: list[list[str]] = field(default_factory=list)
+
+    def prepare(self, session: CallSession) -> None:
+        pass
+
+    async def run(self, io: CallIO, session: CallSession) -> None:
+        self.log.append(self.args)
+        if not self.args:
+            await asyncio.sleep(0.5)
+            await io.transfer("frontdesk-departments", "3100")
+            return
+        await asyncio.sleep(1.0)
+        await io.hangup("agent_goodbye")
+
+    def on_dtmf(self, digit: str) -> None:
+        pass
+
+    async def discard(self) -> None:
+        pass
+
+
+@dataclass
+class Rig:
+    pbx: AsteriskSandbox
+    app: StasisApp
+    pool: asyncpg.Pool
+    visits: list[list[str]]
+    seen: list[AriEvent]
+
+
+@pytest.fixture
+async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
+    http = aiohttp.ClientSession()
+    client = AriClient(http, pbx.ari_url, pbx.ari_user, pbx.ari_password)
+    writes = WriteBehind(is_transient)
+    visits: list[list[str]] = []
+
+    def conversation(mode: str, args: list[str]) -> Conversation:
+        return Scripted(args, visits)
+
+    app = StasisApp(
+        client,
+        media=MediaSettings("127.0.0.1", "127.0.0.1"),
+        ports=PortPool(42060, 42079),
+        conversations=conversation,
+        modes={"echo", "agent"},
+        call_log=CallLog(CallRepository(pool), writes),
+        property_for=lambda dialled: "harborview",
+        fallback=("frontdesk-fallback", "s"),
+        limits=CallLimits(rtp_inactivity=15, max_duration=60, check_every=0.2),
+    )
+    seen: list[AriEvent] = []
+
+    def deliver(event: AriEvent) -> None:
+        seen.append(event)
+        app.deliver(event)
+
+    events = EventStream(http, client, deliver, app.on_connected, backoff_min=0.1)
+    tasks = [
+        asyncio.create_task(writes.run(), name="writes"),
+        asyncio.create_task(events.run(), name="events"),
+    ]
+    await asyncio.wait_for(events.connected.wait(), 10)
+    yield Rig(pbx, app, pool, visits, seen)
+    await app.stop(drain_seconds=0)
+    await writes.drain(5)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await http.close()
+
+
+async def test_an_unanswered_transfer_comes_back_to_the_agent_on_the_same_channel(
+    rig: Rig,
+) -> None:
+    code, out = await _sipp(rig.pbx, "caller_waits_for_bye.xml", "-rtp_echo")
+    assert code == 0, out  # the caller stayed on until the agent's goodbye
+    assert rig.visits == [[], ["unanswered", "3100"]]
+    starts = [e for e in rig.seen if isinstance(e, StasisStart) and e.args[:1] != []]
+    callers = [e for e in starts if e.channel.technology == "PJSIP"]
+    assert len(callers) == 2 and callers[0].channel.id == callers[1].channel.id
+    assert callers[1].args == ["agent", "unanswered", "3100"]
+    async with asyncio.timeout(10):
+        while rig.app.calls:
+            await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):
+        while True:
+            rows = await rig.pool.fetch(
+                "SELECT * FROM calls WHERE channel_id = $1 ORDER BY started_at",
+                callers[0].channel.id,
+            )
+            if len(rows) == 2 and rows[1]["state"] == "ended":
+                break
+            await asyncio.sleep(0.05)
+    assert [r["end_reason"] for r in rows] == ["transferred", "agent_goodbye"]
+    assert rows[0]["transferred_to"] == "frontdesk-departments,3100"
+    assert [r["property_id"] for r in rows] == ["harborview", "harborview"]
