@@ -45,7 +45,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.aio import cancel_and_wait
 from app.engines.local.dialog import DialogManager, Reply
-from app.engines.local.voice import PhraseCache, Voice
+from app.engines.local.voice import PhraseCache, Voice, sentences
 from app.engines.realtime_events import validate_client_event
 from app.engines.speech import SpeechToText, TextToSpeech
 from app.engines.ssml import plain
@@ -381,34 +381,13 @@ class LocalRealtimeSession:
         status = "completed"
         output: list[dict[str, Any]] = []
         try:
-            pcm = await asyncio.to_thread(self._voice.render, reply.text)
-            if self._voice.rate != 8000:
-                pcm = await asyncio.to_thread(resample, pcm, self._voice.rate, 8000)
-            ulaw = g711.ulaw_encode(pcm)
-            step = 8 * AUDIO_CHUNK_MS
             text = plain(reply.text)  # what the transcript shows: no markup
-            words = text.split(" ")
-            per_chunk = max(1, len(words) * step // max(1, len(ulaw)))
-            for n, start in enumerate(range(0, len(ulaw), step)):
-                self._emit(
-                    ResponseAudioDeltaEvent(
-                        type="response.output_audio.delta",
-                        event_id=_id("event"),
-                        delta=base64.b64encode(ulaw[start : start + step]).decode(),
-                        **where,
-                    )
-                )
-                spoken = " ".join(words[n * per_chunk : (n + 1) * per_chunk])
-                if spoken:
-                    self._emit(
-                        ResponseAudioTranscriptDeltaEvent(
-                            type="response.output_audio_transcript.delta",
-                            event_id=_id("event"),
-                            delta=spoken + " ",
-                            **where,
-                        )
-                    )
-                await asyncio.sleep(0)  # let a cancel in between
+            # Sentence by sentence: the caller hears the first one while the rest is rendered.
+            for sentence in sentences(reply.text):
+                pcm = await asyncio.to_thread(self._voice.render, sentence)
+                if self._voice.rate != 8000:
+                    pcm = await asyncio.to_thread(resample, pcm, self._voice.rate, 8000)
+                await self._send_audio(g711.ulaw_encode(pcm), plain(sentence), where)
             self._emit(
                 ResponseAudioDoneEvent(
                     type="response.output_audio.done", event_id=_id("event"), **where
@@ -469,6 +448,32 @@ class LocalRealtimeSession:
                 )
             )
 
+    async def _send_audio(self, ulaw: bytes, words_said: str, where: dict[str, Any]) -> None:
+        """Audio deltas of AUDIO_CHUNK_MS, each with the words it roughly carries."""
+        step = 8 * AUDIO_CHUNK_MS
+        words = words_said.split(" ")
+        per_chunk = max(1, len(words) * step // max(1, len(ulaw)))
+        for n, start in enumerate(range(0, len(ulaw), step)):
+            self._emit(
+                ResponseAudioDeltaEvent(
+                    type="response.output_audio.delta",
+                    event_id=_id("event"),
+                    delta=base64.b64encode(ulaw[start : start + step]).decode(),
+                    **where,
+                )
+            )
+            spoken = " ".join(words[n * per_chunk : (n + 1) * per_chunk])
+            if spoken:
+                self._emit(
+                    ResponseAudioTranscriptDeltaEvent(
+                        type="response.output_audio_transcript.delta",
+                        event_id=_id("event"),
+                        delta=spoken + " ",
+                        **where,
+                    )
+                )
+            await asyncio.sleep(0)  # let a cancel in between
+
     def _calls_for(self, reply: Reply) -> list[tuple[str, dict[str, Any]]]:
         calls: list[tuple[str, dict[str, Any]]] = []
         if reply.call is not None and reply.call.name in self._tools:
@@ -528,7 +533,8 @@ def create_engine_app(
         for prop in hotel.properties:
             voice = _voice_for(prop, tts_factory, app[PHRASES])
             greeting = prop.agent.greeting.replace("{property_name}", prop.name)
-            await asyncio.to_thread(voice.render, greeting)
+            for sentence in sentences(greeting):
+                await asyncio.to_thread(voice.render, sentence)
 
     app = web.Application()
     app[SOCKETS] = weakref.WeakSet()

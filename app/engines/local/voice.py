@@ -3,11 +3,22 @@ a cache of rendered phrases (greetings, goodbyes, anything said twice) shared by
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 
 from app.engines.speech import TextToSpeech
 from app.engines.ssml import Pause, Speak, apply_lexicon, parse
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+
+
+def sentences(text: str) -> list[str]:
+    """A reply in the pieces it is spoken in: sentences, so the first one can be heard while
+    the next is rendered. Text with markup stays whole (a tag may span sentences)."""
+    if "<" in text:
+        return [text]
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]
 
 
 class PhraseCache:
