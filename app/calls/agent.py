@@ -48,6 +48,7 @@ log = get_logger(__name__)
 
 ECHO_GUARD_MS = 300
 RENEWAL = "session renewal"
+KEY_PAUSE = 1.5  # seconds without a key: the caller has finished typing
 APPEND_FRAMES = 2  # 40 ms of caller audio per append
 
 
@@ -180,9 +181,20 @@ class AgentConversation:
                 batch.clear()
 
     async def _forward_keys(self, engine: EngineSession) -> None:
+        """Keys reach the engine as one entry: the digits typed until # or a short pause
+        (a phone number keyed in is one answer, not ten)."""
         while True:
-            digit = await self._keys.get()
-            engine.user_text(f"The caller pressed {digit} on the telephone keypad.")
+            keyed = [await self._keys.get()]
+            while keyed[-1] != "#":
+                try:
+                    keyed.append(await asyncio.wait_for(self._keys.get(), KEY_PAUSE))
+                except TimeoutError:
+                    break
+            digits = "".join(k for k in keyed if k != "#") or "#"
+            if len(digits) == 1:
+                engine.user_text(f"The caller pressed {digits} on the telephone keypad.")
+            else:
+                engine.user_text(f"The caller keyed {digits} on the telephone keypad.")
             engine.respond()
 
     async def _converse(self, io: CallIO, engine: EngineSession) -> str | None:

@@ -436,3 +436,17 @@ async def test_a_department_that_does_not_answer_sends_the_caller_back_to_the_ag
         f"I'm sorry, nobody at {prop.departments['front_desk'].name} could take your call"
     )
     assert rows[-1]["property_id"] == "pinecrest"
+
+
+async def test_keys_typed_in_a_row_reach_the_agent_as_one_entry(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 50)
+    await _quiet(rig)
+    for digit in "415":
+        await rig.fake.press(call, digit)
+        await asyncio.sleep(0.2)
+    await _agent_says(rig, call, "Thank you. How can I help you?", 1)
+    await asyncio.sleep(2.0)  # no second answer follows: the three keys were one entry
+    agent = [t for role, t, _ in await _turns(rig, call) if role == "agent"]
+    assert len(agent) == 2, agent
+    assert ("dtmf", "4 1 5", None) in await _turns(rig, call)

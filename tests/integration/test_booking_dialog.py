@@ -113,7 +113,7 @@ async def test_a_whole_booking_from_first_words_to_confirmation_code(
     assert said.endswith("Otherwise you can pay at check-in.")
     # The caller starts reading a card: stopped at once, offered the link instead.
     said = await talk.say("Can I just give you my card? It's 4111 1111 1111 1111")
-    assert said.startswith("Please don't read card details over the phone")
+    assert said.startswith("Please don't give card details over the phone")
     said = await talk.say("Oh, OK, yes please.")
     assert "I've sent a text to the number ending 0 1 3 4" in said
     assert said.endswith("Is there anything else I can help you with?")
@@ -137,7 +137,9 @@ async def test_everything_in_one_breath_and_a_change_of_mind(
     said = await talk.say("Yes.")
     assert "May I have your name" in said
     said = await talk.say("Grace Hopper")
-    said = await talk.say("No, use four one five, five five five, zero one nine nine.")
+    said = await talk.say("No, use another number.")
+    assert "What number should we use?" in said
+    said = await talk.say("The caller keyed 4155550199 on the telephone keypad.")
     assert "for 3 nights, for 2 adults and 1 child, under the name Grace Hopper" in said
     said = await talk.say("Yes.")
     row = await pool.fetchrow("SELECT * FROM reservations")
@@ -233,3 +235,12 @@ def test_guests_names_and_numbers_as_callers_say_them() -> None:
     assert slots.parse_yes_no("yeah go ahead") is True
     assert slots.parse_yes_no("no thanks") is False
     assert slots.parse_yes_no("hmm") is None
+
+
+def test_a_card_keyed_in_is_refused_like_a_card_read_out() -> None:
+    dialog = DialogManager(PROP, TODAY)
+    reply = dialog.reply("The caller keyed 4111111111111111 on the telephone keypad.")
+    assert reply.text.startswith("Please don't give card details over the phone")
+    assert dialog.reply("The caller keyed 123 on the telephone keypad.").text == (
+        "Thank you. How can I help you?"
+    )

@@ -124,7 +124,7 @@ class BookingFlow:
         """The caller wants to pay (or started reading a card): a link by text instead."""
         self.stage = "pay"
         return Step(
-            "Please don't read card details over the phone. I can text you a secure link to "
+            "Please don't give card details over the phone. I can text you a secure link to "
             "pay instead. Shall I send it?"
         )
 

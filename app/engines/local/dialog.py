@@ -29,6 +29,7 @@ _PERSON = {
     "receptionist",
 }
 _KEYED = re.compile(r"pressed (\d|\*|#) on the (?:telephone )?keypad")
+_KEYED_MANY = re.compile(r"keyed ([\d*]+) on the (?:telephone )?keypad")
 _TRANSFER = re.compile(
     r"\b(put me through|transfer|speak (to|with)|talk (to|with)|connect me|get me)\b"
 )
@@ -84,6 +85,8 @@ class DialogManager:
         keyed = _KEYED.search(said)
         if keyed:
             return self._keyed(keyed.group(1))
+        if _KEYED_MANY.search(said):
+            return Reply("Thank you. How can I help you?")
         if BookingFlow.wanted(utterance, self.today) and department in (
             None,
             "reservations",
@@ -138,7 +141,7 @@ class DialogManager:
         if booking is not None and booking.confirmation_code and booking.can_text_links:
             return _reply(booking.offer_payment_link())
         return Reply(
-            "Please don't read card details over the phone; we never take them this way. "
+            "Please don't give card details over the phone; we never take them this way. "
             "Once you have a booking I can text you a secure payment link."
         )
 
