@@ -373,6 +373,7 @@ def build_telephony(
         ),
         default_region=hotel.default_property.address.country,
         recordings=recordings,
+        moh_class=settings.moh_class,
         engine_label=None
         if engine is None
         else (

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     fallback_context: str = Field("frontdesk-fallback", pattern=r"^[A-Za-z0-9_-]+$")
     fallback_extension: str = Field("s", pattern=r"^[A-Za-z0-9_+*#-]+$")
     drain_seconds: float = Field(20.0, ge=0, le=600)
+    # The music-on-hold class callers hear while the agent runs a slow task (musiconhold.conf)
+    moh_class: str = Field("frontdesk", pattern=r"^[A-Za-z0-9_-]+$")
     # How callbacks are dialled: an ARI originate endpoint with {number} (E.164). The default
     # sends them out through the trunk endpoint (its AOR points at the carrier).
     callback_endpoint: str = Field("PJSIP/{number}@trunk", pattern=r"\{number\}")

@@ -40,7 +40,7 @@ from app.calls.session import CallSession
 from app.hotel.config import PropertyConfig
 from app.hotel.errors import ToolError
 from app.hotel.tools.call_tools import call_tools
-from app.hotel.tools.registry import Hangup, ToolContext, ToolRegistry, Transfer
+from app.hotel.tools.registry import Hangup, ToolContext, ToolRegistry, ToolResult, Transfer
 from app.log import get_logger
 from app.media.frames import FrameChunker
 
@@ -49,6 +49,7 @@ log = get_logger(__name__)
 ECHO_GUARD_MS = 300
 RENEWAL = "session renewal"
 KEY_PAUSE = 1.5  # seconds without a key: the caller has finished typing
+HOLD_AFTER = 0.5  # a tool slower than this gets hold music (after the agent's sentence)
 APPEND_FRAMES = 2  # 40 ms of caller audio per append
 
 
@@ -87,6 +88,7 @@ class AgentConversation:
     # this many seconds, at a quiet moment. None: never.
     renew_after: float | None = None
     renewals: int = 0
+    _on_hold: bool = False
     truncations: list[Truncation] = field(default_factory=list)  # for history and tests
     reconnects: int = 0
     _history: list[tuple[TurnRole, str]] = field(default_factory=list)
@@ -176,7 +178,9 @@ class AgentConversation:
         batch: list[bytes] = []
         while True:
             batch.append(await io.caller_audio.get())
-            if len(batch) >= APPEND_FRAMES:
+            if self._on_hold:  # what comes back is our own hold music, not the caller
+                batch.clear()
+            elif len(batch) >= APPEND_FRAMES:
                 engine.append_audio(b"".join(batch))
                 batch.clear()
 
@@ -296,8 +300,11 @@ class AgentConversation:
             call_id=session.id,
             caller_e164=session.caller_e164,
         )
+        running = asyncio.create_task(
+            self.tools.invoke(call.name, call.arguments, context), name=f"tool-{call.name}"
+        )
         try:
-            result = await self.tools.invoke(call.name, call.arguments, context)
+            result = await self._with_hold_music(running, io)
         except ToolError as exc:
             engine.function_output(call.call_id, {"error": str(exc)})
             engine.respond()
@@ -316,6 +323,30 @@ class AgentConversation:
         engine.function_output(call.call_id, result.output)
         engine.respond()
         return False
+
+    async def _with_hold_music(self, running: asyncio.Task[ToolResult], io: CallIO) -> ToolResult:
+        """A tool that takes longer than HOLD_AFTER: once the agent has finished its sentence,
+        the caller hears hold music until the result is in. Never dead air."""
+        try:
+            done, _ = await asyncio.wait({running}, timeout=HOLD_AFTER)
+            if not done:
+                await self._drain(io, limit=5.0)
+            if running.done():
+                return running.result()
+            self._on_hold = True
+            try:
+                await io.hold(True)
+            except Exception:  # no hold music is better than no result
+                log.exception("hold music did not start")
+            try:
+                return await running
+            finally:
+                with contextlib.suppress(Exception):
+                    await io.hold(False)
+                self._on_hold = False
+        finally:
+            if not running.done():
+                await cancel_and_wait(running)
 
     @staticmethod
     async def _drain(io: CallIO, limit: float = 30.0) -> None:

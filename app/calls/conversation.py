@@ -32,6 +32,10 @@ class CallIO(Protocol):
 
     async def transfer(self, context: str, extension: str) -> None: ...
 
+    async def hold(self, on: bool) -> None:
+        """Hold music for the caller (on) or back to the conversation (off)."""
+        ...
+
 
 class Conversation(Protocol):
     def prepare(self, session: CallSession) -> None:

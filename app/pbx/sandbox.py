@@ -174,7 +174,8 @@ class AsteriskSandbox:
         documentation = find_documentation_dir(self.binary)
         if documentation is not None:
             self._link(var / "lib" / "documentation", documentation)
-        for language in sorted(p for p in SOUNDS_DIR.iterdir() if p.is_dir()):
+        self._link(var / "lib" / "frontdesk-moh", SOUNDS_DIR / "moh")  # musiconhold.conf
+        for language in sorted(p for p in SOUNDS_DIR.iterdir() if p.is_dir() and p.name != "moh"):
             self._link(var / "lib" / "sounds" / language.name, language)
         fmt, secret = _hash_password(self.ari_password)
         users = self.etc / "ari_users.conf"

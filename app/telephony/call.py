@@ -289,6 +289,18 @@ class TelephonyCall:
         with contextlib.suppress(TelephonyError):
             await self.app.client.hangup(self.channel.id)
 
+    async def hold(self, on: bool) -> None:
+        """Hold music on the call's bridge: the caller hears it (so does our media leg, which
+        the conversation ignores while on hold)."""
+        if self.bridge_id is None:
+            return
+        if on:
+            self._move(CallState.ON_HOLD)
+            await self.app.client.start_bridge_moh(self.bridge_id, self.app.moh_class)
+        else:
+            await self.app.client.stop_bridge_moh(self.bridge_id)
+            self._move(CallState.TALKING)
+
     async def transfer(self, context: str, extension: str) -> None:
         """Blind transfer: the caller leaves Stasis into the dialplan (a queue, an extension)."""
         self._move(CallState.TRANSFERRING)

@@ -90,10 +90,12 @@ class StasisApp:
         pacing: PacingScheduler | None = None,
         engine_label: str | None = None,
         outbound_gone: Callable[[str, str], None] | None = None,
+        moh_class: str = "default",
     ) -> None:
         self.client = client
         # (channel id, cause) for a call we placed that ended before it was answered
         self.outbound_gone = outbound_gone
+        self.moh_class = moh_class  # asterisk-config/musiconhold.conf
         self.media = media
         self.ports = ports
         self.call_log = call_log

@@ -187,6 +187,8 @@ class FakeAri:
         self.sockets: list[web.WebSocketResponse] = []
         self.emitted: list[dict[str, Any]] = []
         self.playback_seconds = 0.2
+        # (bridge, class) for each hold music start, (bridge, None) for each stop
+        self.moh: list[tuple[str, str | None]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -503,6 +505,9 @@ class FakeAri:
 
             self._later(play())
             return web.json_response(self._substitute(body, call), status=201)
+        if action == "/moh" and method in ("POST", "DELETE"):  # 204 either way, as recorded
+            self.moh.append((bridge_id, params.get("mohClass") if method == "POST" else None))
+            return web.Response(status=204)
         if method == "DELETE" and action == "":
             events: list[dict[str, Any]] = []
             for channel_id in self.bridges.pop(bridge_id):

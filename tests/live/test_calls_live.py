@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -63,10 +64,15 @@ class Probe:
 
     send_tone: bool = False
     hang_up_after: float | None = None
+    hold_for: float | None = None  # put the call on hold (music) for this long, then resume
     heard: list[bytes] = field(default_factory=list)
     digits: list[str] = field(default_factory=list)
+    on_hold: list[bool] = field(default_factory=list)  # per frame heard: was the call on hold?
 
     async def run(self, io: CallIO, session: CallSession) -> None:
+        if self.hold_for is not None:
+            await self._hold_then_resume(io)
+            return
         if self.send_tone:
             await asyncio.sleep(0.5)
             for frame in _tone_frames(1.0):
@@ -81,6 +87,27 @@ class Probe:
                 self.heard.append(await asyncio.wait_for(io.caller_audio.get(), remaining))
             except TimeoutError:
                 continue
+
+    async def _hold_then_resume(self, io: CallIO) -> None:
+        assert self.hold_for is not None
+        loop = asyncio.get_running_loop()
+        holding = False
+
+        async def listen(seconds: float) -> None:
+            end = loop.time() + seconds
+            while (left := end - loop.time()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    self.heard.append(await asyncio.wait_for(io.caller_audio.get(), left))
+                    self.on_hold.append(holding)
+
+        await listen(1.0)
+        await io.hold(True)
+        holding = True
+        await listen(self.hold_for)
+        await io.hold(False)
+        holding = False
+        await listen(2.0)
+        await io.hangup("app_hangup")
 
     def on_dtmf(self, digit: str) -> None:
         self.digits.append(digit)
@@ -121,6 +148,7 @@ async def live(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Live]:
         property_for=lambda dialled: "harborview",
         fallback=("frontdesk-fallback", "s"),
         limits=CallLimits(rtp_inactivity=15, max_duration=60, check_every=0.2),
+        moh_class="frontdesk",
     )
     seen: list[AriEvent] = []
 
@@ -332,3 +360,24 @@ async def test_the_fake_ari_replays_what_asterisk_really_does(live: Live) -> Non
         await fake.stop()
     assert call.media_id is not None
     assert _shape(seen, call.caller_id, call.media_id) == real
+
+
+async def test_hold_music_from_our_musiconhold_conf_reaches_the_call(live: Live) -> None:
+    live.probe.hold_for = 2.0
+    code, out = await _sipp(live.pbx, "caller_waits_for_bye.xml")
+    assert code == 0, out
+    await _clean(live)
+    held = [f for f, h in zip(live.probe.heard, live.probe.on_hold, strict=True) if h]
+    after = [f for f, h in zip(live.probe.heard, live.probe.on_hold, strict=True) if not h][-75:]
+    loud_held = [f for f in held if _level(f) > 200]
+    assert len(loud_held) > 50, f"{len(loud_held)} of {len(held)} frames on hold carried music"
+    assert sum(_level(f) > 200 for f in after[25:]) < 5  # resumed: the music stopped
+    row = await live.pool.fetchrow("SELECT id FROM calls ORDER BY started_at DESC LIMIT 1")
+    async with asyncio.timeout(5):
+        while True:
+            states = await live.pool.fetch(
+                "SELECT 1 FROM calls WHERE id = $1 AND state = 'ended'", row["id"]
+            )
+            if states:
+                break
+            await asyncio.sleep(0.05)

@@ -1,0 +1,127 @@
+"""The agent runs the engine's function calls: results back to the engine, hold music while a
+slow tool works, the call's outcome noted."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.calls.agent import AgentConversation
+from app.calls.engine_port import FunctionCall
+from app.calls.records import Outcome
+from app.calls.session import CallSession
+from app.hotel.config import load_hotel_config
+from app.hotel.errors import ToolError
+from app.hotel.tools.registry import Tool, ToolContext, ToolRegistry, ToolResult
+
+ROOT = Path(__file__).resolve().parents[2]
+HOTEL = load_hotel_config(ROOT / "config" / "hotel.yaml")
+
+
+class NoArgs(BaseModel):
+    pass
+
+
+class IO:
+    """The call as the agent sees it; records hold music and what is pending."""
+
+    def __init__(self) -> None:
+        self.holds: list[bool] = []
+        self.caller_audio: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def send_audio(self, frame: bytes) -> None:
+        pass
+
+    def flush_audio(self) -> int:
+        return 0
+
+    def audio_pending(self) -> int:
+        return 0
+
+    async def play(self, media: str) -> None:
+        pass
+
+    async def hangup(self, reason: str) -> None:
+        pass
+
+    async def transfer(self, context: str, extension: str) -> None:
+        pass
+
+    async def hold(self, on: bool) -> None:
+        self.holds.append(on)
+
+
+class Engine:
+    def __init__(self) -> None:
+        self.outputs: list[tuple[str, dict[str, Any]]] = []
+        self.responses = 0
+
+    def function_output(self, call_id: str, output: dict[str, Any]) -> None:
+        self.outputs.append((call_id, output))
+
+    def respond(self, instructions: str | None = None) -> None:
+        self.responses += 1
+
+
+def _agent(seconds: float, fail: bool = False) -> AgentConversation:
+    async def lookup(args: NoArgs, context: ToolContext) -> ToolResult:
+        await asyncio.sleep(seconds)
+        if fail:
+            raise ToolError("The booking system is not answering.")
+        return ToolResult({"rooms": 3}, outcome="booked")
+
+    agent = AgentConversation(
+        connector=None,  # type: ignore[arg-type]
+        property_for=HOTEL.get_property,
+        fallback=("frontdesk-fallback", "s"),
+        tools=ToolRegistry([Tool("lookup", "a tool", NoArgs, lookup)]),
+    )
+    agent._session = CallSession(uuid.uuid4(), "harborview", "agent")
+    return agent
+
+
+async def test_a_quick_tool_needs_no_hold_music() -> None:
+    agent, io, engine = _agent(0.01), IO(), Engine()
+    left = await agent._run(FunctionCall("r1", "c1", "lookup", {}), io, engine)  # type: ignore[arg-type]
+    assert left is False and io.holds == []
+    assert engine.outputs == [("c1", {"rooms": 3})] and engine.responses == 1
+    assert agent._session is not None and agent._session.outcome is Outcome.BOOKED
+
+
+async def test_a_slow_tool_plays_hold_music_until_its_answer() -> None:
+    agent, io, engine = _agent(1.0), IO(), Engine()
+    await agent._run(FunctionCall("r1", "c1", "lookup", {}), io, engine)  # type: ignore[arg-type]
+    assert io.holds == [True, False] and not agent._on_hold
+    assert engine.outputs == [("c1", {"rooms": 3})]
+
+
+async def test_caller_audio_on_hold_is_not_sent_to_the_engine() -> None:
+    agent, io = _agent(0.0), IO()
+    sent: list[bytes] = []
+
+    class Ears(Engine):
+        def append_audio(self, ulaw: bytes) -> None:
+            sent.append(ulaw)
+
+    pump = asyncio.create_task(agent._pump(io, Ears()))  # type: ignore[arg-type]
+    agent._on_hold = True
+    for _ in range(4):
+        io.caller_audio.put_nowait(b"\x7f" * 160)  # our own hold music, coming back
+    await asyncio.sleep(0.05)
+    agent._on_hold = False
+    for _ in range(2):
+        io.caller_audio.put_nowait(b"\xff" * 160)
+    await asyncio.sleep(0.05)
+    pump.cancel()
+    assert sent == [b"\xff" * 320]
+
+
+async def test_a_slow_tool_that_fails_is_spoken_and_the_music_stops() -> None:
+    agent, io, engine = _agent(0.8, fail=True), IO(), Engine()
+    await agent._run(FunctionCall("r1", "c1", "lookup", {}), io, engine)  # type: ignore[arg-type]
+    assert io.holds == [True, False]
+    assert engine.outputs == [("c1", {"error": "The booking system is not answering."})]
