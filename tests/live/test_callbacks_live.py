@@ -9,28 +9,21 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 
-from app.calls.call_log import CallLog
 from app.calls.callbacks import CallbackConversation, CallbackScheduler
 from app.calls.conversation import CallIO, Conversation, FallbackConversation
 from app.calls.session import CallSession
-from app.calls.write_behind import WriteBehind
 from app.hotel.callbacks import NewCallback
 from app.hotel.config import load_hotel_config
 from app.pbx.sandbox import AsteriskSandbox
 from app.storage.callbacks_repo import CallbackRepository
-from app.storage.calls_repo import CallRepository
-from app.storage.errors import is_transient
 from app.storage.seed import seed
-from app.telephony.ari.client import AriClient
-from app.telephony.ari.events import EventStream
 from app.telephony.ari.models import AriEvent, ChannelDestroyed
-from app.telephony.controller import OUTBOUND_PREFIX, CallLimits, MediaSettings, StasisApp
+from app.telephony.controller import OUTBOUND_PREFIX, StasisApp
 from app.telephony.dialer import AriDialer, callback_of
-from app.telephony.rtp_endpoint import PortPool
+from tests.live.running import running_app
 from tests.live.test_calls_live import _free_port, _level, _tone_frames
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,9 +75,6 @@ class Rig:
 @pytest.fixture
 async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
-    http = aiohttp.ClientSession()
-    client = AriClient(http, pbx.ari_url, pbx.ari_user, pbx.ari_password)
-    writes = WriteBehind(is_transient)
     repo = CallbackRepository(pool)
     greeters: list[Greeter] = []
 
@@ -97,55 +87,26 @@ async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
             callback_id = callback_of(f"{OUTBOUND_PREFIX}{args[0]}-1")
             assert callback_id is not None
             return CallbackConversation(
-                callback_id,
-                repo,
-                agent,
-                lambda prop, reason: f"Calling you back about {reason}.",
+                callback_id, repo, agent, lambda prop, reason: f"Calling you back about {reason}."
             )
         return FallbackConversation("frontdesk-fallback", "s")
 
-    app = StasisApp(
-        client,
-        media=MediaSettings("127.0.0.1", "127.0.0.1"),
-        ports=PortPool(42040, 42059),
-        conversations=conversation,
-        modes={"callback"},
-        call_log=CallLog(CallRepository(pool), writes),
-        property_for=lambda dialled: "harborview",
-        fallback=("frontdesk-fallback", "s"),
-        limits=CallLimits(rtp_inactivity=15, max_duration=60, check_every=0.2),
-    )
-    sip_port = _free_port()
-    dialer = AriDialer(
-        client, f"PJSIP/trunk/sip:{{number}}@127.0.0.1:{sip_port}", {"harborview": "+15550100100"}
-    )
-    scheduler = CallbackScheduler(repo, dialer, poll_seconds=0.2)
-    seen: list[AriEvent] = []
+    async with running_app(pbx, pool, conversation, {"callback"}, (42040, 42059)) as run:
+        sip_port = _free_port()
+        dialer = AriDialer(
+            run.client,
+            f"PJSIP/trunk/sip:{{number}}@127.0.0.1:{sip_port}",
+            {"harborview": "+15550100100"},
+        )
+        scheduler = CallbackScheduler(repo, dialer, poll_seconds=0.2)
 
-    def gone(channel_id: str, cause: str) -> None:
-        callback_id = callback_of(channel_id)
-        if callback_id is not None:
-            scheduler.unanswered(callback_id, cause)
+        def gone(channel_id: str, cause: str) -> None:
+            callback_id = callback_of(channel_id)
+            if callback_id is not None:
+                scheduler.unanswered(callback_id, cause)
 
-    app.outbound_gone = gone
-
-    def deliver(event: AriEvent) -> None:
-        seen.append(event)
-        app.deliver(event)
-
-    events = EventStream(http, client, deliver, app.on_connected, backoff_min=0.1)
-    tasks = [
-        asyncio.create_task(writes.run(), name="writes"),
-        asyncio.create_task(events.run(), name="events"),
-    ]
-    await asyncio.wait_for(events.connected.wait(), 10)
-    yield Rig(pbx, app, scheduler, repo, pool, greeters, seen, sip_port)
-    await app.stop(drain_seconds=0)
-    await writes.drain(5)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await http.close()
+        run.app.outbound_gone = gone
+        yield Rig(pbx, run.app, scheduler, repo, pool, greeters, run.seen, sip_port)
 
 
 async def _guest_phone(rig: Rig, *scenario: str) -> asyncio.subprocess.Process:

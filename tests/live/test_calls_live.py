@@ -16,22 +16,19 @@ import asyncpg
 import numpy as np
 import pytest
 
-from app.calls.call_log import CallLog
 from app.calls.conversation import CallIO
 from app.calls.session import CallSession
-from app.calls.write_behind import WriteBehind
 from app.hotel.config import load_hotel_config
 from app.media.g711 import ULAW_DECODE, ulaw_encode
 from app.pbx.sandbox import AsteriskSandbox
-from app.storage.calls_repo import CallRepository
-from app.storage.errors import is_transient
 from app.storage.seed import seed
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.ari.models import AriEvent
-from app.telephony.controller import CallLimits, MediaSettings, StasisApp
+from app.telephony.controller import MediaSettings, StasisApp
 from app.telephony.rtp_endpoint import PortPool
 from tests.fakes.ari import FakeAri
+from tests.live.running import running_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SIPP = Path(__file__).parent / "sipp"
@@ -132,43 +129,12 @@ class Live:
 
 @pytest.fixture
 async def live(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Live]:
-    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
-    await seed(pool, hotel, horizon_days=2)
-    http = aiohttp.ClientSession()
-    client = AriClient(http, pbx.ari_url, pbx.ari_user, pbx.ari_password)
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
     probe = Probe()
-    writes = WriteBehind(is_transient)
-    app = StasisApp(
-        client,
-        media=MediaSettings("127.0.0.1", "127.0.0.1"),
-        ports=PortPool(42000, 42019),
-        conversations=lambda mode, args: probe,
-        modes={"echo", "agent"},
-        call_log=CallLog(CallRepository(pool), writes),
-        property_for=lambda dialled: "harborview",
-        fallback=("frontdesk-fallback", "s"),
-        limits=CallLimits(rtp_inactivity=15, max_duration=60, check_every=0.2),
-        moh_class="frontdesk",
-    )
-    seen: list[AriEvent] = []
-
-    def deliver(event: AriEvent) -> None:
-        seen.append(event)
-        app.deliver(event)
-
-    events = EventStream(http, client, deliver, app.on_connected, backoff_min=0.1, backoff_max=0.5)
-    tasks = [
-        asyncio.create_task(writes.run(), name="writes"),
-        asyncio.create_task(events.run(), name="events"),
-    ]
-    await asyncio.wait_for(events.connected.wait(), 10)
-    yield Live(pbx, app, events, client, probe, seen, pool)
-    await app.stop(drain_seconds=0)
-    await writes.drain(5)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await http.close()
+    async with running_app(
+        pbx, pool, lambda mode, args: probe, {"echo", "agent"}, (42000, 42019)
+    ) as run:
+        yield Live(pbx, run.app, run.events, run.client, probe, run.seen, pool)
 
 
 def _free_port() -> int:

@@ -9,24 +9,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 
-from app.calls.call_log import CallLog
 from app.calls.conversation import CallIO, Conversation
 from app.calls.session import CallSession
-from app.calls.write_behind import WriteBehind
 from app.hotel.config import load_hotel_config
 from app.pbx.sandbox import AsteriskSandbox
-from app.storage.calls_repo import CallRepository
-from app.storage.errors import is_transient
 from app.storage.seed import seed
-from app.telephony.ari.client import AriClient
-from app.telephony.ari.events import EventStream
 from app.telephony.ari.models import AriEvent, StasisStart
-from app.telephony.controller import CallLimits, MediaSettings, StasisApp
-from app.telephony.rtp_endpoint import PortPool
+from app.telephony.controller import StasisApp
+from tests.live.running import running_app
 from tests.live.test_calls_live import _sipp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,44 +63,13 @@ class Rig:
 @pytest.fixture
 async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
-    http = aiohttp.ClientSession()
-    client = AriClient(http, pbx.ari_url, pbx.ari_user, pbx.ari_password)
-    writes = WriteBehind(is_transient)
     visits: list[list[str]] = []
 
     def conversation(mode: str, args: list[str]) -> Conversation:
         return Scripted(args, visits)
 
-    app = StasisApp(
-        client,
-        media=MediaSettings("127.0.0.1", "127.0.0.1"),
-        ports=PortPool(42060, 42079),
-        conversations=conversation,
-        modes={"echo", "agent"},
-        call_log=CallLog(CallRepository(pool), writes),
-        property_for=lambda dialled: "harborview",
-        fallback=("frontdesk-fallback", "s"),
-        limits=CallLimits(rtp_inactivity=15, max_duration=60, check_every=0.2),
-    )
-    seen: list[AriEvent] = []
-
-    def deliver(event: AriEvent) -> None:
-        seen.append(event)
-        app.deliver(event)
-
-    events = EventStream(http, client, deliver, app.on_connected, backoff_min=0.1)
-    tasks = [
-        asyncio.create_task(writes.run(), name="writes"),
-        asyncio.create_task(events.run(), name="events"),
-    ]
-    await asyncio.wait_for(events.connected.wait(), 10)
-    yield Rig(pbx, app, pool, visits, seen)
-    await app.stop(drain_seconds=0)
-    await writes.drain(5)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await http.close()
+    async with running_app(pbx, pool, conversation, {"echo", "agent"}, (42060, 42079)) as run:
+        yield Rig(pbx, run.app, pool, visits, run.seen)
 
 
 async def test_an_unanswered_transfer_comes_back_to_the_agent_on_the_same_channel(
