@@ -53,6 +53,7 @@ from app.storage.db import create_pool
 from app.storage.recordings import RecordingError, RecordingRepository, open_recording
 from app.storage.seed import SeedError, seed
 from app.storage.server import DatabaseUnavailable, redact_url
+from app.storage.tools_repo import ToolInvocationRepository
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -257,10 +258,17 @@ async def _calls_list(settings: Settings, limit: int, property_id: str | None, a
 async def _calls_show(settings: Settings, call_id: uuid.UUID) -> int:
     async with _pool(settings) as pool:
         call = await CallRepository(pool).get(call_id)
+        tools = await ToolInvocationRepository(pool).for_call(call_id)
     if call is None:
         print(f"frontdesk: no call {call_id}", file=sys.stderr)
         return EXIT_FAILED
     print(_describe_call(call))
+    if tools:
+        print(f"  tools      {len(tools)}")
+    for tool in tools:
+        offset = (tool.started_at - call.started_at).total_seconds()
+        result = tool.error_message if tool.status == "error" else tool.status
+        print(f"  {offset:7.1f}s {tool.name} ({tool.duration_ms} ms): {result}")
     return EXIT_OK
 
 

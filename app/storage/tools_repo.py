@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 
 from app.hotel.tools.registry import ToolInvocation
@@ -25,6 +27,15 @@ class ToolInvocationRepository:
             invocation.started_at,
             invocation.duration_ms,
         )
+
+    async def for_call(self, call_id: uuid.UUID) -> list[ToolInvocation]:
+        rows = await self._pool.fetch(
+            """SELECT call_id, name, arguments, result, status, error_message, started_at,
+                      duration_ms
+               FROM tool_invocations WHERE call_id = $1 ORDER BY started_at, id""",
+            call_id,
+        )
+        return [ToolInvocation(**dict(r)) for r in rows]
 
     async def usage(self, property_id: str | None = None) -> dict[str, int]:
         """How often each tool ran (for analytics), optionally for one property."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import socket
@@ -16,7 +17,9 @@ import asyncpg
 import pytest
 
 from app.calls.records import Direction, NewCall, TurnRole
+from app.hotel.tools.registry import ToolInvocation
 from app.storage.calls_repo import CallRepository
+from app.storage.tools_repo import ToolInvocationRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTDESK = [sys.executable, "-m", "app.cli"]
@@ -169,6 +172,14 @@ async def test_calls_list_and_show(db_url: str, pool: asyncpg.Pool, tmp_path: Pa
     )
     await repo.add_turn(call.id, TurnRole.AGENT, "Thank you for calling.")
     await repo.add_turn(call.id, TurnRole.CALLER, "Do you allow dogs?", latency_ms=None)
+    tools = ToolInvocationRepository(pool)
+    for status, error in (("ok", None), ("error", "That date has already passed.")):
+        await tools.add(
+            ToolInvocation(
+                call.id, "check_availability", {}, None, status, error,
+                call.started_at + dt.timedelta(seconds=3), 12,
+            )
+        )  # fmt: skip
     await repo.end(call.id, "caller_hangup")
 
     listing = await _frontdesk(tmp_path, _env(db_url), "calls", "list")
@@ -180,6 +191,9 @@ async def test_calls_list_and_show(db_url: str, pool: asyncpg.Pool, tmp_path: Pa
     assert shown.returncode == 0, shown.stderr
     assert "caller: Do you allow dogs?" in shown.stdout
     assert "main > 1" in shown.stdout and "caller_hangup" in shown.stdout
+    assert "tools      2" in shown.stdout
+    assert "3.0s check_availability (12 ms): ok" in shown.stdout
+    assert "check_availability (12 ms): That date has already passed." in shown.stdout
 
     missing = await _frontdesk(
         tmp_path, _env(db_url), "calls", "show", "00000000-0000-0000-0000-000000000000"
