@@ -46,7 +46,13 @@ async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[
             ),
         ]
         findings += [Finding("ok" if s.ok else "fail", s) for s in await run_checks(checks)]
-    findings += [_sounds(settings.sounds_dir), _recordings(settings), _sms(settings)]
+    findings += [
+        _sounds(settings.sounds_dir),
+        _hold_music(settings.sounds_dir),
+        _recordings(settings),
+        _sms(settings),
+        _payments(settings),
+    ]
     return findings
 
 
@@ -193,7 +199,67 @@ def _recordings(settings: Settings) -> Finding:
     )
 
 
+def _hold_music(sounds_dir: Path) -> Finding:
+    tunes = sorted(p.name for p in (sounds_dir / "moh").glob("*.wav"))
+    if tunes:
+        return Finding(
+            "ok", ComponentStatus("hold music", True, "ok", f"{len(tunes)} file(s) in sounds/moh")
+        )
+    return Finding(
+        "warn",
+        ComponentStatus(
+            "hold music",
+            False,
+            "missing",
+            f"no hold music in {sounds_dir / 'moh'}: callers hear silence while the agent works",
+            "restore sounds/moh/frontdesk-hold.wav from the repository and install it as "
+            "<Asterisk data directory>/frontdesk-moh/",
+        ),
+    )
+
+
+def _payments(settings: Settings) -> Finding:
+    if settings.payment_provider == "http":
+        return Finding(
+            "ok",
+            ComponentStatus(
+                "payments", True, "ok", f"payment service at {settings.payment_provider_url}"
+            ),
+        )
+    if settings.payment_link_secret is None:
+        return Finding(
+            "warn",
+            ComponentStatus(
+                "payments",
+                False,
+                "temporary_key",
+                "offline payment links are signed with a key that dies with the process",
+                "set PAYMENT_LINK_SECRET to 32 random characters (e.g. `openssl rand -hex 16`)",
+            ),
+        )
+    return Finding(
+        "ok", ComponentStatus("payments", True, "ok", "offline signed links to the booking page")
+    )
+
+
 def _sms(settings: Settings) -> Finding:
+    if (
+        settings.twilio_account_sid
+        and settings.twilio_auth_token
+        and settings.twilio_phone_number
+        and settings.public_base_url is None
+    ):
+        return Finding(
+            "warn",
+            ComponentStatus(
+                "sms",
+                False,
+                "no_webhooks",
+                "texts are sent, but delivery reports and STOP replies cannot reach us",
+                "set PUBLIC_BASE_URL to this service's https address and point the Twilio "
+                "number's messaging webhook at <PUBLIC_BASE_URL>/sms/inbound",
+            ),
+        )
     if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_phone_number:
         return Finding(
             "ok",

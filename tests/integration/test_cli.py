@@ -136,6 +136,10 @@ async def test_doctor_says_what_is_wrong_and_how_to_fix_it(db_url: str, tmp_path
     assert "[FAIL] ari" in out and "fix: start Asterisk" in out
     assert "[ ok ] hotel" in out and "harborview" in out
     assert "[warn] sms" in out
+    assert "[ ok ] hold music" in out
+    assert "[warn] payments" in out and "PAYMENT_LINK_SECRET" in out
+    signed = {**_env(db_url), "PAYMENT_LINK_SECRET": "0123456789abcdef0123456789abcdef"}
+    assert "[ ok ] payments" in (await _frontdesk(tmp_path, signed, "doctor")).stdout
 
     assert (await _frontdesk(tmp_path, _env(db_url), "seed")).returncode == 0
     out = (await _frontdesk(tmp_path, _env(db_url), "doctor")).stdout
