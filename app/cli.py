@@ -44,7 +44,9 @@ from app.media.audio_file import convert as convert_audio
 from app.media.audio_file import encode as encode_audio
 from app.media.audio_file import load as load_audio
 from app.media.vad import segments as vad_segments
-from app.pbx.sandbox import AsteriskSandbox, AsteriskUnavailable
+from app.pbx.dialplan_check import check_with_asterisk
+from app.pbx.dialplan_lint import lint
+from app.pbx.sandbox import CONFIG_DIR, AsteriskSandbox, AsteriskUnavailable, find_asterisk
 from app.redaction import mask_phone
 from app.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from app.storage import migrate
@@ -138,6 +140,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("recording_id", type=uuid.UUID, metavar="ID")
     export.add_argument("--out", type=Path, required=True, help="the WAV file to write")
 
+    dialplan = sub.add_parser("dialplan", help="the hand-edited dialplan")
+    dialplan_sub = dialplan.add_subparsers(dest="dialplan_command", required=True, metavar="ACTION")
+    check = dialplan_sub.add_parser(
+        "check",
+        help="check dialplan/ (static), then load it into a real Asterisk when one is installed",
+    )
+    check.add_argument("--static", action="store_true", help="only the static check")
+
     pbx = sub.add_parser(
         "asterisk", help="development: run Asterisk with asterisk-config/ in .data/asterisk"
     )
@@ -186,6 +196,8 @@ def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, An
         return lambda s: _engine(s, args)
     if args.command == "audio":
         return lambda s: _audio(args)
+    if args.command == "dialplan":
+        return lambda s: _dialplan(args.static)
     if args.command == "asterisk":
         return lambda s: _asterisk(s, args.asterisk_command, " ".join(getattr(args, "words", [])))
     return _doctor
@@ -490,6 +502,26 @@ def _generate_ari_password(env_file: Path) -> str:
         env.write(f"\nASTERISK_ARI_PASSWORD={generated}\n")
     env_file.chmod(0o600)
     return generated
+
+
+async def _dialplan(static_only: bool) -> int:
+    problems = [str(p.relative_to(PROJECT_ROOT)) for p in lint(CONFIG_DIR / "extensions.conf")]
+    for problem in problems:
+        print(problem)
+    how = "static check"
+    if not static_only and find_asterisk() is not None:
+        complaints = await asyncio.to_thread(check_with_asterisk)
+        for complaint in complaints:
+            print(complaint)
+        problems += complaints
+        how = "static check, then loaded into a real Asterisk"
+    elif not static_only:
+        how = "static check only: no asterisk binary here to load it into"
+    if problems:
+        print(f"{len(problems)} problem(s) ({how})", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"dialplan ok ({how})")
+    return EXIT_OK
 
 
 async def _asterisk(settings: Settings, action: str, command: str) -> int:

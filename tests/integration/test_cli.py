@@ -233,3 +233,11 @@ async def test_a_broken_hotel_file_stops_start_up_with_its_line(
         i for i, text in enumerate(bad.read_text().splitlines(), 1) if "Mars/Olympus" in text
     )
     assert f"hotel.yaml:{line}" in result.stderr
+
+
+async def test_dialplan_static_check(tmp_path: Path) -> None:
+    result = await _frontdesk(
+        tmp_path, {**os.environ, "PYTHONPATH": str(ROOT)}, "dialplan", "check", "--static"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "dialplan ok (static check)" in result.stdout

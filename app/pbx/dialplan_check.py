@@ -1,0 +1,51 @@
+"""`frontdesk dialplan check`: our dialplan loaded into a real Asterisk when one is installed
+(its own warnings, with file:line), after the static check of app/pbx/dialplan_lint.py."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import socket
+import tempfile
+from pathlib import Path
+
+from app.pbx.sandbox import CONFIG_DIR, DIALPLAN_DIR, AsteriskSandbox, Ports
+
+_RELEVANT = re.compile(r"(WARNING|ERROR)\[.*(pbx_config|pbx\.c|extensions\.conf)")
+
+
+def _free_port() -> int:
+    with socket.socket() as tcp:
+        tcp.bind(("127.0.0.1", 0))
+        return int(tcp.getsockname()[1])
+
+
+def check_with_asterisk() -> list[str]:
+    """Load asterisk-config/ and dialplan/ into a throwaway Asterisk; what it complained of
+    about the dialplan, with the repository's paths. Blocking (a few seconds)."""
+    with tempfile.TemporaryDirectory(prefix="frontdesk-dialplan-") as tmp:
+        base = 30000 + secrets.randbelow(200) * 50
+        sandbox = AsteriskSandbox(
+            Path(tmp),
+            ari_user="dialplan-check",
+            ari_password=secrets.token_hex(12),
+            ports=Ports(sip=_free_port(), http=_free_port(), rtp_start=base, rtp_end=base + 49),
+        )
+        sandbox.start()
+        try:
+            sandbox.cli("dialplan reload")
+        finally:
+            sandbox.stop()
+        log = (Path(tmp) / "log" / "console.log").read_text(errors="replace")
+        etc = str(sandbox.etc)
+    complaints: list[str] = []
+    for line in log.splitlines():
+        if _RELEVANT.search(line):
+            # "[time] WARNING[thread]: pbx_config.c:1834 pbx_load_config: Invalid …": the
+            # message once (the dialplan is loaded at start and again on reload).
+            message = "asterisk: " + line.split("]: ", 1)[-1]
+            message = message.replace(f"{etc}/dialplan/", f"{DIALPLAN_DIR.name}/")
+            message = message.replace(f"{etc}/", f"{CONFIG_DIR.name}/")
+            if message not in complaints:
+                complaints.append(message)
+    return complaints
