@@ -396,10 +396,9 @@ async def _converse(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 connector = build_engine(settings, hotel, http, tools)
             session = await connector.open(prop.id, args.caller)
-            greeting = prop.agent.greeting.replace("{property_name}", prop.name)
             try:
                 turns = await converse(
-                    session, lines, tools, ToolContext(prop, None, args.caller), greeting
+                    session, lines, tools, ToolContext(prop, None, args.caller), prop.greeting_words
                 )
             finally:
                 await session.close()

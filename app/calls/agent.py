@@ -70,10 +70,6 @@ class Truncation:
     received_ms: int
 
 
-def _front_desk_only(fallback: tuple[str, str]) -> Callable[[str, str], tuple[str, str]]:
-    return lambda property_id, department: fallback
-
-
 @dataclass
 class AgentConversation:
     connector: EngineConnector
@@ -130,7 +126,7 @@ class AgentConversation:
             await io.transfer(*self.fallback)
             return
         prop = self.property_for(session.property_id)
-        engine.say(self.opening or prop.agent.greeting.replace("{property_name}", prop.name))
+        engine.say(self.opening or prop.greeting_words)
         while True:
             lost = await self._talk(io, engine)
             if lost is None:
@@ -317,8 +313,10 @@ class AgentConversation:
             return True
         if isinstance(result.action, Transfer):
             await self._drain(io)
-            route = self.route or _front_desk_only(self.fallback)
-            await io.transfer(*route(session.property_id, result.action.department))
+            department = result.action.department
+            # Without department routing every transfer goes to the front desk fallback.
+            target = self.route(session.property_id, department) if self.route else self.fallback
+            await io.transfer(*target)
             return True
         engine.function_output(call.call_id, result.output)
         engine.respond()

@@ -259,6 +259,11 @@ class PropertyConfig(_Model):
     agent: AgentConfig
     lexicon: dict[str, str] = {}
 
+    @property
+    def greeting_words(self) -> str:
+        """What the agent opens a call with: the persona's greeting, the name filled in."""
+        return self.agent.greeting.replace("{property_name}", self.name)
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:

@@ -56,13 +56,14 @@ class DialogManager:
     def __init__(self, prop: PropertyConfig, today: dt.date | None = None) -> None:
         self.prop = prop
         self.today = today or dt.datetime.now(prop.zone).date()
+        self._fixed_day = today is not None  # a given day (tests, replays) is not the clock's
         self._callback_asked = False  # "when shall we call you back?" is the open question
         self.booking: BookingFlow | None = None
         self.tools: set[str] = set()  # what the client registered (session.update)
         self._offered_more = False  # "anything else?" was asked: a plain "no" ends the call
 
     def greeting(self) -> str:
-        return self.prop.agent.greeting.replace("{property_name}", self.prop.name)
+        return self.prop.greeting_words
 
     def reply(self, utterance: str) -> Reply:
         said = normal(utterance)
@@ -107,10 +108,9 @@ class DialogManager:
         )
 
     def _now(self) -> dt.datetime:
-        now = dt.datetime.now(self.prop.zone)
-        if now.date() != self.today:  # a fixed "today" (tests, replays): mid-morning of it
-            now = dt.datetime.combine(self.today, dt.time(9), tzinfo=self.prop.zone)
-        return now
+        if self._fixed_day:  # mid-morning of the given day
+            return dt.datetime.combine(self.today, dt.time(9), tzinfo=self.prop.zone)
+        return dt.datetime.now(self.prop.zone)
 
     def _callback(self, utterance: str) -> Reply:
         if "schedule_callback" not in self.tools:

@@ -60,9 +60,9 @@ log = get_logger(__name__)
 FRAME = 160  # 20 ms of μ-law at 8 kHz
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets", weakref.WeakSet)
 PHRASES: web.AppKey[PhraseCache] = web.AppKey("phrases", PhraseCache)
-AUDIO_CHUNK_MS = 200
+AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
 FIRST_PARTIAL_MS = 2000  # utterances longer than this get partial transcripts…
-PARTIAL_EVERY_MS = 1500  # …this often  # how much agent audio one delta carries
+PARTIAL_EVERY_MS = 1500  # …this often
 
 
 def _id(prefix: str) -> str:
@@ -532,8 +532,7 @@ def create_engine_app(
         # Every call opens with its property's greeting: render each once, before the first.
         for prop in hotel.properties:
             voice = _voice_for(prop, tts_factory, app[PHRASES])
-            greeting = prop.agent.greeting.replace("{property_name}", prop.name)
-            for sentence in sentences(greeting):
+            for sentence in sentences(prop.greeting_words):
                 await asyncio.to_thread(voice.render, sentence)
 
     app = web.Application()
