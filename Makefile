@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the tests use (speech made by voices unlike ours, audio tools, a SIP peer).
-DEB_PACKAGES := flite espeak-ng sox sip-tester
+DEB_PACKAGES := flite espeak-ng sox sip-tester openssl
 
 .PHONY: setup run test test-live lint bench clean debs asterisk asterisk-stop
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import secrets
 import signal
 import socket
 import sys
@@ -44,11 +43,10 @@ from app.media.audio_file import convert as convert_audio
 from app.media.audio_file import encode as encode_audio
 from app.media.audio_file import load as load_audio
 from app.media.vad import segments as vad_segments
-from app.pbx.dialplan_check import check_with_asterisk
-from app.pbx.dialplan_lint import lint
-from app.pbx.sandbox import CONFIG_DIR, AsteriskSandbox, AsteriskUnavailable, find_asterisk
+from app.pbx import commands as pbx_commands
+from app.pbx.sandbox import AsteriskUnavailable
 from app.redaction import mask_phone
-from app.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from app.settings import Settings, SettingsError, load_settings
 from app.storage import migrate
 from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
@@ -147,6 +145,23 @@ def _parser() -> argparse.ArgumentParser:
         help="check dialplan/ (static), then load it into a real Asterisk when one is installed",
     )
     check.add_argument("--static", action="store_true", help="only the static check")
+    build = dialplan_sub.add_parser(
+        "build", help="write dialplan/hotel.conf (numbers, hours, menu keys) from hotel.yaml"
+    )
+    build.add_argument("--check", action="store_true", help="only say whether it is current")
+    reload = dialplan_sub.add_parser(
+        "reload", help="check the dialplan, then reload it in the running Asterisk (AMI)"
+    )
+    reload.add_argument("--force", action="store_true", help="reload despite static problems")
+
+    sounds = sub.add_parser("sounds", help="the phone menus' recorded prompts (sounds/)")
+    sounds_sub = sounds.add_subparsers(dest="sounds_command", required=True, metavar="ACTION")
+    sounds_build = sounds_sub.add_parser(
+        "build", help="render what changed in hotel.yaml's prompt text (EN and ES, offline)"
+    )
+    sounds_build.add_argument(
+        "--check", action="store_true", help="only list what a build would change"
+    )
 
     pbx = sub.add_parser(
         "asterisk", help="development: run Asterisk with asterisk-config/ in .data/asterisk"
@@ -156,6 +171,12 @@ def _parser() -> argparse.ArgumentParser:
     pbx_sub.add_parser("stop", help="stop it")
     cli = pbx_sub.add_parser("cli", help="run one Asterisk CLI command")
     cli.add_argument("words", nargs="+", metavar="WORD")
+    generated = pbx_sub.add_parser(
+        "secrets",
+        help="deployment: write ari_users.conf, manager_users.conf and pjsip_auth.conf from "
+        "the environment into Asterisk's configuration directory",
+    )
+    generated.add_argument("--etc", type=Path, required=True, help="e.g. /etc/asterisk")
     return parser
 
 
@@ -196,10 +217,19 @@ def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, An
         return lambda s: _engine(s, args)
     if args.command == "audio":
         return lambda s: _audio(args)
+    if args.command == "dialplan" and args.dialplan_command == "build":
+        return lambda s: pbx_commands.dialplan_build(s, args.check)
+    if args.command == "dialplan" and args.dialplan_command == "reload":
+        return lambda s: pbx_commands.dialplan_reload(s, args.force)
     if args.command == "dialplan":
-        return lambda s: _dialplan(args.static)
+        return lambda s: pbx_commands.dialplan_check(args.static)
+    if args.command == "sounds":
+        return lambda s: pbx_commands.sounds_build(s, args.check)
+    if args.command == "asterisk" and args.asterisk_command == "secrets":
+        return lambda s: pbx_commands.asterisk_secrets(s, args.etc)
     if args.command == "asterisk":
-        return lambda s: _asterisk(s, args.asterisk_command, " ".join(getattr(args, "words", [])))
+        words = " ".join(getattr(args, "words", []))
+        return lambda s: pbx_commands.asterisk(s, args.asterisk_command, words)
     return _doctor
 
 
@@ -328,9 +358,6 @@ async def _doctor(settings: Settings) -> int:
     findings = await diagnose(settings)
     print(render(findings))
     return EXIT_FAILED if any(f.level == "fail" for f in findings) else EXIT_OK
-
-
-SANDBOX_DIR = PROJECT_ROOT / ".data" / "asterisk"
 
 
 async def _recordings_list(settings: Settings, call_id: uuid.UUID) -> int:
@@ -492,61 +519,6 @@ async def _audio(args: argparse.Namespace) -> int:
     except AudioFileError as exc:
         print(f"frontdesk audio: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    return EXIT_OK
-
-
-def _generate_ari_password(env_file: Path) -> str:
-    generated = secrets.token_urlsafe(24)
-    with env_file.open("a", encoding="utf-8") as env:
-        env.write(f"\nASTERISK_ARI_PASSWORD={generated}\n")
-    env_file.chmod(0o600)
-    return generated
-
-
-async def _dialplan(static_only: bool) -> int:
-    problems = [str(p.relative_to(PROJECT_ROOT)) for p in lint(CONFIG_DIR / "extensions.conf")]
-    for problem in problems:
-        print(problem)
-    how = "static check"
-    if not static_only and find_asterisk() is not None:
-        complaints = await asyncio.to_thread(check_with_asterisk)
-        for complaint in complaints:
-            print(complaint)
-        problems += complaints
-        how = "static check, then loaded into a real Asterisk"
-    elif not static_only:
-        how = "static check only: no asterisk binary here to load it into"
-    if problems:
-        print(f"{len(problems)} problem(s) ({how})", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"dialplan ok ({how})")
-    return EXIT_OK
-
-
-async def _asterisk(settings: Settings, action: str, command: str) -> int:
-    password = settings.asterisk_ari_password
-    if password is None and action == "start":
-        # A development convenience, never a default: a random password, kept in .env
-        # (ignored by git) so `make run` finds it too.
-        secret = _generate_ari_password(Path(".env"))
-        print("generated ASTERISK_ARI_PASSWORD into .env")
-    else:
-        secret = password.get_secret_value() if password else ""
-    sandbox = AsteriskSandbox(SANDBOX_DIR, ari_user=settings.asterisk_ari_user, ari_password=secret)
-    if action == "start":
-        if sandbox.ari_ready():
-            print(f"Asterisk is already running: ARI {sandbox.ari_url}")
-            return EXIT_OK
-        await asyncio.to_thread(sandbox.start)
-        print(
-            f"Asterisk {sandbox.binary} running from {SANDBOX_DIR}: SIP udp:{sandbox.sip_address}, "
-            f"ARI {sandbox.ari_url}; logs in {sandbox.log_dir}"
-        )
-    elif action == "stop":
-        await asyncio.to_thread(sandbox.stop)
-        print("Asterisk stopped")
-    else:
-        print(await asyncio.to_thread(sandbox.cli, command), end="")
     return EXIT_OK
 
 

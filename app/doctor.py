@@ -12,6 +12,10 @@ import asyncpg
 from app.engines.health import EngineCheck
 from app.health import ComponentStatus, HealthCheck, run_checks
 from app.hotel.config import HotelConfigError, load_hotel_config
+from app.pbx import hotel_dialplan
+from app.pbx.prompts import all_prompts, hotel_config_problems
+from app.pbx.sandbox import DIALPLAN_DIR
+from app.pbx.sounds import SoundsError, outdated
 from app.settings import Settings
 from app.storage import migrate
 from app.storage.db import schema_revision
@@ -48,6 +52,7 @@ async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[
         findings += [Finding("ok" if s.ok else "fail", s) for s in await run_checks(checks)]
     findings += [
         _sounds(settings.sounds_dir),
+        _phone_menu(settings),
         _hold_music(settings.sounds_dir),
         _recordings(settings),
         _sms(settings),
@@ -166,6 +171,40 @@ def _sounds(sounds_dir: Path) -> Finding:
         )
     return Finding(
         "ok", ComponentStatus("sounds", True, "ok", f"{len(prompts)} prompts in {sounds_dir}")
+    )
+
+
+def _phone_menu(settings: Settings) -> Finding:
+    """The menu's prompts and dialplan/hotel.conf still say what hotel.yaml says."""
+    try:
+        hotel = load_hotel_config(settings.hotel_config)
+    except HotelConfigError:
+        return Finding("warn", ComponentStatus("phone menu", False, "unchecked", "hotel.yaml"))
+    stale = []
+    try:
+        report = outdated(settings.sounds_dir, all_prompts(hotel))
+    except SoundsError as exc:
+        stale.append(str(exc))
+    else:
+        if report.changed:
+            stale.append(
+                f"{len(report.rendered) + len(report.removed)} prompts differ from hotel.yaml "
+                "(run `frontdesk sounds build`)"
+            )
+    generated = DIALPLAN_DIR / "hotel.conf"
+    current = generated.read_text() if generated.exists() else ""
+    if current.startswith(hotel_dialplan.MARKER) and current != hotel_dialplan.render(hotel):
+        stale.append("dialplan/hotel.conf differs from hotel.yaml (run `frontdesk dialplan build`)")
+    elif not current:
+        stale.append("dialplan/hotel.conf is missing (run `frontdesk dialplan build`)")
+    problems = hotel_config_problems(hotel)
+    if stale or problems:
+        return Finding(
+            "warn",
+            ComponentStatus("phone menu", False, "stale", "; ".join(stale + problems)),
+        )
+    return Finding(
+        "ok", ComponentStatus("phone menu", True, "ok", "prompts and hotel.conf match hotel.yaml")
     )
 
 

@@ -318,18 +318,32 @@ def build_telephony(
             renew_after=settings.engine_session_minutes * 60,
         )
 
-    def unanswered_opening(destination: str) -> str:
+    def department_name(destination: str) -> str:
         names = [
             d.name
             for p in hotel.properties
             for d in p.departments.values()
             if destination in (d.extension, f"queue-{d.queue}")
         ]
-        who = names[0] if names else "the team"
+        return names[0] if names else "the team"
+
+    def unanswered_opening(destination: str) -> str:
         return (
-            f"I'm sorry, nobody at {who} could take your call just now. I can arrange for "
-            "them to call you back, or help you myself. What would you prefer?"
+            f"I'm sorry, nobody at {department_name(destination)} could take your call just "
+            "now. I can arrange for them to call you back, or help you myself. What would you "
+            "prefer?"
         )
+
+    def closed_opening(destination: str) -> str:
+        return (
+            f"{_first_upper(department_name(destination))} is closed right now. I can help you "
+            "myself, take a message, or arrange a call back when they open. What would you like?"
+        )
+
+    callback_request = (
+        "You asked for a call back. What number should we call, when suits you, "
+        "and what is it about?"
+    )
 
     def callback_opening(property_id: str, reason: str) -> str:
         prop = hotel.get_property(property_id)
@@ -348,8 +362,13 @@ def build_telephony(
             if callbacks is None or callback_id is None:
                 return FallbackConversation(*fallback)
             return CallbackConversation(callback_id, callbacks, agent, callback_opening)
+        # Why the dialplan sent the caller (dialplan/extensions.conf, [frontdesk-ai]).
         if args[:1] == ["unanswered"] and len(args) >= 2:  # back from a department
             return agent(unanswered_opening(args[1]))
+        if args[:1] == ["closed"] and len(args) >= 2:  # the menu key of a closed department
+            return agent(closed_opening(args[1]))
+        if args[:1] == ["callback"]:  # the menu's call-back key
+            return agent(callback_request)
         return agent()
 
     def property_for(dialled: str | None) -> str:
@@ -505,3 +524,7 @@ async def _serve(
         await runner.cleanup()
         if engine_runner is not None:
             await engine_runner.cleanup()
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]

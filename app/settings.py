@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     asterisk_ari_user: str = Field("frontdesk", min_length=1)
     asterisk_ari_password: SecretStr | None = None
     asterisk_ari_app: str = Field("frontdesk", pattern=r"^[A-Za-z0-9_-]+$")
+    # AMI, for `frontdesk dialplan reload` only (manager.conf: loopback)
+    asterisk_ami_host: str = "127.0.0.1"
+    asterisk_ami_port: int = Field(5038, ge=1, le=65535)
+    asterisk_ami_user: str = Field("frontdesk", pattern=r"^[A-Za-z0-9_-]+$")
+    asterisk_ami_password: SecretStr | None = None
 
     # --- media between Asterisk and us (externalMedia RTP) ------------------------------------
     rtp_bind_host: str = "127.0.0.1"

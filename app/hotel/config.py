@@ -155,7 +155,7 @@ class RoomTypeConfig(_Model):
         return self
 
 
-def _parse_range(text: str) -> tuple[dt.time, dt.time]:
+def parse_range(text: str) -> tuple[dt.time, dt.time]:
     match = _RANGE.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a time range like 08:00-22:00")
@@ -185,12 +185,12 @@ class BusinessHours(_Model):
     @classmethod
     def _ranges(cls, value: list[str]) -> list[str]:
         for text in value:
-            _parse_range(text)
+            parse_range(text)
         return value
 
     def _day(self, index: int) -> list[tuple[dt.time, dt.time]]:
         ranges: list[str] = getattr(self, WEEKDAYS[index])
-        return [_parse_range(r) for r in ranges]
+        return [parse_range(r) for r in ranges]
 
     def is_open(self, at: dt.datetime) -> bool:
         """At a local (property time zone) moment: open by today's hours, or by last
@@ -205,6 +205,10 @@ class BusinessHours(_Model):
         return any(end < start and now < end for start, end in self._day(yesterday))
 
 
+# Keys the phone menu keeps for itself (app/pbx/prompts.py says them).
+RESERVED_KEYS = {"8": "call-back request", "9": "virtual receptionist"}
+
+
 class DepartmentConfig(_Model):
     name: str
     description: str = ""
@@ -212,6 +216,10 @@ class DepartmentConfig(_Model):
     queue: Slug | None = None
     dtmf: Annotated[str, Field(pattern=r"^\d$")] | None = None
     hours: BusinessHours | None = None
+    # The menu key sends callers to the AI receptionist first (it books and transfers).
+    ai_first: bool = False
+    # The name as the phone menu says it in another language: {es: la recepción}.
+    spoken_names: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _one_destination(self) -> DepartmentConfig:
@@ -258,6 +266,9 @@ class PropertyConfig(_Model):
     ] = ["en-US"]
     agent: AgentConfig
     lexicon: dict[str, str] = {}
+    # The phone menu's own words, per language (en, es): welcome and menu replace what
+    # `frontdesk sounds build` would otherwise say from the departments.
+    phone_prompts: dict[str, dict[Literal["welcome", "menu"], str]] = {}
 
     @property
     def greeting_words(self) -> str:
@@ -299,6 +310,13 @@ class PropertyConfig(_Model):
         for key, department in self.departments.items():
             if department.dtmf is None:
                 continue
+            if department.dtmf in RESERVED_KEYS:
+                raise _at(
+                    f"departments.{key}.dtmf",
+                    f"digit {department.dtmf} is the menu's {RESERVED_KEYS[department.dtmf]}",
+                )
+            if department.dtmf == "0" and key != "front_desk":
+                raise _at(f"departments.{key}.dtmf", "digit 0 is the operator: the front desk")
             if department.dtmf in used:
                 raise _at(
                     f"departments.{key}.dtmf",

@@ -9,9 +9,12 @@ import socket
 import tempfile
 from pathlib import Path
 
+from app.pbx.dialplan_lint import applications
 from app.pbx.sandbox import CONFIG_DIR, DIALPLAN_DIR, AsteriskSandbox, Ports
+from app.settings import PROJECT_ROOT
 
-_RELEVANT = re.compile(r"(WARNING|ERROR)\[.*(pbx_config|pbx\.c|extensions\.conf)")
+_APPLICATION = re.compile(r"^\s*(\w+):", re.MULTILINE)  # `core show applications` lines
+_RELEVANT = re.compile(r"(WARNING|ERROR)\[")  # a clean start prints neither: each is news
 
 
 def _free_port() -> int:
@@ -29,11 +32,19 @@ def check_with_asterisk() -> list[str]:
             Path(tmp),
             ari_user="dialplan-check",
             ari_password=secrets.token_hex(12),
-            ports=Ports(sip=_free_port(), http=_free_port(), rtp_start=base, rtp_end=base + 49),
+            ports=Ports(
+                sip=_free_port(),
+                http=_free_port(),
+                rtp_start=base,
+                rtp_end=base + 49,
+                https=_free_port(),
+                ami=_free_port(),
+            ),
         )
         sandbox.start()
         try:
             sandbox.cli("dialplan reload")
+            loaded = sandbox.cli("core show applications")
         finally:
             sandbox.stop()
         log = (Path(tmp) / "log" / "console.log").read_text(errors="replace")
@@ -48,4 +59,12 @@ def check_with_asterisk() -> list[str]:
             message = message.replace(f"{etc}/", f"{CONFIG_DIR.name}/")
             if message not in complaints:
                 complaints.append(message)
+    available = {m.group(1).lower() for m in _APPLICATION.finditer(loaded)}
+    for name, (path, number) in applications(CONFIG_DIR / "extensions.conf").items():
+        if name not in available:
+            where = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+            complaints.append(
+                f"{where}:{number}: no loaded module provides the application {name!r} "
+                "(add its module to asterisk-config/modules.conf)"
+            )
     return complaints

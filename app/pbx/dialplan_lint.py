@@ -47,6 +47,8 @@ class Problem:
 @dataclass
 class _Dialplan:
     contexts: dict[str, tuple[Path, int]] = field(default_factory=dict)
+    # applications called: name (lower case) -> where first
+    applications: dict[str, tuple[Path, int]] = field(default_factory=dict)
     jumps: list[tuple[Path, int, str]] = field(default_factory=list)  # context names jumped to
     problems: list[Problem] = field(default_factory=list)
 
@@ -153,6 +155,7 @@ def _read(path: Path, plan: _Dialplan, app_name: str, seen: set[Path]) -> None:
             plan.problems.append(Problem(path, number, f"not an application call: {body[:60]}"))
             continue
         name, args = call.group("name").lower(), call.group("args") or ""
+        plan.applications.setdefault(name, (path, number))
         if name in _JUMPS:
             plan.jumps += [(path, number, ctx) for ctx in _jump_contexts(name, args)]
         if name == "stasis" and args.split(",")[0].strip() != app_name:
@@ -175,3 +178,10 @@ def lint(extensions_conf: Path, app_name: str = "frontdesk") -> list[Problem]:
                 Problem(path, number, f"goes to context [{context}], which is not defined")
             )
     return sorted(plan.problems, key=lambda p: (str(p.path), p.line))
+
+
+def applications(extensions_conf: Path) -> dict[str, tuple[Path, int]]:
+    """The dialplan applications the dialplan calls (lower case), with where each is first."""
+    plan = _Dialplan()
+    _read(extensions_conf.resolve(), plan, "frontdesk", set())
+    return plan.applications

@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.pbx.secrets import Secrets, ensure_certificate
+from app.pbx.secrets import write as write_secrets
 from app.settings import PROJECT_ROOT
 from app.telephony.ari_health import basic_auth
 
@@ -81,22 +83,8 @@ class Ports:
     http: int = 8088
     rtp_start: int = 10000
     rtp_end: int = 10999
-
-
-def _hash_password(password: str) -> tuple[str, str]:
-    """ari.conf wants plain or crypt(3); sha512-crypt through openssl when it is there."""
-    openssl = shutil.which("openssl")
-    if openssl:
-        result = subprocess.run(
-            [openssl, "passwd", "-6", "-stdin"],
-            input=password,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode == 0:
-            return "crypt", result.stdout.strip()
-    return "plain", password
+    https: int = 8089
+    ami: int = 5038
 
 
 class AsteriskSandbox:
@@ -108,6 +96,8 @@ class AsteriskSandbox:
         ari_password: str,
         ports: Ports | None = None,
         binary: Path | None = None,
+        ami: tuple[str, str] | None = None,
+        sip_passwords: dict[str, str] | None = None,
     ) -> None:
         found = binary or find_asterisk()
         if found is None:
@@ -120,6 +110,8 @@ class AsteriskSandbox:
         self.ports = ports or Ports()
         self.ari_user = ari_user
         self.ari_password = ari_password
+        self.ami = ami
+        self.sip_passwords = dict(sip_passwords or {})
         self.etc = self.root / "etc"
         self.log_dir = self.root / "log"
         self.run_dir = self.root / "run"
@@ -174,16 +166,23 @@ class AsteriskSandbox:
         documentation = find_documentation_dir(self.binary)
         if documentation is not None:
             self._link(var / "lib" / "documentation", documentation)
-        self._link(var / "lib" / "frontdesk-moh", SOUNDS_DIR / "moh")  # musiconhold.conf
+        # musiconhold.conf: the hotel's class, and the default class (Asterisk's packaged
+        # hold music in production; in the sandbox the same tune stands in for it).
+        self._link(var / "lib" / "frontdesk-moh", SOUNDS_DIR / "moh")
+        self._link(var / "lib" / "moh", SOUNDS_DIR / "moh")
         for language in sorted(p for p in SOUNDS_DIR.iterdir() if p.is_dir() and p.name != "moh"):
             self._link(var / "lib" / "sounds" / language.name, language)
-        fmt, secret = _hash_password(self.ari_password)
-        users = self.etc / "ari_users.conf"
-        users.write_text(
-            f"[{self.ari_user}]\ntype = user\nread_only = no\n"
-            f"password_format = {fmt}\npassword = {secret}\n"
+        write_secrets(
+            self.etc,
+            Secrets(
+                ari_user=self.ari_user,
+                ari_password=self.ari_password,
+                ami_user=self.ami[0] if self.ami else None,
+                ami_password=self.ami[1] if self.ami else None,
+                sip_passwords=self.sip_passwords,
+            ),
         )
-        users.chmod(0o600)
+        ensure_certificate(self.etc / "keys")
 
     def _shift_ports(self, text: str) -> str:
         p = self.ports
@@ -192,6 +191,9 @@ class AsteriskSandbox:
             .replace("bindport = 8088", f"bindport = {p.http}")
             .replace("rtpstart = 10000", f"rtpstart = {p.rtp_start}")
             .replace("rtpend = 10999", f"rtpend = {p.rtp_end}")
+            .replace("127.0.0.1:8089", f"127.0.0.1:{p.https}")
+            .replace("port = 5038", f"port = {p.ami}")
+            .replace("/etc/asterisk/keys/", f"{self.etc}/keys/")
         )
 
     @staticmethod

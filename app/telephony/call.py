@@ -157,6 +157,8 @@ class TelephonyCall:
                 mode=self.mode,
                 engine=app.engine_label if self.mode in ("agent", "callback") else None,
                 language=self.channel.language,
+                # how the dialplan brought the caller (menu-reservations, after-hours, …)
+                ivr_path=() if self.outbound else tuple(self.args),
             ),
             self.session.started_at,
         )

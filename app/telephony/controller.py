@@ -168,6 +168,7 @@ class StasisApp:
 
     def _new_call(self, event: StasisStart) -> None:
         mode = event.args[0]
+        args = [a for a in event.args[1:] if a]  # the dialplan passes empty ones: Stasis(a,b,,)
         if not self.accepting or mode not in self._modes:
             reason = "shutting down" if not self.accepting else f"unknown mode {mode!r}"
             log.warning(
@@ -176,9 +177,7 @@ class StasisApp:
             self._background(self._to_fallback(event.channel.id), "refuse-call")
             return
         try:
-            call = TelephonyCall(
-                self, event.channel, mode, self._conversations(mode, event.args[1:]), event.args[1:]
-            )
+            call = TelephonyCall(self, event.channel, mode, self._conversations(mode, args), args)
         except NoFreePort:
             self._background(self._to_fallback(event.channel.id), "no-port")
             return

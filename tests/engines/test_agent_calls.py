@@ -450,3 +450,24 @@ async def test_keys_typed_in_a_row_reach_the_agent_as_one_entry(rig: Rig) -> Non
     agent = [t for role, t, _ in await _turns(rig, call) if role == "agent"]
     assert len(agent) == 2, agent
     assert ("dtmf", "4 1 5", None) in await _turns(rig, call)
+
+
+@pytest.mark.parametrize(
+    ("why", "opening"),
+    [
+        (["closed", "3200"], "The concierge is closed right now"),
+        (["callback"], "You asked for a call back"),
+    ],
+    ids=["closed-department", "call-back-key"],
+)
+async def test_the_menu_key_that_brought_the_caller_shapes_the_first_words(
+    rig: Rig, why: list[str], opening: str
+) -> None:
+    # dialplan/hotel.conf: a closed department's key, or the call-back key, reach the agent
+    # as Stasis(frontdesk,agent,<why>); the call records how the caller came.
+    call = await rig.fake.incoming_call(["agent", *why, ""], exten="+15550100100")
+    await _agent_says(rig, call, opening, 0)
+    path = await rig.pool.fetchval(
+        "SELECT ivr_path FROM calls WHERE channel_id = $1", call.caller_id
+    )
+    assert path == why

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from app.pbx.sandbox import AsteriskSandbox, AsteriskUnavailable, Ports, find_asterisk
+from app.pbx.sandbox import CONFIG_DIR, AsteriskSandbox, AsteriskUnavailable, Ports, find_asterisk
+from app.pbx.secrets import staff_auth_names
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -46,11 +47,22 @@ def pbx() -> Iterator[AsteriskSandbox]:
         pytest.skip("no sipp binary found (apt-get install sip-tester)")
     base = 20000 + (os.getpid() % 200) * 50
     ports = Ports(
-        sip=_free_udp_tcp_port(), http=_free_udp_tcp_port(), rtp_start=base, rtp_end=base + 49
+        sip=_free_udp_tcp_port(),
+        http=_free_udp_tcp_port(),
+        rtp_start=base,
+        rtp_end=base + 49,
+        https=_free_udp_tcp_port(),
+        ami=_free_udp_tcp_port(),
     )
+    staff = {name: os.urandom(8).hex() for name in staff_auth_names(CONFIG_DIR / "pjsip.conf")}
     with tempfile.TemporaryDirectory(prefix="frontdesk-asterisk-") as tmp:
         sandbox = AsteriskSandbox(
-            Path(tmp), ari_user="frontdesk", ari_password=os.urandom(12).hex(), ports=ports
+            Path(tmp),
+            ari_user="frontdesk",
+            ari_password=os.urandom(12).hex(),
+            ports=ports,
+            ami=("frontdesk-ami", os.urandom(12).hex()),
+            sip_passwords=staff,
         )
         try:
             sandbox.start()

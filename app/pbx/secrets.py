@@ -1,0 +1,165 @@
+"""The generated parts of Asterisk's configuration: who may log in, and with what.
+
+asterisk-config/ holds no password. Its files #tryinclude these, written here from the
+environment (`frontdesk asterisk secrets --etc DIR` for a deployment; the sandbox for
+development and the live tests):
+
+  ari_users.conf     the controller's ARI user (ASTERISK_ARI_USER / ASTERISK_ARI_PASSWORD)
+  manager_users.conf the AMI user for `frontdesk dialplan reload` (ASTERISK_AMI_USER / _PASSWORD)
+  pjsip_auth.conf    one auth section per staff phone (SIP_PASSWORD_<extension>), and the
+                     trunk's outbound credentials (TWILIO_SIP_USERNAME / TWILIO_SIP_PASSWORD)
+  keys/asterisk.*    a self-signed certificate for TLS, when none is there (development)
+
+Passwords are stored hashed where Asterisk allows it (ARI: sha512-crypt); the files are
+readable by their owner only.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_AUTH_LINE = re.compile(r"^\s*auth\s*=\s*(?P<name>[A-Za-z0-9_-]+)\s*(;.*)?$")
+_SAFE = re.compile(r"^[^\s;\[\]\"\\]+$")
+
+
+class SecretsError(Exception):
+    """A secret is missing or cannot be written into Asterisk's syntax."""
+
+
+@dataclass(frozen=True)
+class Secrets:
+    ari_user: str
+    ari_password: str
+    ami_user: str | None = None
+    ami_password: str | None = None
+    sip_passwords: Mapping[str, str] = field(default_factory=dict)  # auth name -> password
+    trunk_username: str | None = None
+    trunk_password: str | None = None
+
+
+def staff_auth_names(pjsip_conf: Path) -> list[str]:
+    """The auth sections pjsip.conf's endpoints refer to (`auth = 2001`), in file order."""
+    names: list[str] = []
+    for line in pjsip_conf.read_text().splitlines():
+        match = _AUTH_LINE.match(line)
+        if match and match.group("name") not in names:
+            names.append(match.group("name"))
+    return names
+
+
+def env_name(auth: str) -> str:
+    """The environment variable that holds a staff phone's password: SIP_PASSWORD_2001."""
+    return "SIP_PASSWORD_" + re.sub(r"[^A-Za-z0-9]", "_", auth).upper()
+
+
+def passwords_from_env(
+    names: list[str], env: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """(the passwords set, the names whose variable is not set)."""
+    found = {name: env[env_name(name)] for name in names if env.get(env_name(name))}
+    return found, [name for name in names if name not in found]
+
+
+def _checked(value: str, what: str) -> str:
+    if not _SAFE.match(value):
+        raise SecretsError(f"{what} may not contain spaces, ';', brackets, quotes or backslashes")
+    return value
+
+
+def _hash_password(password: str) -> tuple[str, str]:
+    """ari.conf takes plain or crypt(3); sha512-crypt through openssl when it is there."""
+    openssl = shutil.which("openssl")
+    if openssl:
+        result = subprocess.run(
+            [openssl, "passwd", "-6", "-stdin"],
+            input=password,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0:
+            return "crypt", result.stdout.strip()
+    return "plain", password
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text)
+
+
+def write(etc: Path, secrets: Secrets) -> list[Path]:
+    """Write the generated includes into Asterisk's configuration directory."""
+    etc.mkdir(parents=True, exist_ok=True)
+    fmt, hashed = _hash_password(_checked(secrets.ari_password, "ASTERISK_ARI_PASSWORD"))
+    written = [etc / "ari_users.conf"]
+    _write_private(
+        written[0],
+        f"[{_checked(secrets.ari_user, 'ASTERISK_ARI_USER')}]\ntype = user\nread_only = no\n"
+        f"password_format = {fmt}\npassword = {hashed}\n",
+    )
+    manager = ""
+    if secrets.ami_user and secrets.ami_password:
+        manager = (
+            f"[{_checked(secrets.ami_user, 'ASTERISK_AMI_USER')}]\n"
+            f"secret = {_checked(secrets.ami_password, 'ASTERISK_AMI_PASSWORD')}\n"
+            "deny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\n"
+            "read = system,reporting\nwrite = system,config,reporting\n"
+        )
+    written.append(etc / "manager_users.conf")
+    _write_private(written[-1], manager)
+    auth = []
+    for name, password in secrets.sip_passwords.items():
+        auth.append(
+            f"[{_checked(name, 'a staff auth name')}]\ntype = auth\nauth_type = digest\n"
+            f"username = {name}\npassword = {_checked(password, env_name(name))}\n"
+        )
+    if secrets.trunk_username and secrets.trunk_password:
+        auth.append(
+            "[trunk-auth]\ntype = auth\nauth_type = digest\n"
+            f"username = {_checked(secrets.trunk_username, 'TWILIO_SIP_USERNAME')}\n"
+            f"password = {_checked(secrets.trunk_password, 'TWILIO_SIP_PASSWORD')}\n"
+        )
+    written.append(etc / "pjsip_auth.conf")
+    _write_private(written[-1], "\n".join(auth))
+    return written
+
+
+def ensure_certificate(keys: Path, common_name: str = "frontdesk.local") -> bool:
+    """A self-signed certificate for Asterisk's TLS (https/wss) when there is none; True when
+    one was made. Production brings its own (a real name, a real CA)."""
+    cert, key = keys / "asterisk.crt", keys / "asterisk.key"
+    if cert.exists() and key.exists():
+        return False
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise SecretsError("openssl is needed to make a development TLS certificate")
+    keys.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "825",
+            "-subj",
+            f"/CN={common_name}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    key.chmod(0o600)
+    return True

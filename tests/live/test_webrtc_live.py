@@ -1,0 +1,90 @@
+"""A browser phone's way in: SIP over a secure WebSocket (what SIP.js speaks) to Asterisk's
+TLS server, REGISTER with the extension's password, as the `webrtc-phone` template expects."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import ssl
+
+import aiohttp
+
+from app.pbx.sandbox import AsteriskSandbox
+
+HOST = "frontdesk-browser.invalid"  # what SIP.js puts in Via/Contact: a name that resolves nowhere
+
+
+def _register(extension: str, cseq: int, call_id: str, tag: str, auth: str = "") -> str:
+    lines = [
+        "REGISTER sip:127.0.0.1 SIP/2.0",
+        f"Via: SIP/2.0/WSS {HOST};branch=z9hG4bK{secrets.token_hex(6)}",
+        "Max-Forwards: 70",
+        f"To: <sip:{extension}@127.0.0.1>",
+        f"From: <sip:{extension}@127.0.0.1>;tag={tag}",
+        f"Call-ID: {call_id}",
+        f"CSeq: {cseq} REGISTER",
+        f"Contact: <sip:{extension}@{HOST};transport=ws>;expires=300",
+        "Expires: 300",
+        *([auth] if auth else []),
+        "User-Agent: frontdesk-live-test",
+        "Content-Length: 0",
+    ]
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
+def _digest(challenge: str, extension: str, password: str) -> str:
+    fields = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge))
+    realm, nonce = fields["realm"], fields["nonce"]
+    uri = "sip:127.0.0.1"
+    ha1 = hashlib.md5(f"{extension}:{realm}:{password}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"REGISTER:{uri}".encode()).hexdigest()
+    cnonce, nc = secrets.token_hex(8), "00000001"
+    response = hashlib.md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}".encode()).hexdigest()
+    opaque = f', opaque="{fields["opaque"]}"' if "opaque" in fields else ""
+    return (
+        f'Authorization: Digest username="{extension}", realm="{realm}", nonce="{nonce}", '
+        f'uri="{uri}", response="{response}", algorithm=MD5, cnonce="{cnonce}", qop=auth, '
+        f"nc={nc}{opaque}"
+    )
+
+
+async def _exchange(ws: aiohttp.ClientWebSocketResponse, request: str) -> str:
+    await ws.send_str(request)
+    while True:
+        message = await ws.receive(timeout=10)
+        assert message.type == aiohttp.WSMsgType.TEXT, message
+        if not message.data.startswith("SIP/2.0 100"):
+            return str(message.data)
+
+
+async def test_a_browser_phone_registers_over_secure_websocket(pbx: AsteriskSandbox) -> None:
+    insecure = ssl.create_default_context()
+    insecure.check_hostname = False
+    insecure.verify_mode = ssl.CERT_NONE  # the sandbox's self-signed certificate
+    url = f"wss://127.0.0.1:{pbx.ports.https}/ws"
+    call_id, tag = secrets.token_hex(8), secrets.token_hex(4)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, protocols=("sip",), ssl=insecure) as ws,
+    ):
+        assert ws.protocol == "sip"
+        challenge = await _exchange(ws, _register("2002", 1, call_id, tag))
+        assert challenge.startswith("SIP/2.0 401"), challenge
+        header = next(h for h in challenge.split("\r\n") if h.startswith("WWW-Authenticate"))
+        wrong = await _exchange(
+            ws, _register("2002", 2, call_id, tag, _digest(header, "2002", "not-it"))
+        )
+        assert not wrong.startswith("SIP/2.0 200"), wrong
+        challenge = await _exchange(ws, _register("2002", 3, call_id, tag))
+        header = next(h for h in challenge.split("\r\n") if h.startswith("WWW-Authenticate"))
+        ok = await _exchange(
+            ws,
+            _register("2002", 4, call_id, tag, _digest(header, "2002", pbx.sip_passwords["2002"])),
+        )
+        assert ok.startswith("SIP/2.0 200"), ok
+        contacts = pbx.cli("pjsip show contacts")
+        assert f"2002/sip:2002@{HOST}" in contacts or "2002/sip:2002@127.0.0.1" in contacts, (
+            contacts
+        )
+        await ws.send_str(_register("2002", 5, call_id, tag).replace("Expires: 300", "Expires: 0"))
