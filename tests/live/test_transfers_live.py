@@ -5,6 +5,7 @@ back into Stasis(frontdesk,agent,unanswered,<extension>) to the agent."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,9 @@ from app.pbx.sandbox import AsteriskSandbox
 from app.storage.seed import seed
 from app.telephony.ari.models import AriEvent, StasisStart
 from app.telephony.controller import StasisApp
+from tests.live.keypad import calling, staff_phone
 from tests.live.running import running_app
-from tests.live.test_calls_live import _sipp
+from tests.live.test_calls_live import ECHO_NUMBER, _sipp
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,3 +99,24 @@ async def test_an_unanswered_transfer_comes_back_to_the_agent_on_the_same_channe
     assert [r["end_reason"] for r in rows] == ["transferred", "agent_goodbye"]
     assert rows[0]["transferred_to"] == "frontdesk-departments,3100"
     assert [r["property_id"] for r in rows] == ["harborview", "harborview"]
+
+
+async def test_a_blind_transfer_answered_by_the_department_phone_bridges_both_legs(
+    rig: Rig,
+) -> None:
+    # The agent puts the caller through to 3100 (the restaurant); its phone is registered and
+    # answers; the caller hears the member of staff, and the agent is not called back.
+    async with (
+        staff_phone(rig.pbx, "3100") as restaurant,
+        calling(rig.pbx, ECHO_NUMBER, wait_for_audio=False) as caller,
+    ):
+        picked_up = await restaurant.picks_up(rig.pbx)
+        answered = time.monotonic()
+        await asyncio.sleep(3.0)
+        heard = caller.level(answered + 0.5, answered + 3.0)
+        bridges = rig.pbx.cli("bridge show all")
+    assert picked_up and restaurant.answered, restaurant.said
+    assert heard > 300, f"the caller heard {heard:.0f} from the department"
+    # one Asterisk bridge holds both channels: the caller's and the phone's
+    assert any(line.split()[2:3] == ["2"] for line in bridges.splitlines()[1:]), bridges
+    assert rig.visits == [[]]  # the agent ran once: nobody came back
