@@ -73,6 +73,7 @@ from app.telephony.ari_health import AriCheck
 from app.telephony.controller import CallLimits, MediaSettings, StasisApp
 from app.telephony.dialer import AriDialer, callback_of
 from app.telephony.rtp_endpoint import PortPool
+from app.telephony.whisper import WhisperFiles
 from app.web.app import create_app
 from app.web.sms_webhooks import add_sms_routes
 
@@ -393,6 +394,7 @@ def build_telephony(
         default_region=hotel.default_property.address.country,
         recordings=recordings,
         moh_class=settings.moh_class,
+        whisper=_whisper_files(settings),
         engine_label=None
         if engine is None
         else (
@@ -528,3 +530,12 @@ async def _serve(
 
 def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _whisper_files(settings: Settings) -> WhisperFiles | None:
+    """Warm transfers' summaries for staff, spoken by flite; without it transfers go blind."""
+    try:
+        return WhisperFiles(settings.whisper_dir, FliteTextToSpeech().synthesize)
+    except RuntimeError as exc:
+        log.warning("warm transfers will be blind", error=str(exc))
+        return None

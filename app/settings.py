@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     # --- hotel, logging -------------------------------------------------------------------
     hotel_config: Path = PROJECT_ROOT / "config" / "hotel.yaml"
     sounds_dir: Path = PROJECT_ROOT / "sounds"
+    # A warm transfer's spoken summary for staff; Asterisk must read the same path.
+    whisper_dir: Path = PROJECT_ROOT / ".data" / "whisper"
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -40,7 +40,14 @@ from app.calls.session import CallSession
 from app.hotel.config import PropertyConfig
 from app.hotel.errors import ToolError
 from app.hotel.tools.call_tools import call_tools
-from app.hotel.tools.registry import Hangup, ToolContext, ToolRegistry, ToolResult, Transfer
+from app.hotel.tools.registry import (
+    Hangup,
+    Hold,
+    ToolContext,
+    ToolRegistry,
+    ToolResult,
+    Transfer,
+)
 from app.log import get_logger
 from app.media.frames import FrameChunker
 
@@ -85,6 +92,7 @@ class AgentConversation:
     renew_after: float | None = None
     renewals: int = 0
     _on_hold: bool = False
+    _held: asyncio.Event | None = None  # set while the agent holds the caller (hold_call)
     truncations: list[Truncation] = field(default_factory=list)  # for history and tests
     reconnects: int = 0
     _history: list[tuple[TurnRole, str]] = field(default_factory=list)
@@ -92,6 +100,9 @@ class AgentConversation:
     _keys: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(maxsize=64))
 
     def on_dtmf(self, digit: str) -> None:
+        if self._held is not None:  # on hold (hold_call): any key brings the caller back
+            self._held.set()
+            return
         with contextlib.suppress(asyncio.QueueFull):  # a caller mashing keys loses the extras
             self._keys.put_nowait(digit)
 
@@ -311,16 +322,32 @@ class AgentConversation:
             await self._drain(io)
             await io.hangup(result.action.reason)
             return True
+        if isinstance(result.action, Hold):
+            await self._drain(io)
+            ended_by = await self._hold(io, result.action.seconds)
+            engine.function_output(call.call_id, {**result.output, "hold_ended_by": ended_by})
+            engine.respond()
+            return False
         if isinstance(result.action, Transfer):
             await self._drain(io)
             department = result.action.department
             # Without department routing every transfer goes to the front desk fallback.
             target = self.route(session.property_id, department) if self.route else self.fallback
-            await io.transfer(*target)
+            whisper = None
+            if result.action.warm:
+                whisper = self._staff_summary(context.prop, department, result.action.summary)
+            await io.transfer(*target, whisper=whisper)
             return True
         engine.function_output(call.call_id, result.output)
         engine.respond()
         return False
+
+    def _staff_summary(self, prop: PropertyConfig, department: str, summary: str) -> str:
+        """What staff hear before a warm transfer joins them to the caller."""
+        known = prop.departments.get(department)
+        who = f" for {known.name}" if known else ""
+        about = summary.strip() or "They asked to speak with you."
+        return f"{prop.agent.name} here, with a caller{who}. {about} Putting them through now."
 
     async def _with_hold_music(self, running: asyncio.Task[ToolResult], io: CallIO) -> ToolResult:
         """A tool that takes longer than HOLD_AFTER: once the agent has finished its sentence,
@@ -345,6 +372,27 @@ class AgentConversation:
         finally:
             if not running.done():
                 await cancel_and_wait(running)
+
+    async def _hold(self, io: CallIO, seconds: float) -> str:
+        """The agent's own hold: music until `seconds` pass or the caller presses a key;
+        what ended it ("time" or "caller_key")."""
+        self._held = asyncio.Event()
+        self._on_hold = True
+        try:
+            try:
+                await io.hold(True)
+            except Exception:  # the caller waits in silence rather than being dropped
+                log.exception("hold music did not start")
+            try:
+                await asyncio.wait_for(self._held.wait(), seconds)
+                return "caller_key"
+            except TimeoutError:
+                return "time"
+        finally:
+            with contextlib.suppress(Exception):
+                await io.hold(False)
+            self._on_hold = False
+            self._held = None
 
     @staticmethod
     async def _drain(io: CallIO, limit: float = 30.0) -> None:

@@ -30,7 +30,9 @@ class CallIO(Protocol):
 
     async def hangup(self, reason: str) -> None: ...
 
-    async def transfer(self, context: str, extension: str) -> None: ...
+    async def transfer(self, context: str, extension: str, whisper: str | None = None) -> None:
+        """The caller leaves us into the dialplan; `whisper`: words staff hear first (warm)."""
+        ...
 
     async def hold(self, on: bool) -> None:
         """Hold music for the caller (on) or back to the conversation (off)."""

@@ -115,6 +115,13 @@ def convert(audio: Audio, rate: int) -> Audio:
     return audio if rate == audio.rate else Audio(resample(audio.pcm, audio.rate, rate), rate)
 
 
+def write_wav(path: Path, audio: Audio) -> None:
+    """16-bit mono WAV, written whole and then renamed: a reader (Asterisk) never sees half."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(encode(audio, "wav"))
+    partial.replace(path)
+
+
 def encode(audio: Audio, fmt: str) -> bytes:
     if fmt == "wav":
         out = io.BytesIO()

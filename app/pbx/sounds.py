@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.media.audio_file import Audio, write_wav
 from app.media.resample import resample
 from app.pbx.prompts import Prompt
 
@@ -138,11 +139,4 @@ def render(prompt: Prompt, out: Path) -> None:
                 raise SoundsError(f"{prompt.path}: the voice did not give mono 16-bit audio")
             pcm = reader.readframes(reader.getnframes())
             rate = reader.getframerate()
-    pcm = pcm if rate == RATE else resample(pcm, rate, RATE)
-    partial = out.with_suffix(".wav.partial")
-    with wave.open(str(partial), "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(RATE)
-        writer.writeframes(pcm)
-    partial.replace(out)
+    write_wav(out, Audio(pcm if rate == RATE else resample(pcm, rate, RATE), RATE))

@@ -169,7 +169,6 @@ class TelephonyCall:
         self.bridge_id = bridge.id
         app.claim_bridge(bridge.id, self)
 
-        self.port = app.ports.take()
         if app.recordings is not None:
             self.recorder = app.recordings.new_recorder(app.limits.max_duration + 60)
         self.endpoint = RtpEndpoint(
@@ -178,7 +177,7 @@ class TelephonyCall:
             on_received=self.recorder.caller if self.recorder else None,
             on_sent=self.recorder.agent if self.recorder else None,
         )
-        await self.endpoint.open(app.media.bind_host, self.port)
+        self.port = await self._open_endpoint(self.endpoint)
         media = await app.client.external_media(f"{app.media.advertise_host}:{self.port}")
         self.media_channel_id = media.id
         app.claim_channel(media.id, self)
@@ -193,6 +192,20 @@ class TelephonyCall:
         await app.client.add_to_bridge(bridge.id, self.channel.id, media.id)
         self._move(CallState.TALKING)
         self._media_up.set()
+
+    async def _open_endpoint(self, endpoint: RtpEndpoint) -> int:
+        """Our RTP socket on a port of the range that is really free: another program on the
+        host may hold one, which then goes to the back of the queue while the next is tried."""
+        ports = self.app.ports
+        for _ in range(ports.size):
+            port = ports.take()
+            try:
+                await endpoint.open(self.app.media.bind_host, port)
+                return port
+            except OSError as exc:
+                ports.give_back(port)
+                log.warning("RTP port busy, trying the next", port=port, error=str(exc))
+        raise TelephonyError(0, "no port of the RTP range could be opened")
 
     async def _wait_for(
         self, match: Callable[[AriEvent | CallLost | StopCall], bool], timeout: float = 5.0
@@ -303,9 +316,19 @@ class TelephonyCall:
             await self.app.client.stop_bridge_moh(self.bridge_id)
             self._move(CallState.TALKING)
 
-    async def transfer(self, context: str, extension: str) -> None:
-        """Blind transfer: the caller leaves Stasis into the dialplan (a queue, an extension)."""
+    async def transfer(self, context: str, extension: str, whisper: str | None = None) -> None:
+        """The caller leaves Stasis into the dialplan (a queue, an extension). Warm: with
+        `whisper`, staff hear it before the caller joins (dialplan [frontdesk-whisper]); if it
+        cannot be prepared, the transfer goes ahead blind."""
         self._move(CallState.TRANSFERRING)
+        if whisper and self.app.whisper is not None:
+            try:
+                path = await self.app.whisper.render(whisper)
+                await self.app.client.set_variable(self.channel.id, "FRONTDESK_WHISPER", path)
+            except (OSError, RuntimeError, TelephonyError) as exc:
+                log.warning(
+                    "warm transfer summary not prepared, transferring blind", error=str(exc)
+                )
         if self.end_reason == "unknown":  # keep why we got here (setup_failed, shutdown, …)
             self.end_reason = "transferred"
         self.transferred_to = f"{context},{extension}"
@@ -362,10 +385,12 @@ class TelephonyCall:
         await cancel_and_wait(self._watchdog_task)
         client = self.app.client
         if self.media_channel_id is not None:
+            # Forget it before asking: its StasisEnd may be handled while the request is in
+            # flight, and must not read as "someone else removed our media" (media_lost).
+            media, self.media_channel_id = self.media_channel_id, None
             with contextlib.suppress(TelephonyError):
-                await client.hangup(self.media_channel_id)
-            self.app.release_channel(self.media_channel_id)
-            self.media_channel_id = None
+                await client.hangup(media)
+            self.app.release_channel(media)
         if self.bridge_id is not None:
             with contextlib.suppress(TelephonyError):
                 await client.destroy_bridge(self.bridge_id)

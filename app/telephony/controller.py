@@ -36,6 +36,7 @@ from app.telephony.ari.models import (
 from app.telephony.call import CallLost, StopCall, TelephonyCall
 from app.telephony.errors import TelephonyError
 from app.telephony.rtp_endpoint import NoFreePort, PortPool
+from app.telephony.whisper import WhisperFiles
 
 log = get_logger(__name__)
 
@@ -91,8 +92,10 @@ class StasisApp:
         engine_label: str | None = None,
         outbound_gone: Callable[[str, str], None] | None = None,
         moh_class: str = "default",
+        whisper: WhisperFiles | None = None,
     ) -> None:
         self.client = client
+        self.whisper = whisper  # warm transfers' summaries for staff (None: always blind)
         # (channel id, cause) for a call we placed that ended before it was answered
         self.outbound_gone = outbound_gone
         self.moh_class = moh_class  # asterisk-config/musiconhold.conf

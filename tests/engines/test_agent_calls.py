@@ -66,7 +66,9 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
+async def rig(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Rig]:
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     await seed(pool, hotel, horizon_days=10)
     engine = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
@@ -78,6 +80,7 @@ async def rig(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     url = await fake.start()
     monkeypatch.setenv("RTP_PORT_MIN", "41100")
     monkeypatch.setenv("RTP_PORT_MAX", "41119")
+    monkeypatch.setenv("WHISPER_DIR", str(tmp_path_factory.mktemp("whisper")))
     settings = load_settings(asterisk_ari_url=url, asterisk_ari_password="secret")
     http = aiohttp.ClientSession()
     client = AriClient(http, url, "frontdesk", "secret")
@@ -170,6 +173,15 @@ async def test_a_caller_asks_a_question_and_then_for_a_person(rig: Rig, tmp_path
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
     row = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
     assert row["end_reason"] == "transferred" and row["outcome"] == "transferred"
+    # A warm transfer: before it continued the caller, the controller left Asterisk the
+    # summary staff hear first (dialplan [frontdesk-whisper]): the caller's own words.
+    whisper = Path(call.variables["FRONTDESK_WHISPER"] + ".wav")
+    with wave.open(str(whisper)) as summary:
+        assert summary.getframerate() == 8000
+        assert summary.getnframes() / 8000 > 3.0  # "Ava here, with a caller for the front desk…"
+    with wave.open(str(whisper)) as summary:
+        heard = STT.transcribe(summary.readframes(summary.getnframes()), 8000).text.lower()
+    assert "front desk" in heard, heard
 
 
 async def test_barge_in_stops_the_agent_and_truncates_to_what_was_heard(

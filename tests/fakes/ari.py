@@ -18,6 +18,7 @@ an action triggers:
 | DELETE /channels/{caller}                | ChannelHangupRequest … StasisEnd (app hangup)  |
 | DELETE /bridges/{id}                     | ChannelLeftBridge for those left, BridgeDestroyed |
 | POST /channels/{caller}/continue         | StasisEnd (transfer)                           |
+| POST /channels/{caller}/variable         | 204 (404 for a channel not in Stasis)          |
 | POST /bridges/{id}/play                  | 201 + PlaybackStarted, later PlaybackFinished  |
 | bad requests                             | the recorded 404 / 400 / 422 / 500 answers     |
 
@@ -145,6 +146,10 @@ class Recorded:
         t_caller = "1795502780.14"
         self.continued = [e for e in t_events if e["type"] == "StasisEnd" and chan(e) == t_caller]
         self.continued_ids = {t_caller: "caller", "PJSIP/trunk-00000002": "caller_name"}
+        # Setting a channel variable (a warm transfer's summary): set-variable.json.
+        variables = _load("set-variable.json")
+        self.variable_set = _rest(variables, "POST", r"/channels/\d+\.\d+/variable")
+        self.variable_unknown = _rest(variables, "POST", "/channels/no-such-channel/variable")
 
 
 RECORDED = Recorded()
@@ -167,6 +172,7 @@ class FakeCall:
     media_in_stasis: bool = False
     bridge_id: str | None = None
     alive: set[str] = field(default_factory=set)
+    variables: dict[str, str] = field(default_factory=dict)  # set by the app
 
 
 class FakeAri:
@@ -332,6 +338,8 @@ class FakeAri:
 
     @staticmethod
     def _answer(entry: dict[str, Any]) -> web.Response:
+        if entry["body"] is None:  # 204: no body
+            return web.Response(status=entry["status"])
         return web.json_response(entry["body"], status=entry["status"])
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
@@ -372,7 +380,12 @@ class FakeAri:
             (is_caller and call.in_stasis) or (not is_caller and call.media_in_stasis)
         )
         if call is None or not live:
+            if method == "POST" and action == "/variable":
+                return self._answer(RECORDED.variable_unknown)
             return self._answer(RECORDED.not_found_channel)
+        if method == "POST" and action == "/variable":
+            call.variables[params["variable"]] = params.get("value", "")
+            return self._answer(RECORDED.variable_set)
         if method == "POST" and action == "/answer":
             call.answered = True
             self._later(self._emit([RECORDED.answered], call))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 import uuid
 import wave
 from collections.abc import AsyncIterator
@@ -178,6 +179,24 @@ async def test_an_echo_call_end_to_end(rig: Rig) -> None:
         ("DELETE", f"/channels/{call.media_id}"),
         ("DELETE", f"/bridges/{call.bridge_id}"),
     ]
+
+
+async def test_a_port_another_program_holds_is_skipped(rig: Rig) -> None:
+    # Seen live: a test's SIP phone happened to hold a port of our range. The call takes the
+    # next one instead of failing, and the busy port stays in the pool for later.
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    squatter.bind(("127.0.0.1", 41000))
+    try:
+        call = await rig.fake.incoming_call(["echo"], caller="+14155550123", exten="+15550100101")
+        await _media_up(rig, call)
+        assert call.media_host is not None
+        assert int(call.media_host.rsplit(":", 1)[1]) == 41002
+        assert rig.app.ports.in_use == 1
+        await rig.fake.caller_hangs_up(call)
+        await _until(lambda: not rig.app.calls)
+    finally:
+        squatter.close()
+    assert rig.app.ports.in_use == 0 and rig.app.ports.size == 10
 
 
 async def test_no_audio_from_the_caller_hangs_up_and_cleans_up(rig: Rig) -> None:

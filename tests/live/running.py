@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import asyncpg
 
 from app.calls.call_log import CallLog
 from app.calls.write_behind import WriteBehind
+from app.engines.local.flite import FliteTextToSpeech
 from app.pbx.sandbox import AsteriskSandbox
 from app.storage.calls_repo import CallRepository
 from app.storage.errors import is_transient
@@ -25,6 +28,7 @@ from app.telephony.controller import (
     StasisApp,
 )
 from app.telephony.rtp_endpoint import PortPool
+from app.telephony.whisper import WhisperFiles
 
 
 @dataclass
@@ -58,6 +62,9 @@ async def running_app(
         fallback=("frontdesk-fallback", "s"),
         limits=CallLimits(rtp_inactivity=15, max_duration=60, check_every=0.2),
         moh_class="frontdesk",
+        whisper=WhisperFiles(
+            Path(tempfile.mkdtemp(prefix="whisper-")), FliteTextToSpeech().synthesize
+        ),
     )
     seen: list[AriEvent] = []
 

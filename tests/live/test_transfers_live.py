@@ -33,6 +33,8 @@ class Scripted:
 
     args: list[str]
     log: list[list[str]] = field(default_factory=list)
+    whisper: str | None = None  # a warm transfer: what staff hear first
+    destination: str = "3100"
 
     def prepare(self, session: CallSession) -> None:
         pass
@@ -41,7 +43,7 @@ class Scripted:
         self.log.append(self.args)
         if not self.args:
             await asyncio.sleep(0.5)
-            await io.transfer("frontdesk-departments", "3100")
+            await io.transfer("frontdesk-departments", self.destination, whisper=self.whisper)
             return
         await asyncio.sleep(1.0)
         await io.hangup("agent_goodbye")
@@ -120,3 +122,48 @@ async def test_a_blind_transfer_answered_by_the_department_phone_bridges_both_le
     # one Asterisk bridge holds both channels: the caller's and the phone's
     assert any(line.split()[2:3] == ["2"] for line in bridges.splitlines()[1:]), bridges
     assert rig.visits == [[]]  # the agent ran once: nobody came back
+
+
+SUMMARY = (
+    "Ava here, with a caller for the restaurant. They would like a table for two tonight "
+    "at eight. Putting them through now."
+)
+
+
+@pytest.mark.parametrize(
+    ("destination", "phone"),
+    [("3100", "3100"), ("queue-front-desk", "2001")],
+    ids=["phone", "queue"],
+)
+async def test_a_warm_transfer_tells_staff_first_then_bridges_the_caller(
+    pbx: AsteriskSandbox, pool: asyncpg.Pool, destination: str, phone: str
+) -> None:
+    # The agent puts the caller through warm: the restaurant's phone answers and first hears
+    # the summary (the caller meanwhile hears hold music); only then are the two bridged.
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
+    visits: list[list[str]] = []
+
+    def conversation(mode: str, args: list[str]) -> Conversation:
+        return Scripted(args, visits, whisper=SUMMARY, destination=destination)
+
+    async with (
+        running_app(pbx, pool, conversation, {"echo", "agent"}, (42080, 42099)),
+        staff_phone(pbx, phone) as staff,
+        calling(pbx, ECHO_NUMBER, wait_for_audio=False) as caller,
+    ):
+        assert await staff.picks_up(pbx)
+        answered = time.monotonic()
+        async with asyncio.timeout(30):
+            while not any(
+                line.split()[2:3] == ["2"] for line in pbx.cli("bridge show all").splitlines()[1:]
+            ):
+                await asyncio.sleep(0.2)
+        bridged = time.monotonic()
+        on_hold = caller.level(answered, bridged)
+        await asyncio.sleep(3.0)
+        staff_heard = caller.level(bridged + 0.5, bridged + 3.0)
+    assert staff.answered, staff.said
+    assert bridged - answered > 4.0  # the summary (about 7 s of speech) came first
+    assert on_hold > 300, f"hold music while staff listened: {on_hold:.0f}"
+    assert staff_heard > 300, f"the caller heard {staff_heard:.0f} from staff"
+    assert visits == [[]]

@@ -16,6 +16,7 @@ from app.calls.records import Outcome
 from app.calls.session import CallSession
 from app.hotel.config import load_hotel_config
 from app.hotel.errors import ToolError
+from app.hotel.tools.call_tools import call_tools
 from app.hotel.tools.registry import Tool, ToolContext, ToolRegistry, ToolResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ class IO:
     async def hangup(self, reason: str) -> None:
         pass
 
-    async def transfer(self, context: str, extension: str) -> None:
+    async def transfer(self, context: str, extension: str, whisper: str | None = None) -> None:
         pass
 
     async def hold(self, on: bool) -> None:
@@ -125,3 +126,44 @@ async def test_a_slow_tool_that_fails_is_spoken_and_the_music_stops() -> None:
     await agent._run(FunctionCall("r1", "c1", "lookup", {}), io, engine)  # type: ignore[arg-type]
     assert io.holds == [True, False]
     assert engine.outputs == [("c1", {"error": "The booking system is not answering."})]
+
+
+def _holding_agent() -> AgentConversation:
+    agent = AgentConversation(
+        connector=None,  # type: ignore[arg-type]
+        property_for=HOTEL.get_property,
+        fallback=("frontdesk-fallback", "s"),
+        tools=ToolRegistry(call_tools()),
+    )
+    agent._session = CallSession(uuid.uuid4(), "harborview", "agent")
+    return agent
+
+
+async def test_the_agent_holds_the_caller_until_they_press_a_key() -> None:
+    agent, io, engine = _holding_agent(), IO(), Engine()
+    hold = FunctionCall("r1", "c1", "hold_call", {"seconds": 60, "reason": "checking"})
+    running = asyncio.create_task(agent._run(hold, io, engine))  # type: ignore[arg-type]
+    await asyncio.sleep(0.2)
+    assert io.holds == [True] and agent._on_hold  # music, and the engine hears none of it
+    agent.on_dtmf("5")
+    assert await asyncio.wait_for(running, 2) is False  # the call goes on with the agent
+    assert io.holds == [True, False] and not agent._on_hold
+    assert engine.outputs == [("c1", {"held_up_to_seconds": 60, "hold_ended_by": "caller_key"})]
+    assert engine.responses == 1  # the agent speaks again: "thank you for holding"
+    assert agent._keys.empty()  # the key that ended the hold is not an answer to anything
+
+
+async def test_a_hold_ends_by_itself_when_its_time_is_up() -> None:
+    agent, io, engine = _holding_agent(), IO(), Engine()
+    hold = FunctionCall("r1", "c1", "hold_call", {"seconds": 5})
+    await agent._run(hold, io, engine)  # type: ignore[arg-type]
+    assert io.holds == [True, False]
+    assert engine.outputs[0][1]["hold_ended_by"] == "time"
+
+
+async def test_a_hold_longer_than_two_minutes_is_refused_in_words() -> None:
+    agent, io, engine = _holding_agent(), IO(), Engine()
+    hold = FunctionCall("r1", "c1", "hold_call", {"seconds": 600})
+    await agent._run(hold, io, engine)  # type: ignore[arg-type]
+    assert io.holds == []
+    assert "error" in engine.outputs[0][1]

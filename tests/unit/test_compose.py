@@ -63,6 +63,15 @@ def test_ari_is_never_published_and_no_password_has_a_default(compose: dict[str,
     assert postgres["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
 
 
+def test_asterisk_reads_the_warm_transfer_summaries_where_the_app_writes_them(
+    compose: dict[str, Any],
+) -> None:
+    asterisk = compose["services"]["asterisk"]["volumes"]
+    app = compose["services"]["frontdesk"]["volumes"]
+    assert "whisper:/app/.data/whisper:ro" in asterisk
+    assert "whisper:/app/.data/whisper" in app  # WHISPER_DIR's default inside the image
+
+
 def test_the_app_and_asterisk_share_loopback(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["asterisk"]["network_mode"] == services["frontdesk"]["network_mode"] == "host"

@@ -45,6 +45,8 @@ class Reply:
     text: str
     end_call: bool = False
     transfer_to: str | None = None  # a department key of hotel.yaml
+    # For staff, before the caller joins (a warm transfer); empty: a blind one.
+    transfer_summary: str = ""
     call: ToolCall | None = None  # a hotel tool to run; its result comes back to `tool_result`
 
 
@@ -80,7 +82,7 @@ class DialogManager:
         asks_transfer = _TRANSFER.search(said) is not None
         department = self._department_in(said)
         if asks_transfer and department is not None:
-            return self._transfer(department)
+            return self._transfer(department, utterance)
         if self.booking is not None and self.booking.stage != "done":
             return _reply(self.booking.hear(utterance))
         keyed = _KEYED.search(said)
@@ -98,7 +100,7 @@ class DialogManager:
             )
             return _reply(self.booking.hear(utterance))
         if department is not None:
-            return self._transfer(department)
+            return self._transfer(department, utterance)
         answer = faq_answer(self.prop, words)
         if answer is not None:
             return Reply(answer)
@@ -156,9 +158,13 @@ class DialogManager:
             return "front_desk"
         return None
 
-    def _transfer(self, key: str) -> Reply:
+    def _transfer(self, key: str, utterance: str = "") -> Reply:
+        """Put through; with the caller's words, staff hear them first (warm)."""
         name = self.prop.departments[key].name
-        return Reply(f"Of course, I'll put you through to {name}.", transfer_to=key)
+        summary = f'They said: "{utterance.strip()}"' if utterance.strip() else ""
+        return Reply(
+            f"Of course, I'll put you through to {name}.", transfer_to=key, transfer_summary=summary
+        )
 
     def tool_result(self, name: str, output: dict[str, Any]) -> Reply:
         """A tool the dialog asked for has answered (function_call_output)."""

@@ -479,7 +479,10 @@ class LocalRealtimeSession:
         if reply.call is not None and reply.call.name in self._tools:
             calls.append((reply.call.name, reply.call.arguments))
         if reply.transfer_to and "transfer_call" in self._tools:
-            calls.append(("transfer_call", {"department": reply.transfer_to, "mode": "blind"}))
+            arguments = {"department": reply.transfer_to, "mode": "blind"}
+            if reply.transfer_summary:
+                arguments.update(mode="warm", summary=reply.transfer_summary[:500])
+            calls.append(("transfer_call", arguments))
         if reply.end_call and "end_call" in self._tools:
             calls.append(("end_call", {}))
         return calls

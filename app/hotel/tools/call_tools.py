@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.hotel.config import PropertyConfig
 from app.hotel.errors import ToolError
 from app.hotel.faq import hotel_answer
-from app.hotel.tools.registry import Hangup, Tool, ToolContext, ToolResult, Transfer
+from app.hotel.tools.registry import Hangup, Hold, Tool, ToolContext, ToolResult, Transfer
 
 
 class _Args(BaseModel):
@@ -30,6 +30,13 @@ class TransferArgs(_Args):
     summary: Annotated[str, Field(max_length=500)] = Field(
         "", description="One sentence for staff: who is calling and what they need"
     )
+
+
+class HoldArgs(_Args):
+    seconds: Annotated[int, Field(ge=5, le=120)] = Field(
+        30, description="How long at most; the caller can press any key to come back sooner"
+    )
+    reason: Annotated[str, Field(max_length=200)] = ""
 
 
 class EndCallArgs(_Args):
@@ -67,6 +74,13 @@ async def transfer_call(args: TransferArgs, context: ToolContext) -> ToolResult:
     )
 
 
+async def hold_call(args: HoldArgs, context: ToolContext) -> ToolResult:
+    # The agent has said "please hold" before calling this; the result comes back when the
+    # hold ends (its time, or the caller's key), so the agent knows to say "thank you for
+    # holding".
+    return ToolResult({"held_up_to_seconds": args.seconds}, Hold(args.seconds))
+
+
 async def end_call(args: EndCallArgs, context: ToolContext) -> ToolResult:
     return ToolResult({"ok": True}, Hangup())
 
@@ -84,6 +98,13 @@ def call_tools() -> list[Tool[Any]]:
             "Put the caller through to a department (staff). Say so before using it.",
             TransferArgs,
             transfer_call,
+        ),
+        Tool(
+            "hold_call",
+            "Put the caller on hold with music (say so first, and that any key brings them "
+            "back). The result arrives when the hold ends: by its time, or the caller's key.",
+            HoldArgs,
+            hold_call,
         ),
         Tool(
             "end_call",

@@ -57,7 +57,14 @@ class Hangup:
     reason: str = "agent_goodbye"
 
 
-CallAction = Transfer | Hangup
+@dataclass(frozen=True)
+class Hold:
+    """Hold music for the caller: until `seconds` pass or the caller presses a key."""
+
+    seconds: int
+
+
+CallAction = Transfer | Hangup | Hold
 
 
 @dataclass(frozen=True)
