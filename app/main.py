@@ -395,6 +395,7 @@ def build_telephony(
         recordings=recordings,
         moh_class=settings.moh_class,
         whisper=_whisper_files(settings),
+        properties=frozenset(p.id for p in hotel.properties),
         engine_label=None
         if engine is None
         else (

@@ -162,6 +162,8 @@ async def asterisk_secrets(settings: Settings, etc: Path) -> int:
     env = {**dotenv_values(ENV_FILE), **os.environ}
     try:
         written = pbx_secrets.write(etc, _secrets_from(settings, env))
+        if pbx_secrets.ensure_certificate(etc / "keys"):
+            print(f"made a self-signed certificate in {etc / 'keys'} (replace it with your own)")
     except pbx_secrets.SecretsError as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return EXIT_CONFIG

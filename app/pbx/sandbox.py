@@ -186,6 +186,15 @@ class AsteriskSandbox:
 
     def _shift_ports(self, text: str) -> str:
         p = self.ports
+        # Development only: SIP peers on this machine are the trunk (SIPp, a softphone) and
+        # staff phones may log in from it; the shipped pjsip.conf trusts neither.
+        text = text.replace(
+            "match = 177.71.206.192/30        ; South America, Sao Paulo\n",
+            "match = 177.71.206.192/30        ; South America, Sao Paulo\nmatch = 127.0.0.1\n",
+        ).replace(
+            "permit = 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16\n",
+            "permit = 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.1/32\n",
+        )
         return (
             text.replace("127.0.0.1:5060", f"127.0.0.1:{p.sip}")
             .replace("bindport = 8088", f"bindport = {p.http}")

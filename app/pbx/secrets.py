@@ -109,7 +109,9 @@ def write(etc: Path, secrets: Secrets) -> list[Path]:
             f"[{_checked(secrets.ami_user, 'ASTERISK_AMI_USER')}]\n"
             f"secret = {_checked(secrets.ami_password, 'ASTERISK_AMI_PASSWORD')}\n"
             "deny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\n"
-            "read = system,reporting\nwrite = system,config,reporting\n"
+            # Reload needs `system`, ShowDialPlan `reporting`; never `config` (UpdateConfig
+            # could write a dialplan that runs commands) nor `command`.
+            "read = system,reporting\nwrite = system,reporting\n"
         )
     written.append(etc / "manager_users.conf")
     _write_private(written[-1], manager)

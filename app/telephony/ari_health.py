@@ -34,7 +34,8 @@ class AriCheck:
                 False,
                 "not_configured",
                 "ASTERISK_ARI_PASSWORD is not set",
-                "set ASTERISK_ARI_PASSWORD to the password of the ARI user in asterisk-config/ari.conf",
+                "set ASTERISK_ARI_PASSWORD (the ARI user Asterisk got from `frontdesk asterisk "
+                "secrets`; `make asterisk` generates one into .env)",
             )
         url = f"{self._base_url}/asterisk/ping"
         try:

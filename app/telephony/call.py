@@ -135,6 +135,9 @@ class TelephonyCall:
             prop = self.args[1]
         elif self.channel.id in app.transferred:  # back from a transfer nobody answered
             prop = app.transferred.pop(self.channel.id)
+        elif self.args[:1] == ["unanswered"] and len(self.args) >= 3 and self.args[2]:
+            # a department the caller chose in the menu: the dialplan says whose it was
+            prop = app.known_property(self.args[2]) or app.property_for(self.session.dialled_e164)
         else:
             prop = app.property_for(self.session.dialled_e164)
         self.session.property_id = prop
@@ -325,7 +328,7 @@ class TelephonyCall:
             try:
                 path = await self.app.whisper.render(whisper)
                 await self.app.client.set_variable(self.channel.id, "FRONTDESK_WHISPER", path)
-            except (OSError, RuntimeError, TelephonyError) as exc:
+            except Exception as exc:  # flite, the disk, ARI: the caller still goes through
                 log.warning(
                     "warm transfer summary not prepared, transferring blind", error=str(exc)
                 )

@@ -93,6 +93,7 @@ class StasisApp:
         outbound_gone: Callable[[str, str], None] | None = None,
         moh_class: str = "default",
         whisper: WhisperFiles | None = None,
+        properties: frozenset[str] = frozenset(),
     ) -> None:
         self.client = client
         self.whisper = whisper  # warm transfers' summaries for staff (None: always blind)
@@ -103,6 +104,7 @@ class StasisApp:
         self.ports = ports
         self.call_log = call_log
         self.property_for = property_for
+        self.properties = properties  # the property ids hotel.yaml has
         self.fallback = fallback
         self.limits = limits or CallLimits()
         self.recordings = recordings
@@ -221,6 +223,10 @@ class StasisApp:
         for table in (self._by_channel, self._by_bridge):
             for key in [k for k, v in table.items() if v is call]:
                 del table[key]
+
+    def known_property(self, property_id: str) -> str | None:
+        """A property id the dialplan passed, if hotel.yaml has it."""
+        return property_id if property_id in self.properties else None
 
     def normalise_number(self, raw: str) -> str | None:
         """A caller ID or dialled extension as E.164, or None (withheld, internal, junk)."""

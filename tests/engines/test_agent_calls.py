@@ -483,3 +483,15 @@ async def test_the_menu_key_that_brought_the_caller_shapes_the_first_words(
         "SELECT ivr_path FROM calls WHERE channel_id = $1", call.caller_id
     )
     assert path == why
+
+
+async def test_a_caller_back_from_a_menu_department_is_answered_for_its_property(
+    rig: Rig,
+) -> None:
+    # [frontdesk-departments] passes the property: the extension (4100) is not a number.
+    call = await rig.fake.incoming_call(["agent", "unanswered", "4100", "pinecrest"], exten="4100")
+    await _agent_says(rig, call, "could take your call", 0)
+    row = await rig.pool.fetchrow(
+        "SELECT property_id FROM calls WHERE channel_id = $1", call.caller_id
+    )
+    assert row["property_id"] == "pinecrest"

@@ -272,3 +272,17 @@ async def test_staff_phones_call_each_other_by_extension(pbx: AsteriskSandbox) -
         )
         assert code == 0, out  # reservations called the restaurant, talked, hung up
     assert restaurant.answered
+
+
+async def test_a_menu_department_nobody_answers_comes_back_with_its_property(
+    pbx: AsteriskSandbox, clock: None, watch: AriWatch
+) -> None:
+    # Pinecrest's 0 is its lodge desk, 4100 (no phone registered): the caller comes back to
+    # the AI, which must answer as Pinecrest (the channel's extension is now "4100").
+    _global(pbx, "TEST_CLOCK", "2026/11/25 10:00:00 America/Denver")
+    async with calling(pbx, "+15550100200") as caller:
+        await asyncio.sleep(3.0)  # the welcome
+        await caller.press("0")
+        start = await watch.next_start()
+        await watch.hang_up(start["channel"]["id"])
+    assert [a for a in start["args"][1:] if a] == ["unanswered", "4100", "pinecrest"]

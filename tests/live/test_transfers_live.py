@@ -85,7 +85,7 @@ async def test_an_unanswered_transfer_comes_back_to_the_agent_on_the_same_channe
     starts = [e for e in rig.seen if isinstance(e, StasisStart) and e.args[:1] != []]
     callers = [e for e in starts if e.channel.technology == "PJSIP"]
     assert len(callers) == 2 and callers[0].channel.id == callers[1].channel.id
-    assert callers[1].args == ["agent", "unanswered", "3100"]
+    assert callers[1].args == ["agent", "unanswered", "3100", ""]  # no menu property: the AI
     async with asyncio.timeout(10):
         while rig.app.calls:
             await asyncio.sleep(0.05)

@@ -57,6 +57,9 @@ def test_nobody_unknown_gets_an_endpoint() -> None:
                 assert section.get("auth") == name, name
     identify = next(s for s in pjsip["trunk"] if s.get("type") == "identify")
     assert "54.172.60.0/30" in identify["match"]
+    # loopback is trusted only by the development sandbox's own copy (app/pbx/sandbox.py)
+    assert "127.0.0.1" not in identify["match"]
+    assert "127.0.0.1" not in pjsip["staff-phone"][0]["permit"]
 
 
 def test_browser_phones_get_webrtc_media() -> None:
@@ -128,6 +131,7 @@ def test_the_staff_auth_sections_are_generated_with_private_permissions(tmp_path
     assert "ari-pass-123" not in ari or "password_format = plain" in ari
     manager = (tmp_path / "manager_users.conf").read_text()
     assert "permit = 127.0.0.1/255.255.255.255" in manager and "deny = 0.0.0.0/0.0.0.0" in manager
+    assert "write = system,reporting\n" in manager  # never config or command
 
 
 @pytest.mark.parametrize("bad", ["has space", "semi;colon", "[bracket]", 'quo"te'])
