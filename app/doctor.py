@@ -191,12 +191,8 @@ def _phone_menu(settings: Settings) -> Finding:
                 f"{len(report.rendered) + len(report.removed)} prompts differ from hotel.yaml "
                 "(run `frontdesk sounds build`)"
             )
-    generated = DIALPLAN_DIR / "hotel.conf"
-    current = generated.read_text() if generated.exists() else ""
-    if current.startswith(hotel_dialplan.MARKER) and current != hotel_dialplan.render(hotel):
-        stale.append("dialplan/hotel.conf differs from hotel.yaml (run `frontdesk dialplan build`)")
-    elif not current:
-        stale.append("dialplan/hotel.conf is missing (run `frontdesk dialplan build`)")
+    if hotel_dialplan.lags(hotel, DIALPLAN_DIR / "hotel.conf"):
+        stale.append("dialplan/hotel.conf lags hotel.yaml (run `frontdesk dialplan build`)")
     problems = hotel_config_problems(hotel)
     if stale or problems:
         return Finding(

@@ -65,8 +65,7 @@ async def dialplan_build(settings: Settings, check_only: bool) -> int:
     """Write dialplan/hotel.conf from hotel.yaml (--check: only say whether it is current)."""
     hotel = load_hotel_config(settings.hotel_config)
     if check_only:
-        current = HOTEL_CONF.read_text() if HOTEL_CONF.exists() else ""
-        if current.startswith(hotel_dialplan.MARKER) and current != hotel_dialplan.render(hotel):
+        if hotel_dialplan.lags(hotel, HOTEL_CONF):
             print(f"{_rel(HOTEL_CONF)} is out of date: run `frontdesk dialplan build`")
             return EXIT_FAILED
         print(f"{_rel(HOTEL_CONF)} is up to date")

@@ -148,6 +148,15 @@ def render(hotel: HotelConfig) -> str:
     return "\n".join(lines)
 
 
+def lags(hotel: HotelConfig, path: Path) -> bool:
+    """The generated file is missing or no longer what hotel.yaml makes (a hand-edited one,
+    without the marker, is the admin's and never lags)."""
+    if not path.exists():
+        return True
+    current = path.read_text()
+    return current.startswith(MARKER) and current != render(hotel)
+
+
 def write(hotel: HotelConfig, path: Path) -> bool:
     """Write the file if its text changed; True when it did. HandEdited when it is the admin's."""
     text = render(hotel)

@@ -83,9 +83,11 @@ def read_manifest(root: Path) -> dict[str, dict[str, str]]:
     return dict(data.get("files", {}))
 
 
-def outdated(root: Path, prompts: Iterable[Prompt]) -> BuildReport:
+def outdated(
+    root: Path, prompts: Iterable[Prompt], manifest: dict[str, dict[str, str]] | None = None
+) -> BuildReport:
     """What a build would do, without doing it (`frontdesk sounds build --check`)."""
-    manifest = read_manifest(root)
+    manifest = read_manifest(root) if manifest is None else manifest
     report = BuildReport()
     wanted = {}
     for prompt in prompts:
@@ -104,8 +106,8 @@ def build(root: Path, prompts: Iterable[Prompt]) -> BuildReport:
     for prompt in prompts:
         if prompt.language not in VOICES:
             raise SoundsError(f"no voice for language {prompt.language!r} ({prompt.path})")
-    plan = outdated(root, prompts)
     manifest = read_manifest(root)
+    plan = outdated(root, prompts, manifest)
     by_path = {p.path: p for p in prompts}
     for path in plan.rendered:
         prompt = by_path[path]

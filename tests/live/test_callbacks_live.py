@@ -23,8 +23,9 @@ from app.storage.seed import seed
 from app.telephony.ari.models import AriEvent, ChannelDestroyed
 from app.telephony.controller import OUTBOUND_PREFIX, StasisApp
 from app.telephony.dialer import AriDialer, callback_of
+from tests.live.keypad import free_port
 from tests.live.running import running_app
-from tests.live.test_calls_live import _free_port, _level, _tone_frames
+from tests.live.test_calls_live import _level, _tone_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 SIPP = Path(__file__).parent / "sipp"
@@ -92,7 +93,7 @@ async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
         return FallbackConversation("frontdesk-fallback", "s")
 
     async with running_app(pbx, pool, conversation, {"callback"}, (42040, 42059)) as run:
-        sip_port = _free_port()
+        sip_port = free_port()
         dialer = AriDialer(
             run.client,
             f"PJSIP/trunk/sip:{{number}}@127.0.0.1:{sip_port}",
@@ -116,7 +117,7 @@ async def _guest_phone(rig: Rig, *scenario: str) -> asyncio.subprocess.Process:
         *scenario,
         "-i", "127.0.0.1",
         "-p", str(rig.sip_port),
-        "-mp", str(_free_port() & ~1),
+        "-mp", str(free_port() & ~1),
         "-m", "1",
         "-timeout", "30s",
         "-timeout_error",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from app.telephony.ari.models import AriEvent
 from app.telephony.controller import MediaSettings, StasisApp
 from app.telephony.rtp_endpoint import PortPool
 from tests.fakes.ari import FakeAri
+from tests.live.keypad import free_port
 from tests.live.running import running_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,16 +137,10 @@ async def live(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Live]:
         yield Live(pbx, run.app, run.events, run.client, probe, run.seen, pool)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _sipp(
     pbx: AsteriskSandbox, scenario: str, *extra: str, stay_ms: int = 1000
 ) -> tuple[int, str]:
-    media = _free_port() & ~1
+    media = free_port() & ~1
     proc = await asyncio.create_subprocess_exec(
         "sipp",
         pbx.sip_address,
@@ -159,7 +153,7 @@ async def _sipp(
         "-i",
         "127.0.0.1",
         "-p",
-        str(_free_port()),
+        str(free_port()),
         "-mp",
         str(media),
         "-d",
