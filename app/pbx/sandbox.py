@@ -85,6 +85,7 @@ class Ports:
     rtp_end: int = 10999
     https: int = 8089
     ami: int = 5038
+    carrier: int | None = None  # the trunk's far end (a SIPp on this machine), when a test has one
 
 
 class AsteriskSandbox:
@@ -162,6 +163,9 @@ class AsteriskSandbox:
         )
         for source in sorted(CONFIG_DIR.glob("*.conf")):
             (self.etc / source.name).write_text(self._shift_ports(source.read_text()))
+        carrier = self.ports.carrier
+        if carrier is not None and f":{carrier}" not in (self.etc / "pjsip.conf").read_text():
+            raise AsteriskUnavailable("pjsip.conf's trunk contact was not found to point at")
         self._link(self.etc / "dialplan", DIALPLAN_DIR)
         documentation = find_documentation_dir(self.binary)
         if documentation is not None:
@@ -195,6 +199,11 @@ class AsteriskSandbox:
             "permit = 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16\n",
             "permit = 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.1/32\n",
         )
+        if p.carrier is not None:
+            text = text.replace(
+                "contact = sip:frontdesk.pstn.twilio.com",
+                f"contact = sip:127.0.0.1:{p.carrier}",
+            )
         return (
             text.replace("127.0.0.1:5060", f"127.0.0.1:{p.sip}")
             .replace("bindport = 8088", f"bindport = {p.http}")

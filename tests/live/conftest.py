@@ -53,6 +53,7 @@ def pbx() -> Iterator[AsteriskSandbox]:
         rtp_end=base + 49,
         https=_free_udp_tcp_port(),
         ami=_free_udp_tcp_port(),
+        carrier=_free_udp_tcp_port(),
     )
     staff = {name: os.urandom(8).hex() for name in staff_auth_names(CONFIG_DIR / "pjsip.conf")}
     with tempfile.TemporaryDirectory(prefix="frontdesk-asterisk-") as tmp:
