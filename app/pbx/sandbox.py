@@ -164,7 +164,8 @@ class AsteriskSandbox:
         for source in sorted(CONFIG_DIR.glob("*.conf")):
             (self.etc / source.name).write_text(self._shift_ports(source.read_text()))
         carrier = self.ports.carrier
-        if carrier is not None and f":{carrier}" not in (self.etc / "pjsip.conf").read_text():
+        pjsip = (self.etc / "pjsip.conf").read_text()
+        if carrier is not None and f"contact = sip:127.0.0.1:{carrier}\n" not in pjsip:
             raise AsteriskUnavailable("pjsip.conf's trunk contact was not found to point at")
         self._link(self.etc / "dialplan", DIALPLAN_DIR)
         documentation = find_documentation_dir(self.binary)

@@ -47,9 +47,12 @@ class Carrier:
         return [line.split()[1] for line in text.splitlines() if line.startswith("INVITE ")]
 
     async def stop(self) -> int | None:
+        """SIPp's exit code once its one call is over; None when it got no call (stopped)."""
         assert self.proc is not None
         if self.proc.returncode is None:
             try:
+                if not self.invites():
+                    raise TimeoutError  # nothing came: no call to wait for
                 await asyncio.wait_for(self.proc.wait(), 5)
             except TimeoutError:
                 self.proc.kill()
@@ -61,7 +64,8 @@ class Carrier:
 @pytest.fixture
 def dial_out(pbx: AsteriskSandbox) -> Iterator[None]:
     yield
-    pbx.cli('dialplan set global STAFF_DIAL_OUT "national"')
+    for name, value in (("STAFF_DIAL_OUT", "national"), ("HOME_COUNTRY", "1")):
+        pbx.cli(f'dialplan set global {name} "{value}"')
 
 
 @pytest.fixture
@@ -106,11 +110,28 @@ async def test_a_national_number_goes_out_through_the_trunk(
     assert invite.startswith("sip:+15550100123@127.0.0.1")
 
 
+@pytest.mark.parametrize("digits", ["911", "9911"])
+async def test_emergency_calls_go_out_without_the_nine_and_with_it(
+    pbx: AsteriskSandbox, carrier: Carrier, dial_out: None, digits: str
+) -> None:
+    pbx.cli('dialplan set global STAFF_DIAL_OUT "none"')  # whatever the limits say
+    assert await _staff_dials(pbx, digits) == 0
+    assert await carrier.stop() == 0
+    [invite] = carrier.invites()
+    assert invite.startswith("sip:911@127.0.0.1")
+
+
 @pytest.mark.parametrize(
     ("digits", "why"),
-    [("9442079460000", "abroad"), ("919005550123", "premium rate")],
+    [
+        ("9442079460000", "abroad"),
+        ("919005550123", "premium rate, 900"),
+        ("912129761234", "premium rate, NXX-976"),
+        ("918765550123", "the Caribbean inside +1 (Jamaica)"),
+        ("91-900-555-0123", "dashes, which dialplan patterns skip"),
+    ],
 )
-async def test_abroad_and_premium_numbers_are_refused(
+async def test_abroad_premium_and_odd_numbers_are_refused(
     pbx: AsteriskSandbox, carrier: Carrier, digits: str, why: str
 ) -> None:
     before = len(_refusals(pbx))
@@ -123,10 +144,18 @@ async def test_abroad_and_premium_numbers_are_refused(
 async def test_the_dialplan_decides_how_far_staff_may_call(
     pbx: AsteriskSandbox, carrier: Carrier, dial_out: None
 ) -> None:
+    async def refused(digits: str) -> None:
+        before = len(_refusals(pbx))
+        assert await _staff_dials(pbx, digits) == REFUSED
+        assert f"Outside call refused: 2101 dialled {digits}" in _refusals(pbx)[before:]
+
     pbx.cli('dialplan set global STAFF_DIAL_OUT "none"')
-    assert await _staff_dials(pbx, "915550100123") == REFUSED
+    await refused("915550100123")
+    pbx.cli('dialplan set global STAFF_DIAL_OUT "national"')
+    pbx.cli('dialplan set global HOME_COUNTRY ""')  # no home country: nothing is national
+    await refused("915550100123")
     pbx.cli('dialplan set global STAFF_DIAL_OUT "international"')
-    assert await _staff_dials(pbx, "919005550123") == REFUSED  # premium stays blocked
+    await refused("919005550123")  # premium stays blocked
     assert carrier.invites() == []
     assert await _staff_dials(pbx, "9442079460000") == 0
     assert await carrier.stop() == 0
