@@ -17,11 +17,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from app.calls.engine_port import EngineConnector, EngineError
+from app.calls.engine_port import CallContext, EngineConnector, EngineError
 from app.calls.records import CallRecord
 from app.doctor import diagnose, render
 from app.engines.converse import ConverseError, converse, read_script
 from app.engines.local.flite import FliteTextToSpeech
+from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.openai_tts import OpenAITextToSpeech
 from app.engines.realtime_client import RealtimeConnector
@@ -418,11 +419,14 @@ async def _converse(settings: Settings, args: argparse.Namespace) -> int:
                     port = sock.getsockname()[1]
                 runner = await start_local_engine(hotel, "127.0.0.1", port)
                 connector: EngineConnector = RealtimeConnector(
-                    http, f"ws://127.0.0.1:{port}/v1/realtime", tools=tools.schemas()
+                    http,
+                    f"ws://127.0.0.1:{port}/v1/realtime",
+                    tools=tools.schemas(),
+                    capabilities=LOCAL_CAPABILITIES,
                 )
             else:
                 connector = build_engine(settings, hotel, http, tools)
-            session = await connector.open(prop.id, args.caller)
+            session = await connector.open(CallContext(prop.id, args.caller))
             try:
                 turns = await converse(
                     session, lines, tools, ToolContext(prop, None, args.caller), prop.greeting_words

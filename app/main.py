@@ -25,6 +25,7 @@ from app.calls.write_behind import WriteBehind
 from app.engines.health import EngineCheck
 from app.engines.instructions import build_instructions
 from app.engines.local.flite import FliteTextToSpeech
+from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
@@ -242,13 +243,15 @@ def build_engine(
             f"{settings.openai_realtime_url}?model={settings.openai_realtime_model}",
             api_key=settings.openai_api_key.get_secret_value(),
             voice=settings.openai_voice,
-            instructions=lambda pid, caller: build_instructions(hotel.get_property(pid), caller),
+            instructions=lambda context: build_instructions(
+                hotel.get_property(context.property_id), context
+            ),
             tools=schemas,
         )
     url = settings.local_engine_url or (
         f"ws://{settings.local_engine_host}:{settings.local_engine_port}/v1/realtime"
     )
-    return RealtimeConnector(http, url, tools=schemas)
+    return RealtimeConnector(http, url, tools=schemas, capabilities=LOCAL_CAPABILITIES)
 
 
 async def start_local_engine(hotel: HotelConfig, host: str, port: int) -> web.AppRunner:

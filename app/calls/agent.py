@@ -25,6 +25,7 @@ from app.calls.conversation import CallIO
 from app.calls.engine_port import (
     AgentAudio,
     AgentTranscript,
+    CallContext,
     CallerTranscript,
     EngineConnector,
     EngineError,
@@ -35,6 +36,7 @@ from app.calls.engine_port import (
     SpeechStarted,
     SpeechStopped,
 )
+from app.calls.languages import language_name
 from app.calls.records import Outcome, TurnRole
 from app.calls.session import CallSession
 from app.hotel.config import PropertyConfig
@@ -123,7 +125,25 @@ class AgentConversation:
             await opening.result().close()
 
     async def _open(self, session: CallSession) -> EngineSession:
-        return await self.connector.open(session.property_id, session.caller_e164)
+        return await self.connector.open(
+            CallContext(
+                session.property_id, session.caller_e164, session.ivr_path, session.language
+            )
+        )
+
+    def _first_words(self, engine: EngineSession, words: str) -> None:
+        """The call's first words as written, or in the caller's language when they chose
+        another in the phone menu and the engine speaks it (else as written: better English
+        than silence)."""
+        language = self._session.language if self._session is not None else "en"
+        capabilities = engine.capabilities
+        if language != "en" and capabilities.speaks(language) and capabilities.free_instructions:
+            engine.respond(
+                f"Say this to the caller in {language_name(language)}, keeping its meaning and "
+                f'nothing more: "{words}"'
+            )
+        else:
+            engine.say(words)
 
     async def run(self, io: CallIO, session: CallSession) -> None:
         self._session = session
@@ -137,7 +157,7 @@ class AgentConversation:
             await io.transfer(*self.fallback)
             return
         prop = self.property_for(session.property_id)
-        engine.say(self.opening or prop.greeting_words)
+        self._first_words(engine, self.opening or prop.greeting_words)
         while True:
             lost = await self._talk(io, engine)
             if lost is None:

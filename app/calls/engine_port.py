@@ -91,7 +91,21 @@ class EngineError(Exception):
         self.retryable = retryable
 
 
+@dataclass(frozen=True)
+class EngineCapabilities:
+    """What an engine can do beyond the protocol both share; the orchestrator asks, never
+    guesses from the engine's name."""
+
+    languages: frozenset[str] | None = None  # the languages it converses in; None: any
+    free_instructions: bool = True  # follows free-form instructions, not only scripted lines
+
+    def speaks(self, language: str) -> bool:
+        return self.languages is None or language in self.languages
+
+
 class EngineSession(Protocol):
+    capabilities: EngineCapabilities
+
     async def next_event(self) -> EngineEvent: ...
 
     def append_audio(self, ulaw: bytes) -> None: ...
@@ -117,5 +131,17 @@ class EngineSession(Protocol):
     async def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class CallContext:
+    """What the engine is told about a call when its session opens."""
+
+    property_id: str
+    caller: str | None = None
+    # Why the dialplan sent the caller: the Stasis arguments after the mode, e.g.
+    # ("menu-reservations", "+15550100100"), ("unanswered", "3100", "harborview"), ("closed", "3300")
+    ivr_path: tuple[str, ...] = ()
+    language: str = "en"  # the channel's language: "es" when the caller chose Spanish in the menu
+
+
 class EngineConnector(Protocol):
-    async def open(self, property_id: str, caller: str | None) -> EngineSession: ...
+    async def open(self, context: CallContext) -> EngineSession: ...

@@ -34,6 +34,8 @@ class CallSession:
     mode: str
     caller_e164: str | None = None
     dialled_e164: str | None = None
+    ivr_path: tuple[str, ...] = ()  # why the dialplan sent the caller (Stasis args after the mode)
+    language: str = "en"  # the channel's language, as the phone menu left it
     state: CallState = CallState.RINGING
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     ended_at: dt.datetime | None = None

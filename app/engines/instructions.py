@@ -1,16 +1,20 @@
-"""The agent's instructions for OpenAI Realtime, from hotel.yaml: who it is, what it knows."""
+"""The agent's instructions for OpenAI Realtime, from hotel.yaml: who it is, what it knows,
+and how this caller reached it (the phone menu's path and language)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from app.calls.engine_port import CallContext
+from app.calls.languages import language_name
 from app.hotel.config import PropertyConfig
 
 
 def build_instructions(
-    prop: PropertyConfig, caller: str | None, now: dt.datetime | None = None
+    prop: PropertyConfig, context: CallContext, now: dt.datetime | None = None
 ) -> str:
     local = (now or dt.datetime.now(dt.UTC)).astimezone(prop.zone)
+    caller = context.caller
     rooms = "\n".join(
         f"- {r.name}: {r.description} Up to {r.max_occupancy} guests. From {r.base_rate} {prop.currency} a night."
         for r in prop.room_types
@@ -21,7 +25,7 @@ def build_instructions(
 
 You answer the phone for {prop.name}, {prop.address.street}, {prop.address.city}.
 Today is {local:%A %d %B %Y}, {local:%H:%M} local time. The caller's number: {caller or "withheld"}.
-Speak briefly, one question at a time; say prices and dates the way people say them.
+{how_they_came(prop, context)}Speak briefly, one question at a time; say prices and dates the way people say them.
 Never guess prices or availability: use check_availability, and read out its summary.
 Book with create_reservation only after the caller chose a room and gave their name; read the
 confirmation code back character by character. A caller not ready to book: offer create_lead
@@ -42,3 +46,52 @@ Departments you can transfer to: {departments}.
 Questions guests ask:
 {faq}
 """
+
+
+def how_they_came(prop: PropertyConfig, context: CallContext) -> str:
+    """A line or two on the caller's way here, from the dialplan's Stasis arguments
+    (dialplan/extensions.conf [frontdesk-ai], [frontdesk-departments]; dialplan/hotel.conf)."""
+    why, *rest = context.ivr_path or ("",)
+    where = _department(prop, rest[0]) if rest and rest[0] else "a department"
+    lines: list[str] = []
+    if why == "after-hours":
+        lines.append(
+            "The caller rang outside business hours: nobody is at the front desk. Help them "
+            "yourself, take their details (create_lead) or arrange a call back."
+        )
+    elif why == "menu":
+        lines.append("The caller chose to speak to you in the phone menu.")
+    elif why.startswith("menu-"):
+        department = prop.departments.get(why.removeprefix("menu-"))
+        name = department.name if department else why.removeprefix("menu-")
+        lines.append(f"The caller chose {name} in the phone menu; you handle it first.")
+    elif why == "callback":
+        lines.append(
+            "The caller pressed the call-back key in the phone menu: ask for the number, a time "
+            "that suits and what it is about, then use schedule_callback."
+        )
+    elif why == "unanswered":
+        lines.append(
+            f"The caller was put through to {where}, but nobody answered. Offer a call back "
+            "(schedule_callback) or help them yourself; do not transfer them there again."
+        )
+    elif why == "closed":
+        lines.append(
+            f"The caller chose {where} in the phone menu, which is closed now. Help them "
+            "yourself, take a message or arrange a call back for when it opens."
+        )
+    if context.language != "en":
+        language = language_name(context.language)
+        lines.append(
+            f"The caller chose {language} in the phone menu: speak {language} from your first "
+            "words, and keep tool arguments (names, dates, room types) as the tools expect."
+        )
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _department(prop: PropertyConfig, destination: str) -> str:
+    """A department's name from the extension or queue the dialplan rang."""
+    for department in prop.departments.values():
+        if destination in (department.extension, f"queue-{department.queue}"):
+            return department.name
+    return "a department"

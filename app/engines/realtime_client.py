@@ -10,6 +10,7 @@ import asyncio
 import base64
 import contextlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -19,8 +20,10 @@ from app.aio import cancel_and_wait
 from app.calls.engine_port import (
     AgentAudio,
     AgentTranscript,
+    CallContext,
     CallerPartial,
     CallerTranscript,
+    EngineCapabilities,
     EngineError,
     EngineEvent,
     EngineGone,
@@ -41,8 +44,13 @@ log = get_logger(__name__)
 
 
 class RealtimeSession:
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        capabilities: EngineCapabilities | None = None,
+    ) -> None:
         self._ws = ws
+        self.capabilities = capabilities or EngineCapabilities()
         self._out: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=2000)
         self._events: asyncio.Queue[EngineEvent] = asyncio.Queue(maxsize=2000)
         self._writer = asyncio.create_task(self._write(), name="engine-writer")
@@ -283,22 +291,24 @@ class RealtimeConnector:
         url: str,
         *,
         api_key: str | None = None,
-        instructions: Any = None,
+        instructions: Callable[[CallContext], str] | None = None,
         voice: str | None = None,
         tools: list[dict[str, Any]] | None = None,
+        capabilities: EngineCapabilities | None = None,
     ) -> None:
         self._http = http
+        self._capabilities = capabilities or EngineCapabilities()
         # The function tools the agent is offered (the registry's schemas); by default the
         # call-control ones, which need no database.
         self._tools = tools if tools is not None else ToolRegistry(call_tools()).schemas()
         self._url = url
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._instructions = instructions  # (property_id, caller) -> str
+        self._instructions = instructions  # (CallContext) -> str
         self._voice = voice
 
-    async def open(self, property_id: str, caller: str | None) -> RealtimeSession:
+    async def open(self, context: CallContext) -> RealtimeSession:
         separator = "&" if "?" in self._url else "?"
-        url = f"{self._url}{separator}property={property_id}"
+        url = f"{self._url}{separator}property={context.property_id}"
         try:
             ws = await self._http.ws_connect(
                 url,
@@ -313,12 +323,12 @@ class RealtimeConnector:
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise EngineError(f"engine unreachable: {exc}", retryable=True) from exc
-        session = RealtimeSession(ws)
+        session = RealtimeSession(ws, self._capabilities)
         try:
             await asyncio.wait_for(session.created.wait(), 10)
         except TimeoutError as exc:
             await session.close()
             raise EngineError("engine did not start a session", retryable=True) from exc
-        instructions = self._instructions(property_id, caller) if self._instructions else ""
+        instructions = self._instructions(context) if self._instructions else ""
         session.update_session(instructions, self._voice, self._tools)
         return session

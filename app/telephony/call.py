@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from app.aio import cancel_and_wait
 from app.calls.conversation import Conversation
+from app.calls.languages import base_language
 from app.calls.records import CallState, Direction, NewCall, Outcome, TurnRole
 from app.calls.session import CallSession
 from app.log import bind_call, get_logger
@@ -126,6 +127,12 @@ class TelephonyCall:
             except (TelephonyError, TimeoutError) as exc:
                 log.error("call setup failed", error=str(exc) or type(exc).__name__)
                 self.end_reason = "setup_failed"
+            except Exception:
+                # A bug of ours: its traceback in the log and "error" on the call's row; the
+                # teardown hands the caller to the fallback, as for any other failure.
+                log.exception("call failed")
+                if self.end_reason == "unknown":
+                    self.end_reason = "error"
             finally:
                 await self._teardown()
 
@@ -133,14 +140,16 @@ class TelephonyCall:
         app = self.app
         if self.outbound and len(self.args) >= 2:
             prop = self.args[1]
-        elif self.channel.id in app.transferred:  # back from a transfer nobody answered
-            prop = app.transferred.pop(self.channel.id)
+        elif (back := app.transferred.take(self.channel.id)) is not None:
+            prop = back  # back from a transfer nobody answered
         elif self.args[:1] == ["unanswered"] and len(self.args) >= 3 and self.args[2]:
             # a department the caller chose in the menu: the dialplan says whose it was
             prop = app.known_property(self.args[2]) or app.property_for(self.session.dialled_e164)
         else:
             prop = app.property_for(self.session.dialled_e164)
         self.session.property_id = prop
+        self.session.ivr_path = () if self.outbound else tuple(self.args)
+        self.session.language = base_language(self.channel.language)
         log.info(
             "call arrived",
             channel=self.channel.id,
@@ -159,9 +168,9 @@ class TelephonyCall:
                 dialled_e164=self.session.dialled_e164,
                 mode=self.mode,
                 engine=app.engine_label if self.mode in ("agent", "callback") else None,
-                language=self.channel.language,
+                language=self.session.language,
                 # how the dialplan brought the caller (menu-reservations, after-hours, …)
-                ivr_path=() if self.outbound else tuple(self.args),
+                ivr_path=self.session.ivr_path,
             ),
             self.session.started_at,
         )
@@ -335,9 +344,7 @@ class TelephonyCall:
         if self.end_reason == "unknown":  # keep why we got here (setup_failed, shutdown, …)
             self.end_reason = "transferred"
         self.transferred_to = f"{context},{extension}"
-        if len(self.app.transferred) > 10_000:  # a bound: entries leave when callers return
-            self.app.transferred.clear()
-        self.app.transferred[self.channel.id] = self.session.property_id
+        self.app.transferred.remember(self.channel.id, self.session.property_id)
         await self._release_media()
         await self.app.client.continue_in_dialplan(self.channel.id, context, extension)
 

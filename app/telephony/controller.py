@@ -36,6 +36,7 @@ from app.telephony.ari.models import (
 from app.telephony.call import CallLost, StopCall, TelephonyCall
 from app.telephony.errors import TelephonyError
 from app.telephony.rtp_endpoint import NoFreePort, PortPool
+from app.telephony.transferred import TransferredCallers
 from app.telephony.whisper import WhisperFiles
 
 log = get_logger(__name__)
@@ -119,7 +120,7 @@ class StasisApp:
         self.calls: set[TelephonyCall] = set()
         # Callers we put through to a department, by channel: if nobody answers, the dialplan
         # brings the same channel back into Stasis, and we still know which property it is.
-        self.transferred: dict[str, str] = {}
+        self.transferred = TransferredCallers()
         self.accepting = True
         self._chores: set[asyncio.Task[None]] = set()
 

@@ -22,7 +22,7 @@ from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
 from app.calls.write_behind import WriteBehind
 from app.engines.local.flite import FliteTextToSpeech
-from app.engines.local.server import SOCKETS, create_engine_app
+from app.engines.local.server import CAPABILITIES, SOCKETS, create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.hotel.callbacks import NewCallback
@@ -88,7 +88,10 @@ async def rig(
     call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
     tools = build_tools(pool, call_log)
     connector = RealtimeConnector(
-        http, f"ws://127.0.0.1:{engine.port}/v1/realtime", tools=tools.schemas()
+        http,
+        f"ws://127.0.0.1:{engine.port}/v1/realtime",
+        tools=tools.schemas(),
+        capabilities=CAPABILITIES,
     )
     app = build_telephony(
         settings,

@@ -14,9 +14,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from app.calls.engine_port import AgentAudio, EngineError
+from app.calls.engine_port import AgentAudio, CallContext, EngineError
+from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
 from app.engines.realtime_client import RealtimeConnector
+from app.hotel.config import load_hotel_config
+from app.main import build_engine
 from app.media.g711 import ULAW_DECODE
+from app.settings import PROJECT_ROOT, load_settings
 
 RATE = 24000
 
@@ -89,7 +93,7 @@ async def test_pcm_engines_are_converted_to_and_from_ulaw(
 ) -> None:
     url, received = pcm_engine
     async with aiohttp.ClientSession() as http:
-        session = await RealtimeConnector(http, url).open("harborview", None)
+        session = await RealtimeConnector(http, url).open(CallContext("harborview"))
         audio = await asyncio.wait_for(session.next_event(), 5)
         tail = await asyncio.wait_for(session.next_event(), 5)  # what the resampler held back
         assert isinstance(audio, AgentAudio) and isinstance(tail, AgentAudio)
@@ -117,5 +121,35 @@ async def test_pcm_engines_are_converted_to_and_from_ulaw(
 async def test_an_engine_refusing_the_session_is_an_engine_error() -> None:
     async with aiohttp.ClientSession() as http:
         with pytest.raises(EngineError) as caught:
-            await RealtimeConnector(http, "ws://127.0.0.1:9/v1/realtime").open("harborview", None)
+            await RealtimeConnector(http, "ws://127.0.0.1:9/v1/realtime").open(
+                CallContext("harborview")
+            )
         assert caught.value.retryable
+
+
+async def test_the_engines_say_what_they_can_and_hear_how_the_caller_came(
+    pcm_engine: tuple[str, list[dict[str, object]]],
+) -> None:
+    """build_engine (the composition root) over a real WebSocket: the offline engine's
+    capabilities come with its sessions; OpenAI's instructions tell how the caller came."""
+    url, received = pcm_engine
+    hotel = load_hotel_config(PROJECT_ROOT / "config" / "hotel.yaml")
+    context = CallContext("harborview", "+15551230000", ("closed", "3300"), "es")
+    async with aiohttp.ClientSession() as http:
+        offline = build_engine(load_settings(engine="local", local_engine_url=url), hotel, http)
+        session = await offline.open(context)
+        assert session.capabilities == LOCAL_CAPABILITIES and not session.capabilities.speaks("es")
+        await session.close()
+
+        received.clear()
+        settings = load_settings(engine="openai", openai_api_key="sk-test", openai_realtime_url=url)
+        session = await build_engine(settings, hotel, http).open(context)
+        assert session.capabilities.speaks("es") and session.capabilities.free_instructions
+        async with asyncio.timeout(5):
+            while not any(e["type"] == "session.update" for e in received):
+                await asyncio.sleep(0.01)
+        [update] = [e for e in received if e["type"] == "session.update"]
+        instructions = str(update["session"]["instructions"])  # type: ignore[index]
+        assert "chose housekeeping in the phone menu, which is closed" in instructions
+        assert "speak Spanish" in instructions
+        await session.close()

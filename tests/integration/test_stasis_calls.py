@@ -255,6 +255,20 @@ async def test_setup_failure_hands_the_caller_to_the_fallback(
     assert (await _call_row(rig.pool, call.caller_id))["end_reason"] == "setup_failed"
 
 
+async def test_a_bug_in_a_call_hands_the_caller_to_the_fallback(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def buggy(*args: object, **kwargs: object) -> None:
+        raise KeyError("a field we did not expect")
+
+    monkeypatch.setattr(rig.client, "external_media", buggy)
+    call = await rig.fake.incoming_call(["echo"])
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: not rig.app.calls)
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+    assert (await _call_row(rig.pool, call.caller_id))["end_reason"] == "error"
+
+
 async def test_the_events_socket_drops_mid_call_and_the_call_goes_on(rig: Rig) -> None:
     call = await rig.fake.incoming_call(["echo"])
     await _media_up(rig, call)

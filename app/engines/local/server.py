@@ -44,6 +44,7 @@ from openai.types.realtime import (
 from pydantic import BaseModel, ValidationError
 
 from app.aio import cancel_and_wait
+from app.calls.engine_port import EngineCapabilities
 from app.engines.local.dialog import DialogManager, Reply
 from app.engines.local.voice import PhraseCache, Voice, sentences
 from app.engines.realtime_events import validate_client_event
@@ -63,6 +64,9 @@ PHRASES: web.AppKey[PhraseCache] = web.AppKey("phrases", PhraseCache)
 AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
 FIRST_PARTIAL_MS = 2000  # utterances longer than this get partial transcripts…
 PARTIAL_EVERY_MS = 1500  # …this often
+# What a client of this engine may rely on: the dialog is English, and response.create's
+# instructions are followed only as 'Say exactly: "…"'.
+CAPABILITIES = EngineCapabilities(languages=frozenset({"en"}), free_instructions=False)
 
 
 def _id(prefix: str) -> str:
