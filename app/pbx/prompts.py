@@ -52,6 +52,8 @@ SHARED: dict[str, dict[str, str]] = {
         "Please stay on the line; we will be with you shortly.",
         "unavailable": "I am sorry, nobody can take your call right now. "
         "Please call again a little later. Goodbye.",
+        "emergency-notice": "Attention, please. An emergency call to nine one one has just "
+        "been made from extension",
     },
     "es": {
         "echo-test": "Esta es la prueba de eco de Front Desk Voice. "
@@ -69,6 +71,8 @@ SHARED: dict[str, dict[str, str]] = {
         "Por favor, no cuelgue; le atenderemos enseguida.",
         "unavailable": "Lo siento, ahora nadie puede atender su llamada. "
         "Por favor, llame de nuevo un poco más tarde. Adiós.",
+        "emergency-notice": "Atención, por favor. Se acaba de hacer una llamada de emergencia "
+        "al nueve uno uno desde la extensión",
     },
 }
 

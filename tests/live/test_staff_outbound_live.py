@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.pbx.sandbox import AsteriskSandbox
-from tests.live.keypad import free_port, sipp
+from tests.live.keypad import free_port, sipp, staff_phone
 
 REFUSED = 97  # staff_calls.xml: 403 Forbidden
 
@@ -64,7 +64,11 @@ class Carrier:
 @pytest.fixture
 def dial_out(pbx: AsteriskSandbox) -> Iterator[None]:
     yield
-    for name, value in (("STAFF_DIAL_OUT", "national"), ("HOME_COUNTRY", "1")):
+    for name, value in (
+        ("STAFF_DIAL_OUT", "national"),
+        ("HOME_COUNTRY", "1"),
+        ("EMERGENCY_NOTICE", "PJSIP/2001"),
+    ):
         pbx.cli(f'dialplan set global {name} "{value}"')
 
 
@@ -97,6 +101,7 @@ async def _staff_dials(pbx: AsteriskSandbox, digits: str) -> int:
 
 
 def _refusals(pbx: AsteriskSandbox) -> str:
+    """Asterisk's messages.log so far (notices, warnings, errors)."""
     log = pbx.log_dir / "messages.log"
     return log.read_text(errors="replace") if log.exists() else ""
 
@@ -119,6 +124,24 @@ async def test_emergency_calls_go_out_without_the_nine_and_with_it(
     assert await carrier.stop() == 0
     [invite] = carrier.invites()
     assert invite.startswith("sip:911@127.0.0.1")
+
+
+async def test_a_911_call_tells_the_front_desk_which_extension_called(
+    pbx: AsteriskSandbox, carrier: Carrier, dial_out: None
+) -> None:
+    # (In the other 911 tests nobody is registered on EMERGENCY_NOTICE: the call goes out
+    # all the same, since the notice is placed alongside it, not before.)
+    pbx.cli('dialplan set global EMERGENCY_NOTICE "PJSIP/3100"')
+    before = len(_refusals(pbx))
+    async with staff_phone(pbx, "3100") as desk:
+        assert await _staff_dials(pbx, "911") == 0
+        assert await carrier.stop() == 0
+    [invite] = carrier.invites()
+    assert invite.startswith("sip:911@127.0.0.1")
+    assert desk.answered, desk.said  # rang, answered, told, and hung up on by Asterisk
+    logged = _refusals(pbx)[before:]
+    assert "Emergency call from staff phone 2101" in logged
+    assert "does not exist" not in logged, logged  # the notice and its digits were played
 
 
 @pytest.mark.parametrize(
