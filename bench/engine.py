@@ -6,6 +6,9 @@
   alone, and more voices for reference. Words are compared after Whisper's English normalizer
   ("twelfth" = "12th", "five five five" = "555"), as published WERs are; the raw figure (only
   case and punctuation ignored) is printed beside it;
+- WER of short answers to the booking questions ("four nights", "the bay suite"), heard with
+  the generic hotel prompt and with what the question just asked invites (the dialog's
+  `expecting()`, as the engine does);
 - response latency over the real protocol: input_audio_buffer.speech_stopped → first
   response.output_audio.delta, p50/p95, with the VAD's silence window reported on its own;
 - text-to-speech time to first audio (flite, one short sentence, no cache).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import functools
 import json
 import re
@@ -34,6 +38,7 @@ from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.engines.local.booking_flow import BookingFlow
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
@@ -185,6 +190,63 @@ def _row(voice: str, label: str, utterances: int, counts: list[int], seconds: st
     )
 
 
+# Short answers to the booking questions, worded unlike the hints the dialog gives (so the
+# hint is not the answer), by the question they answer.
+ANSWERS = {
+    "arrival": ["On the fifth of March", "Next Tuesday", "We arrive on the twentieth of June",
+                "The first of May please"],
+    "nights": ["Four nights", "Just two nights please", "We will stay five nights", "One night only"],
+    "guests": ["Three adults", "Two adults and two children", "Only one adult", "Four adults"],
+    "room": ["I will take the king", "The bay suite please", "The double queen is fine",
+             "The junior suite"],
+    "phone": ["Yes that is fine", "No please use eight one eight five five five zero one nine nine",
+              "Yes please use this number"],
+    "confirm": ["Yes go ahead", "No thank you", "Yes please do"],
+}  # fmt: skip
+
+
+def _asked(question: str) -> str:
+    """What the booking flow tells speech-to-text to expect after asking `question`."""
+    prop = load_hotel_config(ROOT / "config" / "hotel.yaml").get_property("harborview")
+    flow = BookingFlow(prop, dt.date(2026, 12, 1))
+    if question != "arrival":
+        flow.check_in = dt.date(2026, 12, 4)
+    if question not in ("arrival", "nights"):
+        flow.nights = 2
+    if question == "room":
+        flow.stage = "choose"
+        flow.options = [{"name": r.name, "bookable": True} for r in prop.room_types]
+    elif question in ("phone", "confirm"):
+        flow.adults, flow.stage = 2, question
+    return flow.expecting()
+
+
+def in_context() -> None:
+    """WER of short answers heard with and without what the question just asked invites
+    (DialogManager.expecting), through 8 kHz μ-law, tiny.en."""
+    stt = WhisperSpeechToText(multilingual=False)
+    tmp = Path(tempfile.mkdtemp())
+    print("\n| voice | answers | words | WER, generic prompt | WER, the question's expectation |")
+    print("|---|---|---|---|---|")
+    for voice in VOICES:
+        counts = {None: [0, 0], "asked": [0, 0]}
+        for question, answers in ANSWERS.items():
+            for text in answers:
+                pcm, rate = _synth(voice, text, tmp)
+                audio = ulaw_decode(ulaw_encode(resample(pcm, rate, 8000)))
+                for key, expecting in ((None, None), ("asked", _asked(question))):
+                    heard = stt.transcribe(audio, 8000, "en", expecting).text
+                    counts[key][0] += _edits(_words(text), _words(heard))
+                    counts[key][1] += len(_words(text))
+        (plain, words), (asked, _) = counts[None], counts["asked"]
+        answers_count = sum(map(len, ANSWERS.values()))
+        print(
+            f"| {voice} | {answers_count} | {words} | {100 * plain / words:.1f} % "
+            f"| {100 * asked / words:.1f} % |",
+            flush=True,
+        )
+
+
 async def latency(rounds: int = 12) -> None:
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     stt = WhisperSpeechToText()
@@ -259,5 +321,6 @@ def tts() -> None:
 
 if __name__ == "__main__":
     wer(("tiny.en", "base"))
+    in_context()
     asyncio.run(latency())
     tts()

@@ -16,8 +16,12 @@ class Transcript:
 
 
 class SpeechToText(Protocol):
-    def transcribe(self, pcm16: bytes, rate: int, language: str | None = None) -> Transcript:
-        """Text of an utterance; with language None the engine decides (and says which)."""
+    def transcribe(
+        self, pcm16: bytes, rate: int, language: str | None = None, expecting: str | None = None
+    ) -> Transcript:
+        """Text of an utterance; with language None the engine decides (and says which).
+        `expecting`: the kind of answer the question just asked invites ("Three nights. Two
+        adults."), which an engine may use to hear short answers better."""
         ...
 
 

@@ -20,6 +20,7 @@ from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_events import validate_server_event
+from app.engines.speech import Transcript
 from app.hotel.config import load_hotel_config
 from app.media.g711 import ulaw_encode
 from app.media.resample import resample
@@ -247,3 +248,39 @@ async def test_a_long_utterance_is_transcribed_while_it_goes_on(
         i for i, e in enumerate(client.events) if e["type"] == "input_audio_buffer.speech_stopped"
     )
     assert client.events.index(partials[0]) < stopped  # heard before the caller finished
+
+
+class ScriptedEars:
+    """Speech-to-text that writes the given lines, one per utterance, and keeps what the
+    engine told it to expect each time (real audio, real VAD, real protocol around it)."""
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = list(lines)
+        self.expecting: list[str | None] = []
+
+    def transcribe(
+        self, pcm16: bytes, rate: int, language: str | None = None, expecting: str | None = None
+    ) -> Transcript:
+        self.expecting.append(expecting)
+        return Transcript(self.lines.pop(0), "en")
+
+
+async def test_the_question_asked_tells_speech_to_text_what_to_expect(tmp_path: Path) -> None:
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    ears = ScriptedEars("I'd like to book a room for Friday.", "Two nights.")
+    server = TestServer(create_engine_app(hotel, ears, FliteTextToSpeech), host="127.0.0.1")
+    await server.start_server()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"http://127.0.0.1:{server.port}/v1/realtime?property=harborview") as ws,
+    ):
+        client = Client(ws)
+        await client.until("session.created")
+        short = _caller_says("Hello there.", tmp_path)  # under 2 s: no partial transcripts
+        for _ in range(2):
+            await _speak(client, short)
+            await client.until("response.done")
+    await server.close()
+    first, second = ears.expecting
+    assert first is None  # nothing asked yet
+    assert second is not None and "nights" in second.lower()  # "how many nights?" was asked

@@ -244,3 +244,22 @@ def test_a_card_keyed_in_is_refused_like_a_card_read_out() -> None:
     assert dialog.reply("The caller keyed 123 on the telephone keypad.").text == (
         "Thank you. How can I help you?"
     )
+
+
+async def test_each_question_says_what_answer_to_listen_for(talk: Conversation) -> None:
+    assert talk.dialog.expecting() is None  # nothing asked yet
+    await talk.say("I'd like to book a room.")
+    assert "arrive" in (talk.dialog.expecting() or "")
+    await talk.say("For Friday.")
+    assert "nights" in (talk.dialog.expecting() or "")
+    await talk.say("Two nights.")
+    assert "adults" in (talk.dialog.expecting() or "")
+    said = await talk.say("Two adults.")
+    rooms = talk.dialog.expecting() or ""
+    assert "The Harbor King" in rooms and "The Double Queen" in rooms, said  # those offered
+    await talk.say("The double queen, please.")
+    assert talk.dialog.expecting() == "My name is"
+    await talk.say("My name is Ada Lovelace.")
+    assert "five five five" in (talk.dialog.expecting() or "")  # a number, or yes
+    await talk.say("Yes, that's fine.")
+    assert "book it" in (talk.dialog.expecting() or "")

@@ -197,6 +197,24 @@ class BookingFlow:
         # "king" alone names a room only when the caller is talking about rooms or beds.
         return bool(words & {"room", "suite", "king", "queen", "bed", "double", "accessible"})
 
+    def expecting(self) -> str:
+        """The answers the question just asked invites (see DialogManager.expecting)."""
+        if self.stage == "collect":
+            if self.check_in is None:
+                return "We would like to arrive on the twelfth of December. This Friday. Tomorrow."
+            if not self.length_known:
+                return "Three nights. Two nights, please. Just one night. A week."
+            if self.adults is None:
+                return "Two adults and one child. Just me, one adult. Two adults, no children."
+        if self.stage == "choose":
+            rooms = ". ".join(f"The {o['name']}" for o in self.options if o.get("bookable"))
+            return f"{rooms or 'The first one'}, please. Yes, please. No, thank you."
+        if self.stage == "name":
+            return "My name is"
+        if self.stage == "phone":
+            return "Yes, please. No, use five five five, one two three, four five six seven."
+        return "Yes, please book it. No, not yet."
+
     # --- questions ------------------------------------------------------------------------------
     def _next_question(self) -> Step:
         self.stage = "collect"

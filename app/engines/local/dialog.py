@@ -67,6 +67,17 @@ class DialogManager:
     def greeting(self) -> str:
         return self.prop.greeting_words
 
+    def expecting(self) -> str | None:
+        """Answers the question just asked invites, worded as callers say them, for the
+        speech-to-text to listen for; None when nothing in particular was asked."""
+        if self._callback_asked:
+            return "Tomorrow morning. This afternoon at three. On this number, please."
+        if self.booking is not None and self.booking.stage != "done":
+            return self.booking.expecting()
+        if self._offered_more:
+            return "No, that's all, thank you. Yes, one more thing."
+        return None
+
     def reply(self, utterance: str) -> Reply:
         said = normal(utterance)
         words = set(WORD.findall(said))

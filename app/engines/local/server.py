@@ -272,7 +272,9 @@ class LocalRealtimeSession:
         )
 
     async def _transcribe_partial(self, item_id: str, pcm: bytes) -> None:
-        transcript = await asyncio.to_thread(self._stt.transcribe, pcm, 8000, self._language)
+        transcript = await asyncio.to_thread(
+            self._stt.transcribe, pcm, 8000, self._language, self._dialog.expecting()
+        )
         text = transcript.text.strip()
         # Deltas only ever add: a later guess that rewrites the start waits for the final one.
         if not text.startswith(self._partial_text) or text == self._partial_text:
@@ -327,7 +329,9 @@ class LocalRealtimeSession:
 
     async def _understand(self, item_id: str, pcm: bytes) -> None:
         # The call's first utterance decides its language; later ones keep it.
-        transcript = await asyncio.to_thread(self._stt.transcribe, pcm, 8000, self._language)
+        transcript = await asyncio.to_thread(
+            self._stt.transcribe, pcm, 8000, self._language, self._dialog.expecting()
+        )
         self._language = transcript.language or "en"
         # `language` is ours, beyond the GA fields (the SDK's models allow extra fields).
         self._emit(
