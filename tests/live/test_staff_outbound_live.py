@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.pbx.sandbox import AsteriskSandbox
-from tests.live.keypad import free_port, sipp, staff_phone
+from tests.live.keypad import free_port, register, sipp, staff_phone
 
 REFUSED = 97  # staff_calls.xml: 403 Forbidden
 
@@ -45,6 +45,15 @@ class Carrier:
     def invites(self) -> list[str]:
         text = self.messages.read_text(errors="replace") if self.messages.exists() else ""
         return [line.split()[1] for line in text.splitlines() if line.startswith("INVITE ")]
+
+    def caller_ids(self) -> list[str]:
+        """The From header of each INVITE received."""
+        text = self.messages.read_text(errors="replace") if self.messages.exists() else ""
+        invites = [m for m in text.split("INVITE sip:")[1:]]
+        return [
+            next(line for line in m.splitlines() if line.lower().startswith("from:"))
+            for m in invites
+        ]
 
     async def stop(self) -> int | None:
         """SIPp's exit code once its one call is over; None when it got no call (stopped)."""
@@ -83,14 +92,14 @@ async def carrier(pbx: AsteriskSandbox) -> AsyncIterator[Carrier]:
             await far_end.stop()
 
 
-async def _staff_dials(pbx: AsteriskSandbox, digits: str) -> int:
+async def _staff_dials(pbx: AsteriskSandbox, digits: str, phone: str = "2101") -> int:
     code, out = await sipp(
         pbx,
         "staff_calls.xml",
         "-s", digits,
-        "-set", "me", "2101",
-        "-au", "2101",
-        "-ap", pbx.sip_passwords["2101"],
+        "-set", "me", phone,
+        "-au", phone,
+        "-ap", pbx.sip_passwords[phone],
         "-i", "127.0.0.1",
         "-p", str(free_port()),
         "-mp", str(free_port() & ~1),
@@ -113,6 +122,8 @@ async def test_a_national_number_goes_out_through_the_trunk(
     assert await carrier.stop() == 0
     [invite] = carrier.invites()
     assert invite.startswith("sip:+15550100123@127.0.0.1")
+    [caller] = carrier.caller_ids()
+    assert "+15550100100" in caller, caller  # the hotel's number, not extension 2101
 
 
 @pytest.mark.parametrize("digits", ["911", "9911"])
@@ -142,6 +153,49 @@ async def test_a_911_call_tells_the_front_desk_which_extension_called(
     logged = _refusals(pbx)[before:]
     assert "Emergency call from staff phone 2101" in logged
     assert "does not exist" not in logged, logged  # the notice and its digits were played
+
+
+async def test_a_bad_notice_setting_never_stops_the_911_call(
+    pbx: AsteriskSandbox, carrier: Carrier, dial_out: None
+) -> None:
+    pbx.cli('dialplan set global EMERGENCY_NOTICE "2001"')  # no technology: Originate fails
+    before = len(_refusals(pbx))
+    assert await _staff_dials(pbx, "911") == 0
+    assert await carrier.stop() == 0
+    assert [i.split("@")[0] for i in carrier.invites()] == ["sip:911"]
+    assert "Emergency notice to 2001 not placed" in _refusals(pbx)[before:]
+
+
+async def test_a_notice_phone_that_never_answers_does_not_hold_up_the_911_call(
+    pbx: AsteriskSandbox, carrier: Carrier, dial_out: None
+) -> None:
+    # 3100 registered from a port where nobody answers: the notice rings into the void for
+    # its 60 s; the 911 call is placed and answered meanwhile (the staff scenario's own
+    # timeout is 30 s).
+    port = free_port()
+    code, out = await register(pbx, "3100", port, expires=120)
+    assert code == 0, out
+    try:
+        pbx.cli('dialplan set global EMERGENCY_NOTICE "PJSIP/3100"')
+        assert await _staff_dials(pbx, "911") == 0
+        assert await carrier.stop() == 0
+        assert [i.split("@")[0] for i in carrier.invites()] == ["sip:911"]
+    finally:
+        await register(pbx, "3100", port, expires=0)
+        pbx.cli("channel request hangup all")
+
+
+async def test_another_property_calls_out_as_itself_and_notifies_nobody_else(
+    pbx: AsteriskSandbox, carrier: Carrier
+) -> None:
+    before = len(_refusals(pbx))
+    assert await _staff_dials(pbx, "911", phone="4100") == 0  # Pinecrest's desk
+    assert await carrier.stop() == 0
+    [caller] = carrier.caller_ids()
+    assert "+15550100200" in caller, caller  # Pinecrest's number (set_var in pjsip.conf)
+    logged = _refusals(pbx)[before:]
+    assert "Emergency call from staff phone 4100" in logged
+    assert "Emergency notice" not in logged  # EMERGENCY_NOTICE is empty for that phone
 
 
 @pytest.mark.parametrize(

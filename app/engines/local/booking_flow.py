@@ -197,8 +197,10 @@ class BookingFlow:
         # "king" alone names a room only when the caller is talking about rooms or beds.
         return bool(words & {"room", "suite", "king", "queen", "bed", "double", "accessible"})
 
-    def expecting(self) -> str:
-        """The answers the question just asked invites (see DialogManager.expecting)."""
+    def expecting(self) -> str | None:
+        """The answers the question just asked invites (see DialogManager.expecting). Never
+        yes or no: they are heard well without help, and a prompt ending in "yes" is what
+        Whisper writes back on noise."""
         if self.stage == "collect":
             if self.check_in is None:
                 return "We would like to arrive on the twelfth of December. This Friday. Tomorrow."
@@ -206,14 +208,15 @@ class BookingFlow:
                 return "Three nights. Two nights, please. Just one night. A week."
             if self.adults is None:
                 return "Two adults and one child. Just me, one adult. Two adults, no children."
-        if self.stage == "choose":
-            rooms = ". ".join(f"The {o['name']}" for o in self.options if o.get("bookable"))
-            return f"{rooms or 'The first one'}, please. Yes, please. No, thank you."
-        if self.stage == "name":
-            return "My name is"
+            # "What would you like to change?": any of it
+            rooms = ". ".join(f"The {r.name}" for r in self.prop.room_types[:3])
+            return f"From the twelfth of December. Three nights. Two adults. {rooms}."
+        if self.stage == "choose":  # the rooms just read out
+            bookable = [o for o in self.options if o.get("bookable")][:3]
+            return ". ".join(f"The {o['name']}" for o in bookable) + "." if bookable else None
         if self.stage == "phone":
-            return "Yes, please. No, use five five five, one two three, four five six seven."
-        return "Yes, please book it. No, not yet."
+            return "Use five five five, one two three, four five six seven."
+        return None  # yes or no (confirm, pay, lead), a name: nothing to add
 
     # --- questions ------------------------------------------------------------------------------
     def _next_question(self) -> Step:

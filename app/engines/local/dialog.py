@@ -74,8 +74,6 @@ class DialogManager:
             return "Tomorrow morning. This afternoon at three. On this number, please."
         if self.booking is not None and self.booking.stage != "done":
             return self.booking.expecting()
-        if self._offered_more:
-            return "No, that's all, thank you. Yes, one more thing."
         return None
 
     def reply(self, utterance: str) -> Reply:
