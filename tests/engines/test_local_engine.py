@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import subprocess
 import wave
@@ -20,7 +21,7 @@ from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_events import validate_server_event
-from app.engines.speech import Transcript
+from app.engines.speech import SpeechToText, Transcript
 from app.hotel.config import load_hotel_config
 from app.media.g711 import ulaw_encode
 from app.media.resample import resample
@@ -69,17 +70,29 @@ class Client:
         )
 
 
+@contextlib.asynccontextmanager
+async def _connected(stt: SpeechToText) -> AsyncIterator[Client]:
+    """The offline engine with these ears, and a client connected to it (session created)."""
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    server = TestServer(create_engine_app(hotel, stt, FliteTextToSpeech), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(
+                f"http://127.0.0.1:{server.port}/v1/realtime?property=harborview"
+            ) as ws,
+        ):
+            c = Client(ws)
+            await c.until("session.created")
+            yield c
+    finally:
+        await server.close()
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[Client]:
-    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
-    server = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
-    await server.start_server()
-    async with (
-        aiohttp.ClientSession() as http,
-        http.ws_connect(f"http://127.0.0.1:{server.port}/v1/realtime?property=harborview") as ws,
-    ):
-        c = Client(ws)
-        await c.until("session.created")
+    async with _connected(STT) as c:
         await c.send(
             {
                 "type": "session.update",
@@ -103,7 +116,6 @@ async def client() -> AsyncIterator[Client]:
         )
         await c.until("session.updated")
         yield c
-    await server.close()
 
 
 async def _speak(client: Client, ulaw: bytes) -> None:
@@ -266,21 +278,12 @@ class ScriptedEars:
 
 
 async def test_the_question_asked_tells_speech_to_text_what_to_expect(tmp_path: Path) -> None:
-    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     ears = ScriptedEars("I'd like to book a room for Friday.", "Two nights.")
-    server = TestServer(create_engine_app(hotel, ears, FliteTextToSpeech), host="127.0.0.1")
-    await server.start_server()
-    async with (
-        aiohttp.ClientSession() as http,
-        http.ws_connect(f"http://127.0.0.1:{server.port}/v1/realtime?property=harborview") as ws,
-    ):
-        client = Client(ws)
-        await client.until("session.created")
+    async with _connected(ears) as client:
         short = _caller_says("Hello there.", tmp_path)  # under 2 s: no partial transcripts
         for _ in range(2):
             await _speak(client, short)
             await client.until("response.done")
-    await server.close()
     first, second = ears.expecting
     assert first is None  # nothing asked yet
     assert second is not None and "nights" in second.lower()  # "how many nights?" was asked
