@@ -306,8 +306,7 @@ def build_telephony(
         department = hotel.get_property(property_id).departments.get(department_key)
         if department is None:
             return fallback
-        destination = department.extension or f"queue-{department.queue}"
-        return (DEPARTMENTS_CONTEXT, destination)
+        return (DEPARTMENTS_CONTEXT, department.destination)
 
     def agent(opening: str | None = None) -> AgentConversation:
         assert engine is not None
@@ -323,13 +322,8 @@ def build_telephony(
         )
 
     def department_name(destination: str) -> str:
-        names = [
-            d.name
-            for p in hotel.properties
-            for d in p.departments.values()
-            if destination in (d.extension, f"queue-{d.queue}")
-        ]
-        return names[0] if names else "the team"
+        found = (p.department_at(destination) for p in hotel.properties)
+        return next((d.name for d in found if d is not None), "the team")
 
     def unanswered_opening(destination: str) -> str:
         return (

@@ -44,7 +44,7 @@ from app.engines.local.booking_flow import BookingFlow
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
-from app.hotel.config import load_hotel_config
+from app.hotel.config import PropertyConfig, load_hotel_config
 from app.media.g711 import ulaw_decode, ulaw_encode
 from app.media.resample import resample
 from app.media.vad import SpeechDetector
@@ -207,9 +207,14 @@ ANSWERS = {
 }  # fmt: skip
 
 
-def _asked(question: str) -> str:
+@functools.cache
+def _harborview() -> PropertyConfig:
+    return load_hotel_config(ROOT / "config" / "hotel.yaml").get_property("harborview")
+
+
+def _asked(question: str) -> str | None:
     """What the booking flow tells speech-to-text to expect after asking `question`."""
-    prop = load_hotel_config(ROOT / "config" / "hotel.yaml").get_property("harborview")
+    prop = _harborview()
     flow = BookingFlow(prop, dt.date(2026, 12, 1))
     if question != "arrival":
         flow.check_in = dt.date(2026, 12, 4)
@@ -284,8 +289,8 @@ def noise(clips: int = 25) -> None:
                 heard[question][1] += slots.parse_yes_no(text) is True
     print("\n| after the question | noise clips | heard as any text | heard as yes |")
     print("|---|---|---|---|")
-    for question, (text, yes) in heard.items():
-        print(f"| {question} | {3 * clips} | {text} | {yes} |", flush=True)
+    for question, (as_text, as_yes) in heard.items():
+        print(f"| {question} | {3 * clips} | {as_text} | {as_yes} |", flush=True)
 
 
 async def latency(rounds: int = 12) -> None:

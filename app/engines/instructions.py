@@ -52,7 +52,8 @@ def how_they_came(prop: PropertyConfig, context: CallContext) -> str:
     """A line or two on the caller's way here, from the dialplan's Stasis arguments
     (dialplan/extensions.conf [frontdesk-ai], [frontdesk-departments]; dialplan/hotel.conf)."""
     why, *rest = context.ivr_path or ("",)
-    where = _department(prop, rest[0]) if rest and rest[0] else "a department"
+    rung = prop.department_at(rest[0]) if rest else None  # the department the dialplan rang
+    where = rung.name if rung is not None else "a department"
     lines: list[str] = []
     if why == "after-hours":
         lines.append(
@@ -87,11 +88,3 @@ def how_they_came(prop: PropertyConfig, context: CallContext) -> str:
             "words, and keep tool arguments (names, dates, room types) as the tools expect."
         )
     return "\n".join(lines) + "\n" if lines else ""
-
-
-def _department(prop: PropertyConfig, destination: str) -> str:
-    """A department's name from the extension or queue the dialplan rang."""
-    for department in prop.departments.values():
-        if destination in (department.extension, f"queue-{department.queue}"):
-            return department.name
-    return "a department"

@@ -229,6 +229,12 @@ class DepartmentConfig(_Model):
             raise _at("name", "give exactly one of extension or queue")
         return self
 
+    @property
+    def destination(self) -> str:
+        """Where the dialplan rings it ([frontdesk-departments]): the phone's extension, or
+        queue-<name>."""
+        return self.extension or f"queue-{self.queue}"
+
 
 class AgentConfig(_Model):
     name: str
@@ -269,6 +275,10 @@ class PropertyConfig(_Model):
     # The phone menu's own words, per language (en, es): welcome and menu replace what
     # `frontdesk sounds build` would otherwise say from the departments.
     phone_prompts: dict[str, dict[Literal["welcome", "menu"], str]] = {}
+
+    def department_at(self, destination: str) -> DepartmentConfig | None:
+        """The department the dialplan rang at `destination` (an extension or queue-<name>)."""
+        return next((d for d in self.departments.values() if d.destination == destination), None)
 
     @property
     def greeting_words(self) -> str:

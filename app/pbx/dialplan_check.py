@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import socket
 import tempfile
 from pathlib import Path
 
@@ -17,12 +16,6 @@ _APPLICATION = re.compile(r"^\s*(\w+):", re.MULTILINE)  # `core show application
 _RELEVANT = re.compile(r"(WARNING|ERROR)\[")  # a clean start prints neither: each is news
 
 
-def _free_port() -> int:
-    with socket.socket() as tcp:
-        tcp.bind(("127.0.0.1", 0))
-        return int(tcp.getsockname()[1])
-
-
 def check_with_asterisk() -> list[str]:
     """Load asterisk-config/ and dialplan/ into a throwaway Asterisk; what it complained of
     about the dialplan, with the repository's paths. Blocking (a few seconds)."""
@@ -32,14 +25,7 @@ def check_with_asterisk() -> list[str]:
             Path(tmp),
             ari_user="dialplan-check",
             ari_password=secrets.token_hex(12),
-            ports=Ports(
-                sip=_free_port(),
-                http=_free_port(),
-                rtp_start=base,
-                rtp_end=base + 49,
-                https=_free_port(),
-                ami=_free_port(),
-            ),
+            ports=Ports.free(base),
         )
         sandbox.start()
         try:

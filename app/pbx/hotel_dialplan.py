@@ -15,7 +15,6 @@ from pathlib import Path
 from app.hotel.config import (
     WEEKDAYS,
     BusinessHours,
-    DepartmentConfig,
     HotelConfig,
     PropertyConfig,
     parse_range,
@@ -29,11 +28,6 @@ MARKER = (
 
 class HandEdited(Exception):
     """The file's marker line is gone: an admin owns it now."""
-
-
-def destination(department: DepartmentConfig) -> str:
-    """The extension in [frontdesk-departments]: the phone's number, or queue-<name>."""
-    return department.extension or f"queue-{department.queue}"
 
 
 def _minute(value: dt.time) -> str:
@@ -95,7 +89,7 @@ def _property(prop: PropertyConfig) -> list[str]:
     for digit, key, department in keyed:
         if digit == OPERATOR_KEY:
             continue  # the operator key of [frontdesk-menu-keys] reaches the front desk
-        target = destination(department)
+        target = department.destination
         if department.ai_first:
             lines += [
                 f"exten => {digit},1,NoOp({department.name}: the AI receptionist first)",
@@ -136,7 +130,7 @@ def render(hotel: HotelConfig) -> str:
         "; Each property's front desk: the operator key and every fallback end here.",
     ]
     for prop in hotel.properties:
-        target = destination(prop.departments["front_desk"])
+        target = prop.departments["front_desk"].destination
         lines.append(f"exten => {prop.id},1,Goto(frontdesk-departments,{target},1)")
     default = hotel.default_property.id
     lines += [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -86,6 +87,34 @@ class Ports:
     https: int = 8089
     ami: int = 5038
     carrier: int | None = None  # the trunk's far end (a SIPp on this machine), when a test has one
+
+    @classmethod
+    def free(cls, rtp_start: int, *, carrier: bool = False) -> Ports:
+        """Ports nothing on this machine uses (50 for RTP from rtp_start, which the caller
+        spreads out): for a sandbox beside another Asterisk, or beside other sandboxes."""
+        return cls(
+            sip=free_tcp_udp_port(),
+            http=free_tcp_udp_port(),
+            rtp_start=rtp_start,
+            rtp_end=rtp_start + 49,
+            https=free_tcp_udp_port(),
+            ami=free_tcp_udp_port(),
+            carrier=free_tcp_udp_port() if carrier else None,
+        )
+
+
+def free_tcp_udp_port() -> int:
+    """A loopback port free for both TCP and UDP (SIP listens on both)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = int(tcp.getsockname()[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 class AsteriskSandbox:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,35 +25,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.live)
 
 
-def _free_udp_tcp_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            try:
-                udp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-
-
 @pytest.fixture(scope="session")
 def pbx() -> Iterator[AsteriskSandbox]:
     if find_asterisk() is None:
         pytest.skip("no asterisk binary found (install Asterisk 22 or set ASTERISK_BIN)")
     if shutil.which("sipp") is None:
         pytest.skip("no sipp binary found (apt-get install sip-tester)")
-    base = 20000 + (os.getpid() % 200) * 50
-    ports = Ports(
-        sip=_free_udp_tcp_port(),
-        http=_free_udp_tcp_port(),
-        rtp_start=base,
-        rtp_end=base + 49,
-        https=_free_udp_tcp_port(),
-        ami=_free_udp_tcp_port(),
-        carrier=_free_udp_tcp_port(),
-    )
+    ports = Ports.free(20000 + (os.getpid() % 200) * 50, carrier=True)
     staff = {name: os.urandom(8).hex() for name in staff_auth_names(CONFIG_DIR / "pjsip.conf")}
     with tempfile.TemporaryDirectory(prefix="frontdesk-asterisk-") as tmp:
         sandbox = AsteriskSandbox(

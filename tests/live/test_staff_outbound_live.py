@@ -109,7 +109,7 @@ async def _staff_dials(pbx: AsteriskSandbox, digits: str, phone: str = "2101") -
     return code
 
 
-def _refusals(pbx: AsteriskSandbox) -> str:
+def _messages_log(pbx: AsteriskSandbox) -> str:
     """Asterisk's messages.log so far (notices, warnings, errors)."""
     log = pbx.log_dir / "messages.log"
     return log.read_text(errors="replace") if log.exists() else ""
@@ -143,14 +143,14 @@ async def test_a_911_call_tells_the_front_desk_which_extension_called(
     # (In the other 911 tests nobody is registered on EMERGENCY_NOTICE: the call goes out
     # all the same, since the notice is placed alongside it, not before.)
     pbx.cli('dialplan set global EMERGENCY_NOTICE "PJSIP/3100"')
-    before = len(_refusals(pbx))
+    before = len(_messages_log(pbx))
     async with staff_phone(pbx, "3100") as desk:
         assert await _staff_dials(pbx, "911") == 0
         assert await carrier.stop() == 0
     [invite] = carrier.invites()
     assert invite.startswith("sip:911@127.0.0.1")
     assert desk.answered, desk.said  # rang, answered, told, and hung up on by Asterisk
-    logged = _refusals(pbx)[before:]
+    logged = _messages_log(pbx)[before:]
     assert "Emergency call from staff phone 2101" in logged
     assert "does not exist" not in logged, logged  # the notice and its digits were played
 
@@ -159,11 +159,11 @@ async def test_a_bad_notice_setting_never_stops_the_911_call(
     pbx: AsteriskSandbox, carrier: Carrier, dial_out: None
 ) -> None:
     pbx.cli('dialplan set global EMERGENCY_NOTICE "2001"')  # no technology: Originate fails
-    before = len(_refusals(pbx))
+    before = len(_messages_log(pbx))
     assert await _staff_dials(pbx, "911") == 0
     assert await carrier.stop() == 0
     assert [i.split("@")[0] for i in carrier.invites()] == ["sip:911"]
-    assert "Emergency notice to 2001 not placed" in _refusals(pbx)[before:]
+    assert "Emergency notice to 2001 not placed" in _messages_log(pbx)[before:]
 
 
 async def test_a_notice_phone_that_never_answers_does_not_hold_up_the_911_call(
@@ -188,12 +188,12 @@ async def test_a_notice_phone_that_never_answers_does_not_hold_up_the_911_call(
 async def test_another_property_calls_out_as_itself_and_notifies_nobody_else(
     pbx: AsteriskSandbox, carrier: Carrier
 ) -> None:
-    before = len(_refusals(pbx))
+    before = len(_messages_log(pbx))
     assert await _staff_dials(pbx, "911", phone="4100") == 0  # Pinecrest's desk
     assert await carrier.stop() == 0
     [caller] = carrier.caller_ids()
     assert "+15550100200" in caller, caller  # Pinecrest's number (set_var in pjsip.conf)
-    logged = _refusals(pbx)[before:]
+    logged = _messages_log(pbx)[before:]
     assert "Emergency call from staff phone 4100" in logged
     assert "Emergency notice" not in logged  # EMERGENCY_NOTICE is empty for that phone
 
@@ -211,10 +211,10 @@ async def test_another_property_calls_out_as_itself_and_notifies_nobody_else(
 async def test_abroad_premium_and_odd_numbers_are_refused(
     pbx: AsteriskSandbox, carrier: Carrier, digits: str, why: str
 ) -> None:
-    before = len(_refusals(pbx))
+    before = len(_messages_log(pbx))
     assert await _staff_dials(pbx, digits) == REFUSED, why
     assert carrier.invites() == []
-    logged = _refusals(pbx)[before:]
+    logged = _messages_log(pbx)[before:]
     assert f"Outside call refused: 2101 dialled {digits}" in logged, logged
 
 
@@ -222,9 +222,9 @@ async def test_the_dialplan_decides_how_far_staff_may_call(
     pbx: AsteriskSandbox, carrier: Carrier, dial_out: None
 ) -> None:
     async def refused(digits: str) -> None:
-        before = len(_refusals(pbx))
+        before = len(_messages_log(pbx))
         assert await _staff_dials(pbx, digits) == REFUSED
-        assert f"Outside call refused: 2101 dialled {digits}" in _refusals(pbx)[before:]
+        assert f"Outside call refused: 2101 dialled {digits}" in _messages_log(pbx)[before:]
 
     pbx.cli('dialplan set global STAFF_DIAL_OUT "none"')
     await refused("915550100123")
