@@ -7,9 +7,10 @@ A bad value stops start-up with a message naming the variable and what it accept
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -19,7 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Where the project lives when run from a checkout (editable install): config/, sounds/, migrations/.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +96,12 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(20.0, ge=0, le=600)
     # The music-on-hold class callers hear while the agent runs a slow task (musiconhold.conf)
     moh_class: str = Field("frontdesk", pattern=r"^[A-Za-z0-9_-]+$")
+    # Who may reach the PBX at all (written into Asterisk's configuration by `frontdesk asterisk
+    # secrets`): the carrier's signalling addresses, the only sources the trunk takes calls
+    # from; and the networks staff phones log in from (the staff network, not guest Wi-Fi,
+    # which is private too). Comma-separated addresses or CIDR networks; empty: nobody.
+    carrier_networks: Annotated[tuple[str, ...], NoDecode] = ()
+    staff_networks: Annotated[tuple[str, ...], NoDecode] = ()
     # How callbacks are dialled: an ARI originate endpoint with {number} (E.164). The default
     # sends them out through the trunk endpoint (its AOR points at the carrier).
     callback_endpoint: str = Field("PJSIP/{number}@trunk", pattern=r"\{number\}")
@@ -157,6 +164,28 @@ class Settings(BaseSettings):
                 "PAYMENT_PROVIDER=http needs PAYMENT_PROVIDER_URL and PAYMENT_PROVIDER_API_KEY"
             )
         return self
+
+    @field_validator("carrier_networks", "staff_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """`54.172.60.0/30, 10.20.0.0/24` -> ("54.172.60.0/30", "10.20.0.0/24"), each checked;
+        a bare address is its own /32 (or /128)."""
+        if isinstance(value, str):
+            value = [part for part in re.split(r"[\s,]+", value) if part]
+        if not isinstance(value, list | tuple):
+            return value
+        networks = []
+        for part in value:
+            try:
+                network = ipaddress.ip_network(str(part), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{part!r} is not an address or network (e.g. 54.172.60.0/30)"
+                ) from None
+            if network.prefixlen == 0:
+                raise ValueError(f"{part!r} is every address: name the networks themselves")
+            networks.append(str(network))
+        return tuple(networks)
 
     @field_validator("log_level", mode="before")
     @classmethod

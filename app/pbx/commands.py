@@ -150,6 +150,8 @@ def _secrets_from(settings: Settings, env: Mapping[str, str | None]) -> pbx_secr
         sip_passwords=found,
         trunk_username=env.get("TWILIO_SIP_USERNAME") or None,
         trunk_password=env.get("TWILIO_SIP_PASSWORD") or None,
+        carrier_networks=settings.carrier_networks,
+        staff_networks=settings.staff_networks,
     )
 
 
@@ -159,6 +161,10 @@ async def asterisk_secrets(settings: Settings, etc: Path) -> int:
         print("frontdesk: ASTERISK_ARI_PASSWORD is not set; Asterisk needs it", file=sys.stderr)
         return EXIT_CONFIG
     env = {**dotenv_values(ENV_FILE), **os.environ}
+    if not settings.carrier_networks:
+        print("note: CARRIER_NETWORKS is not set: no call from the carrier will be taken")
+    if not settings.staff_networks:
+        print("note: STAFF_NETWORKS is not set: no staff phone can log in")
     try:
         written = pbx_secrets.write(etc, _secrets_from(settings, env))
         if pbx_secrets.ensure_certificate(etc / "keys"):

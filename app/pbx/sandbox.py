@@ -29,6 +29,9 @@ DIALPLAN_DIR = PROJECT_ROOT / "dialplan"
 SOUNDS_DIR = PROJECT_ROOT / "sounds"
 
 
+LOOPBACK = ("127.0.0.1/32",)
+
+
 class AsteriskUnavailable(Exception):
     """No usable asterisk binary, or it would not start; the message says which and why."""
 
@@ -128,6 +131,8 @@ class AsteriskSandbox:
         binary: Path | None = None,
         ami: tuple[str, str] | None = None,
         sip_passwords: dict[str, str] | None = None,
+        carrier_networks: tuple[str, ...] = LOOPBACK,
+        staff_networks: tuple[str, ...] = LOOPBACK,
     ) -> None:
         found = binary or find_asterisk()
         if found is None:
@@ -142,6 +147,10 @@ class AsteriskSandbox:
         self.ari_password = ari_password
         self.ami = ami
         self.sip_passwords = dict(sip_passwords or {})
+        # SIP listens on loopback here: SIPp, a local softphone and the "carrier" are this
+        # machine (the shipped configuration trusts no address of its own).
+        self.carrier_networks = carrier_networks
+        self.staff_networks = staff_networks
         self.etc = self.root / "etc"
         self.log_dir = self.root / "log"
         self.run_dir = self.root / "run"
@@ -214,21 +223,14 @@ class AsteriskSandbox:
                 ami_user=self.ami[0] if self.ami else None,
                 ami_password=self.ami[1] if self.ami else None,
                 sip_passwords=self.sip_passwords,
+                carrier_networks=self.carrier_networks,
+                staff_networks=self.staff_networks,
             ),
         )
         ensure_certificate(self.etc / "keys")
 
     def _shift_ports(self, text: str) -> str:
         p = self.ports
-        # Development only: SIP peers on this machine are the trunk (SIPp, a softphone) and
-        # staff phones may log in from it; the shipped pjsip.conf trusts neither.
-        text = text.replace(
-            "match = 177.71.206.192/30        ; South America, Sao Paulo\n",
-            "match = 177.71.206.192/30        ; South America, Sao Paulo\nmatch = 127.0.0.1\n",
-        ).replace(
-            "permit = 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16\n",
-            "permit = 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.1/32\n",
-        )
         if p.carrier is not None:
             text = text.replace(
                 "contact = sip:frontdesk.pstn.twilio.com",

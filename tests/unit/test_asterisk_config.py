@@ -55,11 +55,46 @@ def test_nobody_unknown_gets_an_endpoint() -> None:
         for section in sections:
             if section["(template)"] in ("staff-phone", "webrtc-phone"):
                 assert section.get("auth") == name, name
-    identify = next(s for s in pjsip["trunk"] if s.get("type") == "identify")
-    assert "54.172.60.0/30" in identify["match"]
-    # loopback is trusted only by the development sandbox's own copy (app/pbx/sandbox.py)
-    assert "127.0.0.1" not in identify["match"]
-    assert "127.0.0.1" not in pjsip["staff-phone"][0]["permit"]
+    # the trunk only by its source address: a From user of "trunk" must not find it
+    trunk = next(s for s in pjsip["trunk"] if s.get("type") is None or s["(template)"])
+    assert trunk["identify_by"] == "ip" and trunk["acl"] == "carrier-networks"
+    # no address is written into the shipped file: they come from the environment
+    assert not [s for s in pjsip["trunk"] if s.get("type") == "identify"]
+    staff = pjsip["staff-phone"][0]
+    assert staff["identify_by"] == "username" and staff["acl"] == "staff-networks"
+    assert "permit" not in staff  # not "every private range": guest Wi-Fi is private too
+    assert pjsip["webrtc-phone"][0]["identify_by"] == "username"
+    assert "#tryinclude acl_networks.conf" in (CONFIG / "acl.conf").read_text()
+    assert "#tryinclude pjsip_networks.conf" in (CONFIG / "pjsip.conf").read_text()
+
+
+def test_the_networks_are_generated_from_the_settings(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        Secrets(
+            ari_user="frontdesk",
+            ari_password="ari-pass-123",
+            carrier_networks=("54.172.60.0/30", "54.244.51.0/30"),
+            staff_networks=("192.168.20.0/24",),
+        ),
+    )
+    identify = (tmp_path / "pjsip_networks.conf").read_text()
+    assert "[trunk]\ntype = identify\nendpoint = trunk\n" in identify
+    assert "match = 54.172.60.0/30\nmatch = 54.244.51.0/30\n" in identify
+    acls = (tmp_path / "acl_networks.conf").read_text()
+    carrier, staff = acls.split("[staff-networks]")
+    # deny everything first, then permit: Asterisk's last matching rule wins
+    assert carrier.index("deny = 0.0.0.0/0.0.0.0") < carrier.index("permit = 54.172.60.0/30")
+    assert "permit = 192.168.20.0/24" in staff and "54.172" not in staff
+    assert staff.index("deny = 0.0.0.0/0.0.0.0") < staff.index("permit")
+
+
+def test_without_networks_nobody_is_let_in(tmp_path: Path) -> None:
+    write(tmp_path, Secrets(ari_user="frontdesk", ari_password="ari-pass-123"))
+    assert "type = identify" not in (tmp_path / "pjsip_networks.conf").read_text()
+    acls = (tmp_path / "acl_networks.conf").read_text()
+    assert "permit" not in acls
+    assert acls.count("deny = 0.0.0.0/0.0.0.0") == 2
 
 
 def test_browser_phones_get_webrtc_media() -> None:

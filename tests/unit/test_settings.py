@@ -74,6 +74,9 @@ def test_empty_values_in_dotenv_mean_unset(
         ("VOICE_ENABLED", "maybe", "VOICE_ENABLED='maybe': Input should be a valid boolean"),
         ("VOICE_RECORDING_ENABLED", "true", "needs RECORDING_PUBLIC_KEY"),
         ("ENGINE", "openai", "ENGINE=openai needs OPENAI_API_KEY"),
+        ("STAFF_NETWORKS", "192.168.20.0/24,guest-wifi", "STAFF_NETWORKS='192.168.20.0/24,guest"),
+        ("STAFF_NETWORKS", "0.0.0.0/0", "'0.0.0.0/0' is every address"),
+        ("CARRIER_NETWORKS", "::/0", "'::/0' is every address"),
     ],
 )
 def test_bad_values_name_the_variable(
@@ -83,6 +86,21 @@ def test_bad_values_name_the_variable(
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert expected in str(caught.value)
+
+
+def test_networks_are_read_as_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARRIER_NETWORKS", "54.172.60.0/30, 54.244.51.0/30")
+    monkeypatch.setenv("STAFF_NETWORKS", "192.168.20.7/24 10.1.2.3")
+    settings = load_settings()
+    assert settings.carrier_networks == ("54.172.60.0/30", "54.244.51.0/30")
+    assert settings.staff_networks == ("192.168.20.0/24", "10.1.2.3/32")
+
+
+def test_no_networks_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CARRIER_NETWORKS", "STAFF_NETWORKS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.carrier_networks == () and settings.staff_networks == ()
 
 
 def test_secrets_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
