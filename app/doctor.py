@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +58,63 @@ async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[
         _recordings(settings),
         _sms(settings),
         _payments(settings),
+        _sip_networks(settings),
     ]
     return findings
+
+
+# Whole private ranges: a staff "network" this wide takes in the guest Wi-Fi too.
+_WHOLE_PRIVATE = [
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+]
+
+
+def _too_wide(text: str) -> bool:
+    network = ipaddress.ip_network(text)
+    return isinstance(network, ipaddress.IPv4Network) and any(
+        network.supernet_of(whole) for whole in _WHOLE_PRIVATE
+    )
+
+
+def _sip_networks(settings: Settings) -> Finding:
+    """Who may reach the PBX: the carrier's addresses and the staff network."""
+    fix = "then run `frontdesk asterisk secrets --etc /etc/asterisk` and reload Asterisk"
+    if not settings.carrier_networks:
+        return Finding(
+            "warn",
+            ComponentStatus(
+                "sip networks",
+                False,
+                "no_carrier",
+                "CARRIER_NETWORKS is empty: no call from the trunk will be taken",
+                f"set CARRIER_NETWORKS to your carrier's signalling ranges (.env.example), {fix}",
+            ),
+        )
+    wide = [n for n in settings.staff_networks if _too_wide(n)]
+    if not settings.staff_networks or wide:
+        return Finding(
+            "warn",
+            ComponentStatus(
+                "sip networks",
+                False,
+                "staff_networks",
+                "STAFF_NETWORKS is empty: no staff phone can log in"
+                if not wide
+                else f"STAFF_NETWORKS takes in a whole private range ({', '.join(wide)}): "
+                "guest Wi-Fi is private too",
+                f"set STAFF_NETWORKS to the staff network itself (e.g. 192.168.20.0/24), {fix}",
+            ),
+        )
+    return Finding(
+        "ok",
+        ComponentStatus(
+            "sip networks",
+            True,
+            "ok",
+            f"carrier {len(settings.carrier_networks)} networks, staff "
+            f"{', '.join(settings.staff_networks)}",
+        ),
+    )
 
 
 def _hotel(settings: Settings) -> Finding:

@@ -138,8 +138,16 @@ async def test_doctor_says_what_is_wrong_and_how_to_fix_it(db_url: str, tmp_path
     assert "[warn] sms" in out
     assert "[ ok ] hold music" in out
     assert "[warn] payments" in out and "PAYMENT_LINK_SECRET" in out
+    assert "[warn] sip networks" in out and "CARRIER_NETWORKS is empty" in out
     signed = {**_env(db_url), "PAYMENT_LINK_SECRET": "0123456789abcdef0123456789abcdef"}
     assert "[ ok ] payments" in (await _frontdesk(tmp_path, signed, "doctor")).stdout
+    carrier = {**_env(db_url), "CARRIER_NETWORKS": "54.172.60.0/30"}
+    wide = (
+        await _frontdesk(tmp_path, {**carrier, "STAFF_NETWORKS": "192.168.0.0/16"}, "doctor")
+    ).stdout
+    assert "[warn] sip networks" in wide and "guest Wi-Fi is private too" in wide
+    staff = {**carrier, "STAFF_NETWORKS": "192.168.20.0/24"}
+    assert "[ ok ] sip networks" in (await _frontdesk(tmp_path, staff, "doctor")).stdout
 
     assert (await _frontdesk(tmp_path, _env(db_url), "seed")).returncode == 0
     out = (await _frontdesk(tmp_path, _env(db_url), "doctor")).stdout
