@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import secrets
 import signal
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -16,7 +15,8 @@ import asyncpg
 from aiohttp import web
 
 from app.aio import cancel_and_wait
-from app.calls.agent import AgentConversation
+from app.calls.agent import AgentConversation, Opening
+from app.calls.arrival import Arrival, Why
 from app.calls.call_log import CallLog
 from app.calls.callbacks import CallbackConversation, CallbackQueue, CallbackScheduler
 from app.calls.conversation import Conversation, EchoConversation, FallbackConversation
@@ -30,6 +30,7 @@ from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.health import HealthCheck
+from app.hotel import openings
 from app.hotel.config import HotelConfig, load_hotel_config
 from app.hotel.payments import OfflinePaymentProvider, PaymentProvider
 from app.hotel.tools.booking_tools import BookingTools
@@ -279,13 +280,6 @@ def build_recordings(
     return RecordingService(archive, RecordingRepository(pool), writes)
 
 
-def _uuid_or_none(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return None
-
-
 def build_telephony(
     settings: Settings,
     hotel: HotelConfig,
@@ -308,7 +302,7 @@ def build_telephony(
             return fallback
         return (DEPARTMENTS_CONTEXT, department.destination)
 
-    def agent(opening: str | None = None) -> AgentConversation:
+    def agent(opening: Opening | None = None) -> AgentConversation:
         assert engine is not None
         return AgentConversation(
             engine,
@@ -321,52 +315,25 @@ def build_telephony(
             renew_after=settings.engine_session_minutes * 60,
         )
 
-    def department_name(destination: str) -> str:
-        found = (p.department_at(destination) for p in hotel.properties)
-        return next((d.name for d in found if d is not None), "the team")
-
-    def unanswered_opening(destination: str) -> str:
-        return (
-            f"I'm sorry, nobody at {department_name(destination)} could take your call just "
-            "now. I can arrange for them to call you back, or help you myself. What would you "
-            "prefer?"
-        )
-
-    def closed_opening(destination: str) -> str:
-        return (
-            f"{_first_upper(department_name(destination))} is closed right now. I can help you "
-            "myself, take a message, or arrange a call back when they open. What would you like?"
-        )
-
-    callback_request = (
-        "You asked for a call back. What number should we call, when suits you, "
-        "and what is it about?"
-    )
-
-    def callback_opening(property_id: str, reason: str) -> str:
-        prop = hotel.get_property(property_id)
-        return (
-            f"Hello, this is {prop.agent.name} from the {prop.name}, calling you back about "
-            f"{reason}. Is now a good time?"
-        )
-
-    def conversation(mode: str, args: list[str]) -> Conversation:
-        if mode == "echo":
+    def conversation(arrival: Arrival) -> Conversation:
+        if arrival.mode == "echo":
             return EchoConversation()
         if engine is None:  # no engine configured: the front desk, never dead air
             return FallbackConversation(*fallback)
-        if mode == "callback":
-            callback_id = _uuid_or_none(args[0] if args else "")
-            if callbacks is None or callback_id is None:
+        if arrival.outbound:
+            if callbacks is None or arrival.callback_id is None:
                 return FallbackConversation(*fallback)
-            return CallbackConversation(callback_id, callbacks, agent, callback_opening)
+            return CallbackConversation(
+                arrival.callback_id, callbacks, agent, openings.calling_back
+            )
         # Why the dialplan sent the caller (dialplan/extensions.conf, [frontdesk-ai]).
-        if args[:1] == ["unanswered"] and len(args) >= 2:  # back from a department
-            return agent(unanswered_opening(args[1]))
-        if args[:1] == ["closed"] and len(args) >= 2:  # the menu key of a closed department
-            return agent(closed_opening(args[1]))
-        if args[:1] == ["callback"]:  # the menu's call-back key
-            return agent(callback_request)
+        destination = arrival.destination or ""
+        if arrival.why is Why.UNANSWERED:  # back from a department
+            return agent(lambda prop: openings.after_unanswered(prop, destination))
+        if arrival.why is Why.CLOSED:  # the menu key of a closed department
+            return agent(lambda prop: openings.department_closed(prop, destination))
+        if arrival.why is Why.CALLBACK_KEY:  # the menu's call-back key
+            return agent(openings.callback_request)
         return agent()
 
     def property_for(dialled: str | None) -> str:
@@ -524,10 +491,6 @@ async def _serve(
         await runner.cleanup()
         if engine_runner is not None:
             await engine_runner.cleanup()
-
-
-def _first_upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _whisper_files(settings: Settings) -> WhisperFiles | None:

@@ -55,6 +55,8 @@ from app.media.frames import FrameChunker
 
 log = get_logger(__name__)
 
+Opening = Callable[[PropertyConfig], str]  # the call's property -> the agent's first words
+
 ECHO_GUARD_MS = 300
 RENEWAL = "session renewal"
 KEY_PAUSE = 1.5  # seconds without a key: the caller has finished typing
@@ -88,7 +90,8 @@ class AgentConversation:
     tools: ToolRegistry = field(default_factory=lambda: ToolRegistry(call_tools()))
     # (property id, department key) -> (dialplan context, extension) for a blind transfer
     route: Callable[[str, str], tuple[str, str]] | None = None
-    opening: str | None = None  # the first words, when not the property's greeting (a callback)
+    # the first words for the call's property, when not its greeting (app/hotel/openings.py)
+    opening: Opening | None = None
     # Realtime sessions have a lifetime cap: open a fresh one (the conversation replayed) after
     # this many seconds, at a quiet moment. None: never.
     renew_after: float | None = None
@@ -126,9 +129,7 @@ class AgentConversation:
 
     async def _open(self, session: CallSession) -> EngineSession:
         return await self.connector.open(
-            CallContext(
-                session.property_id, session.caller_e164, session.ivr_path, session.language
-            )
+            CallContext(session.property_id, session.caller_e164, session.arrival, session.language)
         )
 
     def _first_words(self, engine: EngineSession, words: str) -> None:
@@ -157,7 +158,7 @@ class AgentConversation:
             await io.transfer(*self.fallback)
             return
         prop = self.property_for(session.property_id)
-        self._first_words(engine, self.opening or prop.greeting_words)
+        self._first_words(engine, self.opening(prop) if self.opening else prop.greeting_words)
         while True:
             lost = await self._talk(io, engine)
             if lost is None:

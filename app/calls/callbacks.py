@@ -11,9 +11,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from app.aio import cancel_and_wait
+from app.calls.agent import Opening
 from app.calls.conversation import CallIO, Conversation
 from app.calls.session import CallSession
 from app.hotel.callbacks import RETRY_AFTER, DueCallback
+from app.hotel.config import PropertyConfig
 from app.log import get_logger
 
 log = get_logger(__name__)
@@ -101,8 +103,8 @@ class CallbackConversation:
         self,
         callback_id: uuid.UUID,
         queue: CallbackQueue,
-        agent: Callable[[str], Conversation],  # opening words -> the agent's conversation
-        opening: Callable[[str, str], str],  # (property id, reason) -> the opening words
+        agent: Callable[[Opening], Conversation],  # its first words -> the agent's conversation
+        opening: Callable[[PropertyConfig, str], str],  # (property, reason) -> the first words
     ) -> None:
         self._id = callback_id
         self._queue = queue
@@ -126,7 +128,7 @@ class CallbackConversation:
         self._link = asyncio.create_task(
             self._queue.link_call(self._id, session.id), name=f"callback-link-{self._id}"
         )
-        self._agent = self._agent_for(self._opening(session.property_id, reason))
+        self._agent = self._agent_for(lambda prop: self._opening(prop, reason))
         self._agent.prepare(session)
         await self._agent.run(io, session)
 

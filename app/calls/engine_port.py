@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app.calls.arrival import PLAIN, Arrival
 from app.calls.records import TurnRole
 
 
@@ -137,9 +138,7 @@ class CallContext:
 
     property_id: str
     caller: str | None = None
-    # Why the dialplan sent the caller: the Stasis arguments after the mode, e.g.
-    # ("menu-reservations", "+15550100100"), ("unanswered", "3100", "harborview"), ("closed", "3300")
-    ivr_path: tuple[str, ...] = ()
+    arrival: Arrival = PLAIN  # how the dialplan sent the caller
     language: str = "en"  # the channel's language: "es" when the caller chose Spanish in the menu
 
 

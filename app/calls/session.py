@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from app.calls.arrival import PLAIN, Arrival
 from app.calls.records import CallState, Outcome
 
 # ringing → answered → talking ⇄ on_hold, talking → transferring → (talking | ended); any → ended
@@ -34,7 +35,7 @@ class CallSession:
     mode: str
     caller_e164: str | None = None
     dialled_e164: str | None = None
-    ivr_path: tuple[str, ...] = ()  # why the dialplan sent the caller (Stasis args after the mode)
+    arrival: Arrival = PLAIN  # how the call reached us (its Stasis arguments)
     language: str = "en"  # the channel's language, as the phone menu left it
     state: CallState = CallState.RINGING
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))

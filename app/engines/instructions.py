@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.calls.arrival import Why
 from app.calls.engine_port import CallContext
 from app.calls.languages import language_name
 from app.hotel.config import PropertyConfig
@@ -51,32 +52,34 @@ Questions guests ask:
 def how_they_came(prop: PropertyConfig, context: CallContext) -> str:
     """A line or two on the caller's way here, from the dialplan's Stasis arguments
     (dialplan/extensions.conf [frontdesk-ai], [frontdesk-departments]; dialplan/hotel.conf)."""
-    why, *rest = context.ivr_path or ("",)
-    rung = prop.department_at(rest[0]) if rest else None  # the department the dialplan rang
+    arrival = context.arrival
+    why = arrival.why
+    # the department the dialplan rang (closed, unanswered)
+    rung = prop.department_at(arrival.destination) if arrival.destination else None
     where = rung.name if rung is not None else "a department"
     lines: list[str] = []
-    if why == "after-hours":
+    if why is Why.AFTER_HOURS:
         lines.append(
             "The caller rang outside business hours: nobody is at the front desk. Help them "
             "yourself, take their details (create_lead) or arrange a call back."
         )
-    elif why == "menu":
+    elif why is Why.MENU:
         lines.append("The caller chose to speak to you in the phone menu.")
-    elif why.startswith("menu-"):
-        department = prop.departments.get(why.removeprefix("menu-"))
-        name = department.name if department else why.removeprefix("menu-")
+    elif why is Why.DEPARTMENT and arrival.department_key:
+        department = prop.departments.get(arrival.department_key)
+        name = department.name if department else arrival.department_key
         lines.append(f"The caller chose {name} in the phone menu; you handle it first.")
-    elif why == "callback":
+    elif why is Why.CALLBACK_KEY:
         lines.append(
             "The caller pressed the call-back key in the phone menu: ask for the number, a time "
             "that suits and what it is about, then use schedule_callback."
         )
-    elif why == "unanswered":
+    elif why is Why.UNANSWERED:
         lines.append(
             f"The caller was put through to {where}, but nobody answered. Offer a call back "
             "(schedule_callback) or help them yourself; do not transfer them there again."
         )
-    elif why == "closed":
+    elif why is Why.CLOSED:
         lines.append(
             f"The caller chose {where} in the phone menu, which is closed now. Help them "
             "yourself, take a message or arrange a call back for when it opens."

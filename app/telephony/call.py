@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.aio import cancel_and_wait
+from app.calls.arrival import Arrival, Why
 from app.calls.conversation import Conversation
 from app.calls.languages import base_language
 from app.calls.records import CallState, Direction, NewCall, Outcome, TurnRole
@@ -68,22 +69,22 @@ class TelephonyCall:
         self,
         app: StasisApp,
         channel: Channel,
-        mode: str,
+        arrival: Arrival,
         conversation: Conversation,
-        args: list[str] | None = None,
     ) -> None:
         self.app = app
         self.channel = channel
-        self.mode = mode
+        self.arrival = arrival
+        self.mode = arrival.mode
         self.conversation = conversation
-        self.args = args or []
-        # A call we placed (a callback: Stasis args callback,<id>,<property>) has the guest at
-        # the other end; the conversation learns their number from the callback itself.
-        self.outbound = mode == "callback"
+        # A call we placed (a callback) has the guest at the other end; the conversation
+        # learns their number from the callback itself.
+        self.outbound = arrival.outbound
         self.session = CallSession(
             id=uuid.uuid4(),
             property_id="",
-            mode=mode,
+            mode=arrival.mode,
+            arrival=arrival,
             caller_e164=None if self.outbound else app.normalise_number(channel.caller.number),
             dialled_e164=None if self.outbound else app.normalise_number(channel.dialplan.exten),
         )
@@ -138,17 +139,19 @@ class TelephonyCall:
 
     async def _setup(self) -> None:
         app = self.app
-        if self.outbound and len(self.args) >= 2:
-            prop = self.args[1]
+        arrival = self.arrival
+        if arrival.outbound and arrival.property_id:
+            prop = arrival.property_id
         elif (back := app.transferred.take(self.channel.id)) is not None:
             prop = back  # back from a transfer nobody answered
-        elif self.args[:1] == ["unanswered"] and len(self.args) >= 3 and self.args[2]:
+        elif arrival.why is Why.UNANSWERED and arrival.property_id:
             # a department the caller chose in the menu: the dialplan says whose it was
-            prop = app.known_property(self.args[2]) or app.property_for(self.session.dialled_e164)
+            prop = app.known_property(arrival.property_id) or app.property_for(
+                self.session.dialled_e164
+            )
         else:
             prop = app.property_for(self.session.dialled_e164)
         self.session.property_id = prop
-        self.session.ivr_path = () if self.outbound else tuple(self.args)
         self.session.language = base_language(self.channel.language)
         log.info(
             "call arrived",
@@ -170,7 +173,7 @@ class TelephonyCall:
                 engine=app.engine_label if self.mode in ("agent", "callback") else None,
                 language=self.session.language,
                 # how the dialplan brought the caller (menu-reservations, after-hours, …)
-                ivr_path=self.session.ivr_path,
+                ivr_path=arrival.ivr_path,
             ),
             self.session.started_at,
         )

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import phonenumbers
 
 from app.aio import cancel_and_wait
+from app.calls.arrival import Arrival
 from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
 from app.calls.session import CallSession
@@ -58,7 +59,7 @@ class CallLimits:
     goodbye_prompt: str = "sound:frontdesk/goodbye"
 
 
-ConversationFactory = Callable[[str, list[str]], Conversation]  # (mode, further Stasis args)
+ConversationFactory = Callable[[Arrival], Conversation]  # how the call came -> who talks
 
 
 class RecordingSink(Protocol):
@@ -173,17 +174,16 @@ class StasisApp:
             del self._pending[channel_id]
 
     def _new_call(self, event: StasisStart) -> None:
-        mode = event.args[0]
-        args = [a for a in event.args[1:] if a]  # the dialplan passes empty ones: Stasis(a,b,,)
-        if not self.accepting or mode not in self._modes:
-            reason = "shutting down" if not self.accepting else f"unknown mode {mode!r}"
+        arrival = Arrival.parse(event.args)
+        if not self.accepting or arrival.mode not in self._modes:
+            reason = "shutting down" if not self.accepting else f"unknown mode {arrival.mode!r}"
             log.warning(
                 "call refused, sent to the fallback", reason=reason, channel=event.channel.id
             )
             self._background(self._to_fallback(event.channel.id), "refuse-call")
             return
         try:
-            call = TelephonyCall(self, event.channel, mode, self._conversations(mode, args), args)
+            call = TelephonyCall(self, event.channel, arrival, self._conversations(arrival))
         except NoFreePort:
             self._background(self._to_fallback(event.channel.id), "no-port")
             return

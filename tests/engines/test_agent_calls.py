@@ -18,6 +18,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from app.calls.agent import AgentConversation
+from app.calls.arrival import Arrival
 from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
 from app.calls.write_behind import WriteBehind
@@ -400,8 +401,8 @@ async def test_the_engine_session_is_renewed_at_a_quiet_moment_and_remembers(
 ) -> None:
     factory = rig.app._conversations
 
-    def short_lived(mode: str, args: list[str]) -> Conversation:
-        conversation = factory(mode, args)
+    def short_lived(arrival: Arrival) -> Conversation:
+        conversation = factory(arrival)
         if isinstance(conversation, AgentConversation):
             conversation.renew_after = 2.0  # as if the session's hour were nearly up
         return conversation

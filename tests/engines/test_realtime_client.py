@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from app.calls.arrival import Arrival
 from app.calls.engine_port import AgentAudio, CallContext, EngineError
 from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
 from app.engines.realtime_client import RealtimeConnector
@@ -134,7 +135,9 @@ async def test_the_engines_say_what_they_can_and_hear_how_the_caller_came(
     capabilities come with its sessions; OpenAI's instructions tell how the caller came."""
     url, received = pcm_engine
     hotel = load_hotel_config(PROJECT_ROOT / "config" / "hotel.yaml")
-    context = CallContext("harborview", "+15551230000", ("closed", "3300"), "es")
+    context = CallContext(
+        "harborview", "+15551230000", Arrival.parse(["agent", "closed", "3300"]), "es"
+    )
     async with aiohttp.ClientSession() as http:
         offline = build_engine(load_settings(engine="local", local_engine_url=url), hotel, http)
         session = await offline.open(context)

@@ -12,6 +12,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from app.calls.agent import Opening
+from app.calls.arrival import Arrival
 from app.calls.callbacks import CallbackConversation, CallbackScheduler
 from app.calls.conversation import CallIO, Conversation, FallbackConversation
 from app.calls.session import CallSession
@@ -30,19 +32,22 @@ from tests.live.test_calls_live import _level, _tone_frames
 ROOT = Path(__file__).resolve().parents[2]
 SIPP = Path(__file__).parent / "sipp"
 GUEST = "+14155550134"
+HOTEL = load_hotel_config(ROOT / "config" / "hotel.yaml")
 
 
 @dataclass
 class Greeter:
     """Stands in for the agent: records its opening words, then says goodbye (hangs up)."""
 
-    opening: str
+    opening: Opening
+    said: str = ""
     heard_frames: int = 0
 
     def prepare(self, session: CallSession) -> None:
         pass
 
     async def run(self, io: CallIO, session: CallSession) -> None:
+        self.said = self.opening(HOTEL.get_property(session.property_id))
         for frame in _tone_frames(1.0):  # "speaks": the guest's phone (SIPp) echoes it back
             io.send_audio(frame)
         deadline = asyncio.get_running_loop().time() + 3.0
@@ -79,13 +84,13 @@ async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     repo = CallbackRepository(pool)
     greeters: list[Greeter] = []
 
-    def agent(opening: str) -> Conversation:
+    def agent(opening: Opening) -> Conversation:
         greeters.append(Greeter(opening))
         return greeters[-1]
 
-    def conversation(mode: str, args: list[str]) -> Conversation:
-        if mode == "callback":
-            callback_id = callback_of(f"{OUTBOUND_PREFIX}{args[0]}-1")
+    def conversation(arrival: Arrival) -> Conversation:
+        if arrival.outbound:
+            callback_id = arrival.callback_id
             assert callback_id is not None
             return CallbackConversation(
                 callback_id, repo, agent, lambda prop, reason: f"Calling you back about {reason}."
@@ -150,7 +155,7 @@ async def test_a_callback_rings_the_guest_who_answers(rig: Rig) -> None:
     out, _ = await asyncio.wait_for(phone.communicate(), 30)
     assert phone.returncode == 0, out.decode(errors="replace")[-1500:]  # it got our BYE
     [greeter] = rig.greeters
-    assert greeter.opening == "Calling you back about your booking enquiry."
+    assert greeter.said == "Calling you back about your booking enquiry."
     assert greeter.heard_frames > 20  # our voice went to the guest's phone and came back
     async with asyncio.timeout(10):
         while rig.app.calls:

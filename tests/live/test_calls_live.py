@@ -132,7 +132,7 @@ async def live(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Live]:
     await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
     probe = Probe()
     async with running_app(
-        pbx, pool, lambda mode, args: probe, {"echo", "agent"}, (42000, 42019)
+        pbx, pool, lambda arrival: probe, {"echo", "agent"}, (42000, 42019)
     ) as run:
         yield Live(pbx, run.app, run.events, run.client, probe, run.seen, pool)
 
@@ -292,7 +292,7 @@ async def test_the_fake_ari_replays_what_asterisk_really_does(live: Live) -> Non
             client,
             media=MediaSettings("127.0.0.1", "127.0.0.1"),
             ports=PortPool(42100, 42119),
-            conversations=lambda mode, args: Probe(),
+            conversations=lambda arrival: Probe(),
             modes={"echo"},
             call_log=live.app.call_log,
             property_for=lambda d: "harborview",

@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from app.calls.arrival import Arrival
 from app.calls.conversation import CallIO, Conversation
 from app.calls.session import CallSession
 from app.hotel.config import load_hotel_config
@@ -69,8 +70,8 @@ async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
     visits: list[list[str]] = []
 
-    def conversation(mode: str, args: list[str]) -> Conversation:
-        return Scripted(args, visits)
+    def conversation(arrival: Arrival) -> Conversation:
+        return Scripted(list(arrival.path), visits)
 
     async with running_app(pbx, pool, conversation, {"echo", "agent"}, (42060, 42079)) as run:
         yield Rig(pbx, run.app, pool, visits, run.seen)
@@ -143,8 +144,8 @@ async def test_a_warm_transfer_tells_staff_first_then_bridges_the_caller(
     await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
     visits: list[list[str]] = []
 
-    def conversation(mode: str, args: list[str]) -> Conversation:
-        return Scripted(args, visits, whisper=SUMMARY, destination=destination)
+    def conversation(arrival: Arrival) -> Conversation:
+        return Scripted(list(arrival.path), visits, whisper=SUMMARY, destination=destination)
 
     async with (
         running_app(pbx, pool, conversation, {"echo", "agent"}, (42080, 42099)),

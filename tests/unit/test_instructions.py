@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from app.calls.arrival import Arrival
 from app.calls.engine_port import CallContext
 from app.calls.languages import base_language
 from app.engines.instructions import build_instructions
@@ -16,7 +17,7 @@ NOW = dt.datetime(2026, 11, 25, 18, 30, tzinfo=dt.UTC)
 
 
 def _for(*path: str, language: str = "en") -> str:
-    context = CallContext("harborview", "+15551230000", tuple(path), language)
+    context = CallContext("harborview", "+15551230000", Arrival.parse(["agent", *path]), language)
     return build_instructions(HARBORVIEW, context, NOW)
 
 
