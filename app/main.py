@@ -72,7 +72,8 @@ from app.storage.tools_repo import ToolInvocationRepository
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.ari_health import AriCheck
-from app.telephony.controller import CallLimits, MediaSettings, StasisApp
+from app.telephony.call_services import CallLimits, MediaSettings
+from app.telephony.controller import StasisApp
 from app.telephony.dialer import AriDialer, callback_of
 from app.telephony.rtp_endpoint import PortPool
 from app.telephony.whisper import WhisperFiles

@@ -14,7 +14,6 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from app.aio import cancel_and_wait
 from app.calls.arrival import Arrival, Why
@@ -33,11 +32,9 @@ from app.telephony.ari.models import (
     StasisEnd,
     StasisStart,
 )
+from app.telephony.call_services import CallServices
 from app.telephony.errors import TelephonyError
 from app.telephony.rtp_endpoint import RtpEndpoint
-
-if TYPE_CHECKING:
-    from app.telephony.controller import StasisApp
 
 log = get_logger(__name__)
 
@@ -67,12 +64,12 @@ class CallGone(Exception):
 class TelephonyCall:
     def __init__(
         self,
-        app: StasisApp,
+        services: CallServices,
         channel: Channel,
         arrival: Arrival,
         conversation: Conversation,
     ) -> None:
-        self.app = app
+        self.services = services
         self.channel = channel
         self.arrival = arrival
         self.mode = arrival.mode
@@ -85,8 +82,10 @@ class TelephonyCall:
             property_id="",
             mode=arrival.mode,
             arrival=arrival,
-            caller_e164=None if self.outbound else app.normalise_number(channel.caller.number),
-            dialled_e164=None if self.outbound else app.normalise_number(channel.dialplan.exten),
+            caller_e164=None if self.outbound else services.normalise_number(channel.caller.number),
+            dialled_e164=None
+            if self.outbound
+            else services.normalise_number(channel.dialplan.exten),
         )
         self.inbox: asyncio.Queue[AriEvent | CallLost | StopCall] = asyncio.Queue(maxsize=512)
         self.bridge_id: str | None = None
@@ -138,19 +137,19 @@ class TelephonyCall:
                 await self._teardown()
 
     async def _setup(self) -> None:
-        app = self.app
+        services = self.services
         arrival = self.arrival
         if arrival.outbound and arrival.property_id:
             prop = arrival.property_id
-        elif (back := app.transferred.take(self.channel.id)) is not None:
+        elif (back := services.transferred.take(self.channel.id)) is not None:
             prop = back  # back from a transfer nobody answered
         elif arrival.why is Why.UNANSWERED and arrival.property_id:
             # a department the caller chose in the menu: the dialplan says whose it was
-            prop = app.known_property(arrival.property_id) or app.property_for(
+            prop = services.known_property(arrival.property_id) or services.property_for(
                 self.session.dialled_e164
             )
         else:
-            prop = app.property_for(self.session.dialled_e164)
+            prop = services.property_for(self.session.dialled_e164)
         self.session.property_id = prop
         self.session.language = base_language(self.channel.language)
         log.info(
@@ -160,7 +159,7 @@ class TelephonyCall:
             caller=self.session.caller_e164,
             dialled=self.session.dialled_e164,
         )
-        app.call_log.started(
+        services.call_log.started(
             NewCall(
                 id=self.session.id,
                 property_id=prop,
@@ -170,7 +169,7 @@ class TelephonyCall:
                 caller_name=self.channel.caller.name or None,
                 dialled_e164=self.session.dialled_e164,
                 mode=self.mode,
-                engine=app.engine_label if self.mode in ("agent", "callback") else None,
+                engine=services.engine_label if self.mode in ("agent", "callback") else None,
                 language=self.session.language,
                 # how the dialplan brought the caller (menu-reservations, after-hours, …)
                 ivr_path=arrival.ivr_path,
@@ -178,24 +177,24 @@ class TelephonyCall:
             self.session.started_at,
         )
         self.conversation.prepare(self.session)  # e.g. connect to the engine while answering
-        await app.client.answer(self.channel.id)
+        await services.client.answer(self.channel.id)
         self._move(CallState.ANSWERED)
-        bridge = await app.client.create_bridge(f"call-{self.channel.id}")
+        bridge = await services.client.create_bridge(f"call-{self.channel.id}")
         self.bridge_id = bridge.id
-        app.claim_bridge(bridge.id, self)
+        services.routes.claim_bridge(bridge.id, self)
 
-        if app.recordings is not None:
-            self.recorder = app.recordings.new_recorder(app.limits.max_duration + 60)
+        if services.recordings is not None:
+            self.recorder = services.recordings.new_recorder(services.limits.max_duration + 60)
         self.endpoint = RtpEndpoint(
-            app.pacing,
+            services.pacing,
             name=f"rtp-{self.channel.id}",
             on_received=self.recorder.caller if self.recorder else None,
             on_sent=self.recorder.agent if self.recorder else None,
         )
         self.port = await self._open_endpoint(self.endpoint)
-        media = await app.client.external_media(f"{app.media.advertise_host}:{self.port}")
+        media = await services.client.external_media(f"{services.media.advertise_host}:{self.port}")
         self.media_channel_id = media.id
-        app.claim_channel(media.id, self)
+        services.routes.claim_channel(media.id, self)
         variables = media.channelvars or {}
         if "UNICASTRTP_LOCAL_ADDRESS" in variables:
             self.endpoint.set_remote(
@@ -204,18 +203,18 @@ class TelephonyCall:
         # The externalMedia channel must have entered Stasis before it can be bridged
         # (else 422 "Channel not in Stasis application", seen in the recordings).
         await self._wait_for(lambda e: isinstance(e, StasisStart) and e.channel.id == media.id)
-        await app.client.add_to_bridge(bridge.id, self.channel.id, media.id)
+        await services.client.add_to_bridge(bridge.id, self.channel.id, media.id)
         self._move(CallState.TALKING)
         self._media_up.set()
 
     async def _open_endpoint(self, endpoint: RtpEndpoint) -> int:
         """Our RTP socket on a port of the range that is really free: another program on the
         host may hold one, which then goes to the back of the queue while the next is tried."""
-        ports = self.app.ports
+        ports = self.services.ports
         for _ in range(ports.size):
             port = ports.take()
             try:
-                await endpoint.open(self.app.media.bind_host, port)
+                await endpoint.open(self.services.media.bind_host, port)
                 return port
             except OSError as exc:
                 ports.give_back(port)
@@ -275,12 +274,12 @@ class TelephonyCall:
             self._keyed_flush.cancel()
             self._keyed_flush = None
         if self._keyed:
-            self.app.call_log.turn(self.session.id, TurnRole.DTMF, " ".join(self._keyed))
+            self.services.call_log.turn(self.session.id, TurnRole.DTMF, " ".join(self._keyed))
             self._keyed.clear()
 
     def _move(self, state: CallState) -> None:
         if self.session.move(state):
-            self.app.call_log.state(self.session.id, state)
+            self.services.call_log.state(self.session.id, state)
 
     # --- what the conversation can do (CallIO) ---------------------------------------------
     @property
@@ -306,7 +305,7 @@ class TelephonyCall:
         finished = asyncio.get_running_loop().create_future()
         self._playbacks[playback_id] = finished
         try:
-            await self.app.client.play_on_bridge(self.bridge_id, media, playback_id)
+            await self.services.client.play_on_bridge(self.bridge_id, media, playback_id)
             await asyncio.wait_for(finished, timeout=120)
         except TelephonyError as exc:
             log.warning("prompt not played", media=media, error=str(exc))
@@ -317,7 +316,7 @@ class TelephonyCall:
         if self.end_reason == "unknown":
             self.end_reason = reason
         with contextlib.suppress(TelephonyError):
-            await self.app.client.hangup(self.channel.id)
+            await self.services.client.hangup(self.channel.id)
 
     async def hold(self, on: bool) -> None:
         """Hold music on the call's bridge: the caller hears it (so does our media leg, which
@@ -326,9 +325,9 @@ class TelephonyCall:
             return
         if on:
             self._move(CallState.ON_HOLD)
-            await self.app.client.start_bridge_moh(self.bridge_id, self.app.moh_class)
+            await self.services.client.start_bridge_moh(self.bridge_id, self.services.moh_class)
         else:
-            await self.app.client.stop_bridge_moh(self.bridge_id)
+            await self.services.client.stop_bridge_moh(self.bridge_id)
             self._move(CallState.TALKING)
 
     async def transfer(self, context: str, extension: str, whisper: str | None = None) -> None:
@@ -336,10 +335,10 @@ class TelephonyCall:
         `whisper`, staff hear it before the caller joins (dialplan [frontdesk-whisper]); if it
         cannot be prepared, the transfer goes ahead blind."""
         self._move(CallState.TRANSFERRING)
-        if whisper and self.app.whisper is not None:
+        if whisper and self.services.whisper is not None:
             try:
-                path = await self.app.whisper.render(whisper)
-                await self.app.client.set_variable(self.channel.id, "FRONTDESK_WHISPER", path)
+                path = await self.services.whisper.render(whisper)
+                await self.services.client.set_variable(self.channel.id, "FRONTDESK_WHISPER", path)
             except Exception as exc:  # flite, the disk, ARI: the caller still goes through
                 log.warning(
                     "warm transfer summary not prepared, transferring blind", error=str(exc)
@@ -347,9 +346,9 @@ class TelephonyCall:
         if self.end_reason == "unknown":  # keep why we got here (setup_failed, shutdown, …)
             self.end_reason = "transferred"
         self.transferred_to = f"{context},{extension}"
-        self.app.transferred.remember(self.channel.id, self.session.property_id)
+        self.services.transferred.remember(self.channel.id, self.session.property_id)
         await self._release_media()
-        await self.app.client.continue_in_dialplan(self.channel.id, context, extension)
+        await self.services.client.continue_in_dialplan(self.channel.id, context, extension)
 
     # --- background work of the call ----------------------------------------------------------
     async def _converse(self) -> None:
@@ -363,7 +362,7 @@ class TelephonyCall:
 
     async def _watchdog(self) -> None:
         """No RTP for too long → hang up; too long a call → goodbye, then hang up."""
-        limits = self.app.limits
+        limits = self.services.limits
         started = asyncio.get_running_loop().time()
         while True:
             await asyncio.sleep(limits.check_every)
@@ -386,7 +385,7 @@ class TelephonyCall:
     async def _send_caller_to_fallback(self) -> None:
         if self._caller_left or self.transferred_to is not None:
             return
-        context, extension = self.app.fallback
+        context, extension = self.services.fallback
         try:
             await self.transfer(context, extension)
         except TelephonyError as exc:
@@ -396,24 +395,24 @@ class TelephonyCall:
     async def _release_media(self) -> None:
         """Take our media out of the call: externalMedia channel, bridge, RTP port."""
         await cancel_and_wait(self._watchdog_task)
-        client = self.app.client
+        client = self.services.client
         if self.media_channel_id is not None:
             # Forget it before asking: its StasisEnd may be handled while the request is in
             # flight, and must not read as "someone else removed our media" (media_lost).
             media, self.media_channel_id = self.media_channel_id, None
             with contextlib.suppress(TelephonyError):
                 await client.hangup(media)
-            self.app.release_channel(media)
+            self.services.routes.release_channel(media)
         if self.bridge_id is not None:
             with contextlib.suppress(TelephonyError):
                 await client.destroy_bridge(self.bridge_id)
-            self.app.release_bridge(self.bridge_id)
+            self.services.routes.release_bridge(self.bridge_id)
             self.bridge_id = None
         if self.endpoint is not None:
             await self.endpoint.close()
             self.endpoint = None
         if self.port is not None:
-            self.app.ports.give_back(self.port)
+            self.services.ports.give_back(self.port)
             self.port = None
 
     async def _teardown(self) -> None:
@@ -429,19 +428,19 @@ class TelephonyCall:
         if self.end_reason == "transferred":
             self.session.achieved(Outcome.TRANSFERRED)
         if self.session.end(self.end_reason):
-            self.app.call_log.ended(
+            self.services.call_log.ended(
                 self.session.id,
                 self.end_reason,
                 transferred_to=self.transferred_to,
                 outcome=self.session.outcome,
             )
-        if self.recorder is not None and self.app.recordings is not None:
+        if self.recorder is not None and self.services.recordings is not None:
             try:
-                await self.app.recordings.save(self.session, self.recorder)
+                await self.services.recordings.save(self.session, self.recorder)
             except Exception:
                 log.exception("recording not saved")
             self.recorder = None
-        self.app.forget(self)
+        self.services.routes.forget(self)
         log.info(
             "call ended",
             reason=self.end_reason,

@@ -12,8 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import phonenumbers
 
@@ -21,11 +20,9 @@ from app.aio import cancel_and_wait
 from app.calls.arrival import Arrival
 from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
-from app.calls.session import CallSession
 from app.log import get_logger
 from app.media.clock import LoopClock
 from app.media.pacer import PacingScheduler
-from app.media.recording import StereoRecorder
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.models import (
     AriEvent,
@@ -35,6 +32,7 @@ from app.telephony.ari.models import (
     event_channel_ids,
 )
 from app.telephony.call import CallLost, StopCall, TelephonyCall
+from app.telephony.call_services import CallLimits, CallServices, MediaSettings, RecordingSink
 from app.telephony.errors import TelephonyError
 from app.telephony.rtp_endpoint import NoFreePort, PortPool
 from app.telephony.transferred import TransferredCallers
@@ -45,29 +43,7 @@ log = get_logger(__name__)
 PENDING_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class MediaSettings:
-    bind_host: str  # where our RTP sockets listen
-    advertise_host: str  # the address *Asterisk* sends RTP to (external_host)
-
-
-@dataclass(frozen=True)
-class CallLimits:
-    rtp_inactivity: float = 20.0
-    max_duration: float = 30 * 60.0
-    check_every: float = 1.0
-    goodbye_prompt: str = "sound:frontdesk/goodbye"
-
-
 ConversationFactory = Callable[[Arrival], Conversation]  # how the call came -> who talks
-
-
-class RecordingSink(Protocol):
-    """Where finished calls' audio goes (encrypted storage); wired by the composition root."""
-
-    def new_recorder(self, max_seconds: float) -> StereoRecorder: ...
-
-    async def save(self, session: CallSession, recorder: StereoRecorder) -> None: ...
 
 
 # Channels we originate carry ids with this prefix (see app/telephony/dialer.py), so their end
@@ -98,20 +74,12 @@ class StasisApp:
         properties: frozenset[str] = frozenset(),
     ) -> None:
         self.client = client
-        self.whisper = whisper  # warm transfers' summaries for staff (None: always blind)
         # (channel id, cause) for a call we placed that ended before it was answered
         self.outbound_gone = outbound_gone
-        self.moh_class = moh_class  # asterisk-config/musiconhold.conf
-        self.media = media
         self.ports = ports
-        self.call_log = call_log
-        self.property_for = property_for
         self.properties = properties  # the property ids hotel.yaml has
         self.fallback = fallback
-        self.limits = limits or CallLimits()
-        self.recordings = recordings
         self.pacing = pacing or PacingScheduler(LoopClock())
-        self.engine_label = engine_label  # recorded on agent calls: which engine talked
         self._conversations = conversations
         self._modes = modes
         self._region = default_region
@@ -124,6 +92,25 @@ class StasisApp:
         self.transferred = TransferredCallers()
         self.accepting = True
         self._chores: set[asyncio.Task[None]] = set()
+        # What each call is handed (it never reaches back into this app).
+        self.services = CallServices(
+            client=client,
+            call_log=call_log,
+            routes=self,
+            media=media,
+            ports=ports,
+            pacing=self.pacing,
+            limits=limits or CallLimits(),
+            fallback=fallback,
+            transferred=self.transferred,
+            normalise_number=self.normalise_number,
+            property_for=property_for,
+            known_property=self.known_property,
+            recordings=recordings,
+            whisper=whisper,
+            moh_class=moh_class,
+            engine_label=engine_label,
+        )
 
     # --- routing (called by the events reader for every event, in order) --------------------
     def deliver(self, event: AriEvent) -> None:
@@ -183,7 +170,9 @@ class StasisApp:
             self._background(self._to_fallback(event.channel.id), "refuse-call")
             return
         try:
-            call = TelephonyCall(self, event.channel, arrival, self._conversations(arrival))
+            call = TelephonyCall(
+                self.services, event.channel, arrival, self._conversations(arrival)
+            )
         except NoFreePort:
             self._background(self._to_fallback(event.channel.id), "no-port")
             return

@@ -9,7 +9,7 @@ import subprocess
 import uuid
 import wave
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
@@ -39,7 +39,8 @@ from app.storage.seed import seed
 from app.storage.tools_repo import ToolInvocationRepository
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
-from app.telephony.controller import CallLimits, StasisApp
+from app.telephony.call_services import CallLimits
+from app.telephony.controller import StasisApp
 from tests.fakes.ari import FakeAri, FakeCall
 from tests.integration.test_stasis_calls import AsteriskRtp
 
@@ -103,7 +104,9 @@ async def rig(
         tools=tools,
         callbacks=CallbackRepository(pool),
     )
-    app.limits = CallLimits(rtp_inactivity=30, max_duration=120, check_every=0.1)
+    app.services = replace(
+        app.services, limits=CallLimits(rtp_inactivity=30, max_duration=120, check_every=0.1)
+    )
     events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
     tasks = [asyncio.create_task(writes.run()), asyncio.create_task(events.run())]
     await asyncio.wait_for(events.connected.wait(), 5)

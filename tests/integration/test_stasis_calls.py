@@ -12,7 +12,7 @@ import socket
 import uuid
 import wave
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
@@ -39,7 +39,8 @@ from app.storage.recordings import (
 from app.storage.seed import seed
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
-from app.telephony.controller import CallLimits, StasisApp
+from app.telephony.call_services import CallLimits
+from app.telephony.controller import StasisApp
 from app.telephony.errors import TelephonyError
 from app.telephony.rtp import RtpPacket, build, parse
 from tests.fakes.ari import FakeAri, FakeCall
@@ -95,7 +96,9 @@ async def rig(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     client = AriClient(http, url, "frontdesk", "secret")
     writes = WriteBehind(is_transient, backoff_min=0.05, backoff_max=0.2)
     app = build_telephony(settings, hotel, client, CallLog(CallRepository(pool), writes))
-    app.limits = CallLimits(rtp_inactivity=5.0, max_duration=60.0, check_every=0.05)
+    app.services = replace(
+        app.services, limits=CallLimits(rtp_inactivity=5.0, max_duration=60.0, check_every=0.05)
+    )
     events = EventStream(
         http, client, app.deliver, app.on_connected, backoff_min=0.05, backoff_max=0.2
     )
@@ -200,7 +203,9 @@ async def test_a_port_another_program_holds_is_skipped(rig: Rig) -> None:
 
 
 async def test_no_audio_from_the_caller_hangs_up_and_cleans_up(rig: Rig) -> None:
-    rig.app.limits = CallLimits(rtp_inactivity=0.3, max_duration=60.0, check_every=0.05)
+    rig.app.services = replace(
+        rig.app.services, limits=CallLimits(rtp_inactivity=0.3, max_duration=60.0, check_every=0.05)
+    )
     call = await rig.fake.incoming_call(["echo"])
     await _media_up(rig, call)
     await _until(lambda: not rig.app.calls)
@@ -211,7 +216,9 @@ async def test_no_audio_from_the_caller_hangs_up_and_cleans_up(rig: Rig) -> None
 
 
 async def test_the_longest_call_gets_a_goodbye_then_a_hangup(rig: Rig) -> None:
-    rig.app.limits = CallLimits(rtp_inactivity=30, max_duration=0.3, check_every=0.05)
+    rig.app.services = replace(
+        rig.app.services, limits=CallLimits(rtp_inactivity=30, max_duration=0.3, check_every=0.05)
+    )
     call = await rig.fake.incoming_call(["echo"])
     await _media_up(rig, call)
     await _until(lambda: not rig.app.calls)
@@ -357,7 +364,10 @@ async def test_ari_errors_carry_asterisks_words(rig: Rig) -> None:
 async def test_a_recorded_call_is_sealed_with_both_sides(rig: Rig, tmp_path: Path) -> None:
     identity = x25519.Identity.generate()
     archive = RecordingArchive(LocalStorage(tmp_path), str(identity.to_public()))
-    rig.app.recordings = RecordingService(archive, RecordingRepository(rig.pool), rig.writes)
+    rig.app.services = replace(
+        rig.app.services,
+        recordings=RecordingService(archive, RecordingRepository(rig.pool), rig.writes),
+    )
     call = await rig.fake.incoming_call(["echo"])
     await _media_up(rig, call)
     assert call.media_host is not None

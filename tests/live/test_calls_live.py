@@ -24,7 +24,8 @@ from app.storage.seed import seed
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.ari.models import AriEvent
-from app.telephony.controller import MediaSettings, StasisApp
+from app.telephony.call_services import MediaSettings
+from app.telephony.controller import StasisApp
 from app.telephony.rtp_endpoint import PortPool
 from tests.fakes.ari import FakeAri
 from tests.live.keypad import free_port
@@ -294,7 +295,7 @@ async def test_the_fake_ari_replays_what_asterisk_really_does(live: Live) -> Non
             ports=PortPool(42100, 42119),
             conversations=lambda arrival: Probe(),
             modes={"echo"},
-            call_log=live.app.call_log,
+            call_log=live.app.services.call_log,
             property_for=lambda d: "harborview",
             fallback=("frontdesk-fallback", "s"),
         )
