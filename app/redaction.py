@@ -38,9 +38,14 @@ _DIGIT_WORDS = {
     "ocho": "8",
     "nueve": "9",
 }
+# What speech-to-text writes for a digit it misheard as a word ("one for eight eight"): read
+# as digits only inside a run, after a digit ("a room for two" stays words).
+_SOUNDS_LIKE = {"for": "4", "fore": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 _WORD = "(?:" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
+_ALIKE = "(?:" + "|".join(_SOUNDS_LIKE) + ")"
 _TOKEN = rf"(?:(?:double|triple|doble)\s+)?(?:(?<![^\W_])\d+(?![^\W_])|\b{_WORD}\b)"
-_NUMBER_RUN = re.compile(rf"(?i){_TOKEN}(?:[\s,.\-/]+{_TOKEN})*")
+_NEXT = rf"(?:{_TOKEN}|\b{_ALIKE}\b(?=[\s,.\-/]+{_TOKEN}|[\s,.\-/]*$))"
+_NUMBER_RUN = re.compile(rf"(?i){_TOKEN}(?:[\s,.\-/]+{_NEXT})*")
 # What tells that the caller is giving (or being asked for) card details, in English or
 # Spanish. "car number": speech-to-text often hears "card" as "car".
 CARD_CUES = re.compile(
@@ -82,7 +87,7 @@ def run_digits(run: str) -> str:
         elif word in ("double", "doble", "triple"):
             repeat = 3 if word == "triple" else 2
         else:
-            out.append(_DIGIT_WORDS[word] * repeat)
+            out.append((_DIGIT_WORDS.get(word) or _SOUNDS_LIKE[word]) * repeat)
             repeat = 1
     return "".join(out)
 

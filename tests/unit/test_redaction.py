@@ -134,6 +134,9 @@ def test_in_card_context_every_number_is_masked_luhn_or_not() -> None:
     assert not luhn_valid(garbled.replace(" ", ""))
     assert redact_card_data("1488, 0343", card_context=True) == "[card]"
     assert redact_card_data("one four eight eight", card_context=True) == "[card]"
+    # Digits heard as words that sound alike, inside a run of digits.
+    assert redact_card_data("One for eight eight.", card_context=True) == "[card]."
+    assert redact_card_data("a room for two", card_context=True) == "a room for two"
     assert redact_card_data(f"yes {garbled} ok", card_context=True) == "yes [card] ok"
     # Outside card context the same groups are not a card on their own.
     assert redact_card_data("1488, 0343") == "1488, 0343"
