@@ -335,7 +335,7 @@ class AgentConversation:
             prop=self.property_for(session.property_id),
             call_id=session.id,
             caller_e164=session.caller_e164,
-            card_context=session.cards.active,
+            card_context=session.cards.active or session.cards.ever,
         )
         running = asyncio.create_task(
             self.tools.invoke(call.name, call.arguments, context), name=f"tool-{call.name}"

@@ -51,6 +51,7 @@ class CardGuard:
     _last_digits: float = field(default=float("-inf"))
     _speech_started: float | None = None
     _phone_question: bool = False
+    ever: bool = False  # the caller was giving card details at some point of this call
 
     @property
     def active(self) -> bool:
@@ -114,8 +115,9 @@ class CardGuard:
 
     def private(self, text: str) -> str:
         """Free text about this call written for staff or kept (a summary, a callback's
-        reason): card data masked, every number while in card context."""
-        return redact_card_data(text, card_context=self.active)
+        reason): card data masked; every number once the call has been in card context, since
+        such text is written afterwards, from the whole call."""
+        return redact_card_data(text, card_context=self.active or self.ever)
 
     # --- inside -----------------------------------------------------------------------------
     def _extend_run(self, digits: int, at: float, *, keyed: bool = False) -> None:
@@ -136,6 +138,7 @@ class CardGuard:
 
     def _start(self, rewind: float) -> None:
         was = self._until is not None
+        self.ever = True
         self._feed()
         if not was and self.listener is not None:
             self.listener(True, min(MAX_REWIND, max(0.0, rewind) + REWIND_MARGIN))

@@ -152,3 +152,8 @@ def test_free_text_in_card_context() -> None:
     assert guard.private(summary) == summary  # no card context yet, 8 digits on their own
     guard.caller_said("my mastercard")
     assert guard.private(summary) == "Caller wants to pay, said [card]"
+    guard.caller_said("never mind")
+    guard.caller_said("I'll pay at the desk")
+    assert not guard.active
+    # Written after the card context ended (a summary of the whole call): still masked.
+    assert guard.private(summary) == "Caller wants to pay, said [card]"

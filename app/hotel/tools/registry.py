@@ -36,7 +36,8 @@ class ToolContext:
     call_id: uuid.UUID | None = None
     caller_e164: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    # The caller is giving card details (app/calls/card_guard.py): every number is card data.
+    # The caller is (or was, in this call) giving card details (app/calls/card_guard.py):
+    # every number is card data.
     card_context: bool = False
 
     def private(self, text: str) -> str:
