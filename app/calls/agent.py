@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from app.aio import cancel_and_wait
 from app.calls.call_log import CallLog
+from app.calls.card_guard import WITHHELD, CardGuard
 from app.calls.conversation import CallIO
 from app.calls.engine_port import (
     AgentAudio,
@@ -223,7 +224,9 @@ class AgentConversation:
                 except TimeoutError:
                     break
             digits = "".join(k for k in keyed if k != "#") or "#"
-            if len(digits) == 1:
+            if self._session is not None and self._session.cards.active:
+                engine.user_text(WITHHELD)  # card details: the engine never sees them
+            elif len(digits) == 1:
                 engine.user_text(f"The caller pressed {digits} on the telephone keypad.")
             else:
                 engine.user_text(f"The caller keyed {digits} on the telephone keypad.")
@@ -263,6 +266,7 @@ class AgentConversation:
                     io.send_audio(frame)
                     playing.frames_queued += 1
             elif isinstance(event, SpeechStarted):
+                self._cards().caller_speaking()
                 if (
                     playing is not None
                     and playing.response_id not in cancelled
@@ -285,10 +289,11 @@ class AgentConversation:
                 speech_stopped_at = time.monotonic()
             elif isinstance(event, CallerTranscript):
                 if event.text:
-                    self._log(TurnRole.CALLER, event.text, None, event.language)
+                    stored = self._cards().caller_said(event.text)
+                    self._log(TurnRole.CALLER, stored, None, event.language)
             elif isinstance(event, AgentTranscript):
                 text = event.text + (" [interrupted]" if event.response_id in cancelled else "")
-                self._log(TurnRole.AGENT, text, latency)
+                self._log(TurnRole.AGENT, self._cards().agent_said(text), latency)
                 latency = None
             elif isinstance(event, FunctionCall):
                 calls.setdefault(event.response_id, []).append(event)
@@ -318,6 +323,10 @@ class AgentConversation:
 
     _session: CallSession | None = None
 
+    def _cards(self) -> CardGuard:
+        assert self._session is not None
+        return self._session.cards
+
     async def _run(self, call: FunctionCall, io: CallIO, engine: EngineSession) -> bool:
         """Run one function call through the tool registry; True when the call has left us
         (transfer, hang-up). A ToolError goes back to the engine as words it may speak."""
@@ -327,6 +336,7 @@ class AgentConversation:
             prop=self.property_for(session.property_id),
             call_id=session.id,
             caller_e164=session.caller_e164,
+            card_context=session.cards.active or session.cards.ever,
         )
         running = asyncio.create_task(
             self.tools.invoke(call.name, call.arguments, context), name=f"tool-{call.name}"
@@ -356,7 +366,8 @@ class AgentConversation:
             target = self.route(session.property_id, department) if self.route else self.fallback
             whisper = None
             if result.action.warm:
-                whisper = self._staff_summary(context.prop, department, result.action.summary)
+                summary = session.cards.private(result.action.summary)
+                whisper = self._staff_summary(context.prop, department, summary)
             await io.transfer(*target, whisper=whisper)
             return True
         engine.function_output(call.call_id, result.output)

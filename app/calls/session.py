@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from app.calls.arrival import PLAIN, Arrival
+from app.calls.card_guard import CardGuard
 from app.calls.records import CallState, Outcome
 
 # ringing → answered → talking ⇄ on_hold, talking → transferring → (talking | ended); any → ended
@@ -44,6 +45,7 @@ class CallSession:
     digits: list[str] = field(default_factory=list)
     outcome: Outcome | None = None
     history: list[CallState] = field(default_factory=lambda: [CallState.RINGING])
+    cards: CardGuard = field(default_factory=CardGuard)  # is the caller giving card details?
 
     def achieved(self, outcome: Outcome) -> None:
         """Note what the call achieved; the strongest outcome stays (for analytics)."""

@@ -1,8 +1,9 @@
 """Call recording: caller on the left channel, agent on the right, on one 20 ms timeline.
 
 Frames are kept as μ-law (8 KB/s per side) and turned into a 16-bit stereo WAV only at the
-end, in a worker thread. While paused (a caller reading out card digits) both sides record
-silence, so nothing sensitive is ever captured.
+end, in a worker thread. While paused (the caller is giving card details: the call's
+CardGuard says so) both sides record silence; pausing also blanks the seconds just recorded,
+since a card number is only recognised once the caller has said it.
 """
 
 from __future__ import annotations
@@ -33,8 +34,15 @@ class StereoRecorder:
     def agent(self, frame: bytes) -> None:
         self._place(1, frame)
 
-    def pause(self) -> None:
+    def pause(self, rewind: float = 0.0) -> None:
+        """Record silence from now on, and over the last `rewind` seconds already recorded
+        (what the caller said before it was known to be card details)."""
         self.paused = True
+        slot = int((self._clock.now() - rewind - self._start) / FRAME_SECONDS) * FRAME
+        for buffer in self._sides:
+            start = max(0, slot)
+            if start < len(buffer):
+                buffer[start:] = bytes([ULAW_SILENCE]) * (len(buffer) - start)
 
     def resume(self) -> None:
         self.paused = False

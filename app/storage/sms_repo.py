@@ -12,6 +12,7 @@ import uuid
 import asyncpg
 
 from app.messaging.outbox import OptedOut, OutgoingSms, QueuedSms
+from app.redaction import redact_card_data
 
 
 class SmsRepository:
@@ -135,6 +136,7 @@ class SmsRepository:
     async def inbound(
         self, property_id: str, from_e164: str, to_e164: str, body: str, sid: str
     ) -> None:
+        """A text from a guest, kept without card data (guests text card numbers too)."""
         await self._pool.execute(
             """INSERT INTO sms_messages (property_id, direction, to_e164, from_e164, body,
                    idempotency_key, status, provider_sid, purpose)
@@ -143,7 +145,7 @@ class SmsRepository:
             property_id,
             to_e164,
             from_e164,
-            body[:1600] or " ",
+            redact_card_data(body)[:1600] or " ",
             f"inbound-{sid}",
             sid,
         )

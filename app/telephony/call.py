@@ -185,6 +185,7 @@ class TelephonyCall:
 
         if services.recordings is not None:
             self.recorder = services.recordings.new_recorder(services.limits.max_duration + 60)
+            self.session.cards.listener = self._card_context
         self.endpoint = RtpEndpoint(
             services.pacing,
             name=f"rtp-{self.channel.id}",
@@ -241,6 +242,7 @@ class TelephonyCall:
             self.end_reason = event.reason
             self._caller_left = self._stop = True
         elif isinstance(event, ChannelDtmfReceived) and event.channel.id == self.channel.id:
+            self.session.cards.key(event.digit)  # before anyone acts on it
             self.session.digits.append(event.digit)
             self._keyed.append(event.digit)
             if self._keyed_flush is not None:
@@ -268,14 +270,26 @@ class TelephonyCall:
                 waiter.set_result(None)
 
     def _log_keyed(self) -> None:
-        """Keys pressed in one go become one turn: the call log's redaction then sees a
-        keyed-in card number whole (and masks it), which it would not digit by digit."""
+        """Keys pressed in one go become one turn, with card digits masked (the card guard
+        has seen every key, so it knows an entry that continues a card read in groups)."""
         if self._keyed_flush is not None:
             self._keyed_flush.cancel()
             self._keyed_flush = None
         if self._keyed:
-            self.services.call_log.turn(self.session.id, TurnRole.DTMF, " ".join(self._keyed))
+            stored = self.session.cards.keyed_turn(" ".join(self._keyed))
+            self.services.call_log.turn(self.session.id, TurnRole.DTMF, stored)
             self._keyed.clear()
+
+    def _card_context(self, on: bool, rewind: float) -> None:
+        """The caller started or stopped giving card details: the recording pauses (blanking
+        what was just recorded of it, before anyone could know) or resumes."""
+        if self.recorder is None:
+            return
+        if on:
+            self.recorder.pause(rewind)
+        else:
+            self.recorder.resume()
+        log.info("recording paused for card details" if on else "recording resumed")
 
     def _move(self, state: CallState) -> None:
         if self.session.move(state):

@@ -357,3 +357,46 @@ async def test_schemas_and_invocation_history(
     assert "555" not in stored[2]["arguments"]["phone"]
     assert await repo.usage("harborview") == {}  # these ran without a call row
     assert await repo.usage() == {"create_lead": 1, "get_hotel_info": 1, "open_the_safe": 1}
+
+
+async def test_card_digits_in_a_lead_and_its_stored_arguments_are_masked(
+    registry: tuple[ToolRegistry, Collected], pool: asyncpg.Pool
+) -> None:
+    # The caller was reading a card (card context, app/calls/card_guard.py) and the engine put
+    # what it heard into the lead's interest, and an 8-digit "reference" as an integer.
+    tools, collected = registry
+    in_card_context = ToolContext(HOTEL.get_property("harborview"), None, CALLER, NOW, True)
+    await tools.invoke(
+        "create_lead",
+        {
+            "interest": "two nights in March, pays with 4539, 1488, 0343, 6468",
+            "consent_to_contact": True,
+            "adults": 2,
+        },
+        in_card_context,
+    )
+    interest = await pool.fetchval("SELECT interest FROM leads")
+    assert interest == "two nights in March, pays with [card]"
+    # Outside card context a Luhn-valid card read in groups is masked all the same.
+    await tools.invoke(
+        "create_lead",
+        {"interest": "four five three nine 1488.0343.6467 please", "consent_to_contact": True},
+        ctx(),
+    )
+    assert await pool.fetchval("SELECT interest FROM leads WHERE interest LIKE '%please'") == (
+        "[card] please"
+    )
+    with pytest.raises(ToolError):  # an integer argument the tool does not know
+        await tools.invoke(
+            "get_hotel_info", {"topic": "pay", "reference": 45391488}, in_card_context
+        )
+    repo = ToolInvocationRepository(pool)
+    for invocation in collected.invocations:
+        await repo.add(invocation)
+    stored = [
+        r["arguments"] for r in await pool.fetch("SELECT * FROM tool_invocations ORDER BY id")
+    ]
+    assert stored[0]["interest"] == "two nights in March, pays with [card]"
+    assert stored[0]["adults"] == 2
+    assert stored[1]["interest"] == "[card] please"
+    assert stored[2]["reference"] == "[card]"

@@ -156,3 +156,24 @@ def test_the_offline_dialog_arranges_a_callback() -> None:
     assert dialog.reply("No thanks.").end_call
     dialog.tools = set()
     assert DialogManager(PROP).reply("please call me back").transfer_to == "front_desk"
+
+
+async def test_a_callback_reason_keeps_no_card_digits(
+    repo: CallbackRepository, pool: asyncpg.Pool
+) -> None:
+    tools = ToolRegistry(CallbackTools(repo).tools())
+    in_card_context = ToolContext(PROP, None, CALLER, NOW, True)
+    await tools.invoke(
+        "schedule_callback",
+        {"when": "2026-12-02T15:00", "reason": "payment for booking, card 4539 1488 0343"},
+        in_card_context,
+    )
+    await tools.invoke(
+        "schedule_callback",
+        {"when": "2026-12-03T15:00", "reason": "wants to give 1488 0343 by phone"},
+        in_card_context,
+    )
+    reasons = [
+        r["reason"] for r in await pool.fetch("SELECT reason FROM callbacks ORDER BY due_at")
+    ]
+    assert reasons == ["payment for booking, card [card]", "wants to give [card] by phone"]

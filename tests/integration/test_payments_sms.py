@@ -308,3 +308,18 @@ async def test_the_http_payment_provider(rig: Rig) -> None:
             await provider.create_link(request)
     finally:
         await server.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "stored"),
+    [
+        ("Here is my card 4539, 1488, 0343, 6467 exp 12/27", "Here is my card [card] exp [exp]"),
+        ("4539.1488.0343.6467", "[card]"),
+        ("visa 4539 1488 0343 6468 thanks", "visa [card] thanks"),  # mistyped: not Luhn-valid
+        ("cvv is 123, see you Friday", "cvv is [cvv], see you Friday"),
+    ],
+)
+async def test_inbound_texts_are_stored_without_card_data(rig: Rig, body: str, stored: str) -> None:
+    await rig.sms.inbound("harborview", CALLER, "+15550100100", body, "SM" + uuid.uuid4().hex)
+    kept = await rig.pool.fetchval("SELECT body FROM sms_messages WHERE direction = 'inbound'")
+    assert kept == stored

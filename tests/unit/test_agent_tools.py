@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.calls.agent import AgentConversation
+from app.calls.card_guard import WITHHELD
 from app.calls.engine_port import FunctionCall
 from app.calls.records import Outcome
 from app.calls.session import CallSession
@@ -167,3 +168,55 @@ async def test_a_hold_longer_than_two_minutes_is_refused_in_words() -> None:
     await agent._run(hold, io, engine)  # type: ignore[arg-type]
     assert io.holds == []
     assert "error" in engine.outputs[0][1]
+
+
+async def test_a_warm_transfer_summary_for_staff_keeps_no_card_digits() -> None:
+    agent, engine = _holding_agent(), Engine()
+    whispers: list[str | None] = []
+
+    class Transferring(IO):
+        async def transfer(self, context: str, extension: str, whisper: str | None = None) -> None:
+            whispers.append(whisper)
+
+    assert agent._session is not None
+    agent._session.cards.caller_said("I want to pay with my Mastercard")
+    summary = "Caller wants to pay a deposit; read out 5500 0000, 0000 0005 and 1488 0343."
+    transfer = FunctionCall(
+        "r1",
+        "c1",
+        "transfer_call",
+        {"department": "front desk", "mode": "warm", "summary": summary},
+    )
+    assert await agent._run(transfer, Transferring(), engine) is True  # type: ignore[arg-type]
+    [whisper] = whispers
+    assert whisper is not None and "deposit" in whisper
+    assert "[card]" in whisper and not any(c.isdigit() for c in whisper), whisper
+
+
+async def test_keys_pressed_while_giving_card_details_never_reach_the_engine() -> None:
+    agent = _holding_agent()
+    heard: list[str] = []
+
+    class Listening(Engine):
+        def user_text(self, text: str) -> None:
+            heard.append(text)
+
+    session = agent._session
+    assert session is not None
+    forward = asyncio.create_task(agent._forward_keys(Listening()))  # type: ignore[arg-type]
+
+    def press(keys: str) -> None:  # as the telephony call does: the guard sees each key first
+        for key in keys:
+            session.cards.key(key)
+            agent.on_dtmf(key)
+
+    try:
+        press("2#")
+        await asyncio.sleep(0.05)
+        session.cards.agent_said("For the deposit, do you want to pay by credit card?")
+        press("1488#")
+        await asyncio.sleep(0.05)
+    finally:
+        forward.cancel()
+    assert heard[0] == "The caller pressed 2 on the telephone keypad."
+    assert heard[1:] == [WITHHELD] and "1488" not in " ".join(heard)

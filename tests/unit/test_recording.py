@@ -57,3 +57,27 @@ def test_nothing_past_the_limit_is_kept() -> None:
         recorder.caller(b"\x40" * 160)
         clock._now += 0.02
     assert recorder.duration_ms <= 1020
+
+
+def test_pausing_blanks_what_was_just_recorded_and_what_follows() -> None:
+    # The card guard only knows a caller read card digits once they are said: pausing goes
+    # back over the last seconds, on both sides.
+    clock = VirtualClock()
+    recorder = StereoRecorder(clock, max_seconds=60)
+    for n in range(150):  # 3 s: the caller talks throughout, the agent for the first second
+        if n == 100:
+            recorder.pause(rewind=1.0)  # at 2 s: card digits since 1 s
+        recorder.caller(b"\x20" * 160)
+        if n < 75:
+            recorder.agent(b"\x90" * 160)
+        clock._now += 0.02
+    recorder.resume()
+    recorder.caller(b"\x20" * 160)
+    _, samples = _read(recorder.wav())
+    caller, agent = samples[:, 0], samples[:, 1]
+    voice = ULAW_DECODE[0x20]
+    assert (caller[:8000] == voice).all()  # before the card: kept
+    assert (caller[8000:24000] != voice).all()  # from 1 s on: silence, rewound and paused
+    assert (caller[24000:] == voice).all()  # resumed
+    assert (agent[:8000] == ULAW_DECODE[0x90]).all()
+    assert (agent[8000:] != ULAW_DECODE[0x90]).all()

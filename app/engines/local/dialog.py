@@ -34,7 +34,7 @@ _TRANSFER = re.compile(
     r"\b(put me through|transfer|speak (to|with)|talk (to|with)|connect me|get me)\b"
 )
 _CARD = re.compile(
-    r"\b(card number|credit card|debit card|visa|mastercard|amex|american express|expiry date|security code|cvv)\b"
+    r"\b(card number|card details|credit card|debit card|visa|mastercard|amex|american express|expiry date|security code|cvv)\b"
 )
 _CALLBACK = re.compile(r"\b(call me back|call back|callback|ring me back|phone me back)\b")
 _DONE = re.compile(r"^\W*(no|nope|nah|nothing|that's it|that is it)\b[\w\s,.'!]{0,30}$")

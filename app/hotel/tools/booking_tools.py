@@ -310,7 +310,7 @@ class BookingTools:
         if args.room_type:
             room_code = find_room(await self._rooms(context), args.room_type).code
         lead = Lead(
-            interest=args.interest,
+            interest=context.private(args.interest),  # for the sales team
             name=args.name,
             phone_e164=phone,
             email=email,

@@ -60,7 +60,11 @@ class CallbackTools:
             raise ToolError("What number should we call you back on?")
         await self._store.add(
             NewCallback(
-                context.prop.id, phone, when.astimezone(dt.UTC), args.reason, context.call_id
+                context.prop.id,
+                phone,
+                when.astimezone(dt.UTC),
+                context.private(args.reason),  # read back to the guest, seen by staff
+                context.call_id,
             )
         )
         local = when.astimezone(zone)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from app.hotel.config import PropertyConfig
 from app.hotel.errors import ToolError
 from app.log import get_logger
-from app.redaction import redact_for_log
+from app.redaction import mask_phone_numbers, redact_card_data, redact_value
 
 log = get_logger(__name__)
 
@@ -36,6 +36,13 @@ class ToolContext:
     call_id: uuid.UUID | None = None
     caller_e164: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # The caller is (or was, in this call) giving card details (app/calls/card_guard.py):
+    # every number is card data.
+    card_context: bool = False
+
+    def private(self, text: str) -> str:
+        """Free text a tool keeps or hands to staff, card data masked."""
+        return redact_card_data(text, card_context=self.card_context)
 
     @property
     def today(self) -> dt.date:
@@ -111,13 +118,15 @@ class ToolLog(Protocol):
     def record(self, invocation: ToolInvocation) -> None: ...
 
 
-def _redacted(value: Any) -> Any:
+def _redacted(value: Any, card_context: bool) -> Any:
+    """Arguments and results as stored: no card data (integers too), phone numbers masked."""
+    value = redact_value(value, card_context=card_context)
     if isinstance(value, str):
-        return redact_for_log(value)
+        return mask_phone_numbers(value)
     if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
+        return {k: _redacted(v, False) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redacted(v) for v in value]
+        return [_redacted(v, False) for v in value]
     return value
 
 
@@ -197,8 +206,8 @@ class ToolRegistry:
                 ToolInvocation(
                     call_id=context.call_id,
                     name=name,
-                    arguments=_redacted(arguments),
-                    result=_redacted(result) if result is not None else None,
+                    arguments=_redacted(arguments, context.card_context),
+                    result=_redacted(result, context.card_context) if result is not None else None,
                     status=status,
                     error_message=error,
                     started_at=started,
