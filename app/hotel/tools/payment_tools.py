@@ -102,6 +102,7 @@ class PaymentTools:
                     idempotency_key=f"payment-link:{reservation.id}:{phone}",
                     related_id=reservation.id,
                     from_e164=self._from,
+                    call_id=context.call_id,
                 )
             )
         except OptedOut:
