@@ -147,6 +147,9 @@ def test_outbound_channel_ids_name_their_callback() -> None:
     assert callback_of(channel) == callback_id
     assert callback_of("1795502812.28") is None
     assert callback_of("fdv-out-not-a-uuid-1") is None
+    # The second half of a Local channel (CALLBACK_ENDPOINT=Local/...): Asterisk names it
+    # after ours with ";2", and its end is reported by the first half's: not a callback's own.
+    assert callback_of(f"{channel};2") is None
 
 
 def test_the_offline_dialog_arranges_a_callback() -> None:
