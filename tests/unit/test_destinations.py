@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from app import main
 from app.doctor import callback_endpoint_problem
 from app.hotel.config import load_hotel_config
 from app.hotel.destinations import (
@@ -125,7 +126,12 @@ def test_the_app_reads_the_blocked_prefixes_the_dialplan_applies() -> None:
         line for line in EXTENSIONS.read_text().splitlines() if line.startswith("BLOCKED_PREFIXES=")
     ]
     assert RULES.blocked_prefixes == (line.split("=", 1)[1].strip(),)
-    assert read_globals(EXTENSIONS)["HOME_COUNTRY"] == "1"
+
+
+def test_the_dialplans_home_country_is_the_properties_country() -> None:
+    # The staff dial-out's "national" and the app's home country must be the same country.
+    homes = {p.address.country for p in HOTEL.properties}
+    assert [read_globals(EXTENSIONS)["HOME_COUNTRY"]] == calling_codes(homes)
 
 
 @pytest.mark.parametrize(
@@ -223,3 +229,22 @@ def test_doctor_warns_of_callbacks_that_skip_the_dialplans_checks(
 ) -> None:
     found = callback_endpoint_problem(endpoint)
     assert found is not None and problem in found
+
+
+@pytest.mark.parametrize(
+    ("globals_text", "named"),
+    [
+        (
+            "[globals]\nBLOCKED_PREFIXES=1(900\n",
+            "BLOCKED_PREFIXES is not a valid regular expression",
+        ),
+        ("[globals]\nHOME_COUNTRY=1\n", "no BLOCKED_PREFIXES in [globals]"),
+    ],
+)
+def test_a_dialplan_the_app_cannot_read_the_list_from_stops_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, globals_text: str, named: str
+) -> None:
+    (tmp_path / "extensions.conf").write_text(globals_text)
+    monkeypatch.setattr(main, "DIALPLAN_DIR", tmp_path)
+    with pytest.raises(SettingsError, match=re.escape(named)):
+        main.destination_rules(load_settings())
