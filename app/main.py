@@ -219,6 +219,7 @@ def build_tools(
             payment_provider(settings, http),
             ScreenedOutbox(SmsRepository(pool), destinations),
             settings.twilio_phone_number,
+            may_text=lambda to, prop, call: destinations.admit(to, prop, "text", call),
         )
         tools.extend(payments.tools())
     return ToolRegistry(tools, log_to)

@@ -127,6 +127,7 @@ async def test_the_agent_says_it_cannot_text_a_refused_number_and_nothing_is_que
     with pytest.raises(ToolError, match="can't text that number: we can only reach"):
         await product.payment_link(None, code, "+1 809 234 5678")  # the Dominican Republic
     assert await _counts(seeded) == (0, 0)
+    assert await seeded.fetchval("SELECT count(*) FROM payment_links") == 0  # none left behind
     await product.payment_link(None, code)  # the guest's own number: sent
     assert await _counts(seeded) == (0, 1)
 
