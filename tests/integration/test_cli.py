@@ -138,8 +138,13 @@ async def test_doctor_says_what_is_wrong_and_how_to_fix_it(db_url: str, tmp_path
     assert "[warn] sms" in out
     assert "[ ok ] hold music" in out
     assert "[warn] payments" in out and "PAYMENT_LINK_SECRET" in out
+    assert "[ ok ] destinations" in out and "callbacks through [frontdesk-callback-out]" in out
     signed = {**_env(db_url), "PAYMENT_LINK_SECRET": "0123456789abcdef0123456789abcdef"}
     assert "[ ok ] payments" in (await _frontdesk(tmp_path, signed, "doctor")).stdout
+    trunk = {**_env(db_url), "CALLBACK_ENDPOINT": "PJSIP/{number}@trunk"}
+    out = (await _frontdesk(tmp_path, trunk, "doctor")).stdout
+    assert "[warn] destinations" in out and "skip the dialplan's country" in out
+    assert "fix: set CALLBACK_ENDPOINT=Local/{number}@frontdesk-callback-out/n" in out
 
     assert (await _frontdesk(tmp_path, _env(db_url), "seed")).returncode == 0
     out = (await _frontdesk(tmp_path, _env(db_url), "doctor")).stdout
