@@ -149,7 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--static", action="store_true", help="only the static check")
     build = dialplan_sub.add_parser(
-        "build", help="write dialplan/hotel.conf (numbers, hours, menu keys) from hotel.yaml"
+        "build",
+        help="write dialplan/hotel.conf (numbers, hours, menu keys, callbacks' country codes)",
     )
     build.add_argument("--check", action="store_true", help="only say whether it is current")
     reload = dialplan_sub.add_parser(

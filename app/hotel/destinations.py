@@ -190,12 +190,16 @@ class DestinationPolicy:
         self._ledger = ledger
         self._homes = dict(homes)
 
-    def home(self, property_id: str) -> str:
-        return self._homes[property_id]
-
     def screen(self, e164: str, property_id: str, kind: Kind) -> None:
         """The rules without the caps (the scheduler's last check before it dials)."""
-        refused = self.rules.refusal(e164, self.home(property_id), kind)
+        home = self._homes.get(property_id)
+        refused = (
+            self.rules.refusal(e164, home, kind)
+            if home is not None
+            else DestinationRefused(  # e.g. a callback of a property hotel.yaml no longer has
+                "I'm sorry, I can't reach that number from here.", "property"
+            )
+        )
         if refused is not None:
             _log_refusal(e164, kind, refused)
             raise refused

@@ -118,6 +118,15 @@ def test_a_refusal_is_logged_with_the_number_masked() -> None:
     assert "8765550" not in repr(logs)
 
 
+def test_a_property_the_hotel_no_longer_has_reaches_nobody() -> None:
+    # (A callback stored for it must be refused, not crash the scheduler's round.)
+    policy = DestinationPolicy(RULES, NoUsage(), {"harborview": "US"})
+    with pytest.raises(DestinationRefused) as refused:
+        policy.screen("+14155550134", "closed-hotel", "call")
+    assert refused.value.rule == "property"
+    policy.screen("+14155550134", "harborview", "call")  # the same number, a known property
+
+
 # --- one list for the dialplan and the app ---------------------------------------------------
 
 
