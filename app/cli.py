@@ -31,8 +31,10 @@ from app.hotel.config import HotelConfigError, load_hotel_config
 from app.hotel.tools.registry import ToolContext
 from app.log import configure_logging
 from app.main import (
+    build_destinations,
     build_engine,
     build_tools,
+    destination_rules,
     open_database,
     prepare_database,
     recording_storage,
@@ -147,7 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--static", action="store_true", help="only the static check")
     build = dialplan_sub.add_parser(
-        "build", help="write dialplan/hotel.conf (numbers, hours, menu keys) from hotel.yaml"
+        "build",
+        help="write dialplan/hotel.conf (numbers, hours, menu keys, callbacks' country codes)",
     )
     build.add_argument("--check", action="store_true", help="only say whether it is current")
     reload = dialplan_sub.add_parser(
@@ -192,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = _handler(args)
     try:
         return asyncio.run(handler(settings))
-    except (HotelConfigError, DatabaseUnavailable, AsteriskUnavailable) as exc:
+    except (HotelConfigError, DatabaseUnavailable, AsteriskUnavailable, SettingsError) as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
@@ -412,7 +415,8 @@ async def _converse(settings: Settings, args: argparse.Namespace) -> int:
         http = aiohttp.ClientSession()
         runner = None
         try:
-            tools = build_tools(pool, None, settings, http)
+            destinations = build_destinations(destination_rules(settings), hotel, pool)
+            tools = build_tools(pool, None, destinations, settings, http)
             if settings.engine_kind == "local" and settings.local_engine_url is None:
                 with socket.socket() as sock:  # a port of its own: `frontdesk run` may be up
                     sock.bind(("127.0.0.1", 0))

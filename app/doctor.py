@@ -13,7 +13,9 @@ import asyncpg
 from app.engines.health import EngineCheck
 from app.health import ComponentStatus, HealthCheck, run_checks
 from app.hotel.config import HotelConfigError, load_hotel_config
+from app.hotel.destinations import DestinationRules
 from app.pbx import hotel_dialplan
+from app.pbx.dialplan_globals import DialplanGlobalsError, blocked_prefixes
 from app.pbx.prompts import all_prompts, hotel_config_problems
 from app.pbx.sandbox import DIALPLAN_DIR
 from app.pbx.sounds import SoundsError, outdated
@@ -59,6 +61,7 @@ async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[
         _sms(settings),
         _payments(settings),
         _sip_networks(settings),
+        _destinations(settings),
     ]
     return findings
 
@@ -247,8 +250,11 @@ def _phone_menu(settings: Settings) -> Finding:
                 f"{len(report.rendered) + len(report.removed)} prompts differ from hotel.yaml "
                 "(run `frontdesk sounds build`)"
             )
-    if hotel_dialplan.lags(hotel, DIALPLAN_DIR / "hotel.conf"):
-        stale.append("dialplan/hotel.conf lags hotel.yaml (run `frontdesk dialplan build`)")
+    if hotel_dialplan.lags(hotel, DIALPLAN_DIR / "hotel.conf", settings.destination_regions):
+        stale.append(
+            "dialplan/hotel.conf lags hotel.yaml or DESTINATION_COUNTRIES "
+            "(run `frontdesk dialplan build`)"
+        )
     problems = hotel_config_problems(hotel)
     if stale or problems:
         return Finding(
@@ -305,6 +311,68 @@ def _hold_music(sounds_dir: Path) -> Finding:
             f"no hold music in {sounds_dir / 'moh'}: callers hear silence while the agent works",
             "restore sounds/moh/frontdesk-hold.wav from the repository and install it as "
             "<Asterisk data directory>/frontdesk-moh/",
+        ),
+    )
+
+
+CALLBACK_CONTEXT = "frontdesk-callback-out"
+
+
+def callback_endpoint_problem(endpoint: str) -> str | None:
+    """What is wrong with CALLBACK_ENDPOINT, or None: callbacks must go through the dialplan
+    context that checks the number, with /n so the Local channel stays the one in Stasis."""
+    technology, _, rest = endpoint.partition("/")
+    if technology.lower() != "local" or not rest.split("/")[0].endswith(f"@{CALLBACK_CONTEXT}"):
+        return (
+            f"CALLBACK_ENDPOINT={endpoint} dials without [{CALLBACK_CONTEXT}]: callbacks skip "
+            "the dialplan's country and BLOCKED_PREFIXES checks"
+        )
+    if "/n" not in rest[rest.index("@") :]:
+        return (
+            f"CALLBACK_ENDPOINT={endpoint} lacks /n: Asterisk may optimise the Local channel "
+            "away once the guest answers, and the app loses the callback's call"
+        )
+    return None
+
+
+def _destinations(settings: Settings) -> Finding:
+    extensions = DIALPLAN_DIR / "extensions.conf"
+    try:
+        rules = DestinationRules(
+            also_allowed=settings.destination_regions,
+            blocked_prefixes=blocked_prefixes(extensions),
+        )
+    except (DialplanGlobalsError, ValueError) as exc:
+        return Finding(
+            "fail",
+            ComponentStatus(
+                "destinations",
+                False,
+                "bad_prefixes",
+                str(exc),
+                f"fix BLOCKED_PREFIXES in [globals] of {extensions}",
+            ),
+        )
+    problem = callback_endpoint_problem(settings.callback_endpoint)
+    if problem is not None:
+        return Finding(
+            "warn",
+            ComponentStatus(
+                "destinations",
+                False,
+                "callbacks_unchecked",
+                problem,
+                f"set CALLBACK_ENDPOINT=Local/{{number}}@{CALLBACK_CONTEXT}/n",
+            ),
+        )
+    extra = ", ".join(sorted(rules.also_allowed)) or "none"
+    return Finding(
+        "ok",
+        ComponentStatus(
+            "destinations",
+            True,
+            "ok",
+            f"home countries and {extra}; callbacks through [{CALLBACK_CONTEXT}]",
         ),
     )
 

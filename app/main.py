@@ -32,6 +32,12 @@ from app.engines.realtime_client import RealtimeConnector
 from app.health import HealthCheck
 from app.hotel import openings
 from app.hotel.config import HotelConfig, load_hotel_config
+from app.hotel.destinations import (
+    DestinationPolicy,
+    DestinationRules,
+    ScreenedCallbacks,
+    ScreenedOutbox,
+)
 from app.hotel.payments import OfflinePaymentProvider, PaymentProvider
 from app.hotel.tools.booking_tools import BookingTools
 from app.hotel.tools.call_tools import call_tools
@@ -42,12 +48,15 @@ from app.log import get_logger
 from app.messaging.dispatcher import SmsDispatcher
 from app.messaging.twilio import TwilioSms
 from app.payments.http_provider import HttpPaymentProvider
-from app.settings import PROJECT_ROOT, Settings
+from app.pbx.dialplan_globals import DialplanGlobalsError, blocked_prefixes
+from app.pbx.sandbox import DIALPLAN_DIR
+from app.settings import PROJECT_ROOT, Settings, SettingsError
 from app.storage import migrate
 from app.storage.booking_repo import BookingRepository
 from app.storage.callbacks_repo import CallbackRepository
 from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
+from app.storage.destinations_repo import UsageRepository
 from app.storage.errors import is_transient
 from app.storage.health import DatabaseCheck
 from app.storage.payments_repo import PaymentRepository
@@ -129,6 +138,7 @@ async def prepare_database(url: str, hotel: HotelConfig) -> None:
 async def serve(settings: Settings, *, migrate_and_seed: bool = True) -> None:
     """`frontdesk run`: serve until SIGTERM or SIGINT, then stop cleanly."""
     hotel = load_hotel_config(settings.hotel_config)
+    rules = destination_rules(settings)  # before anything starts: a bad list stops start-up
     async with open_database(settings) as db:
         if migrate_and_seed:
             await prepare_database(db.url, hotel)
@@ -136,7 +146,7 @@ async def serve(settings: Settings, *, migrate_and_seed: bool = True) -> None:
         pool = await create_pool(db.url, min_size=0, max_size=10)
         http = aiohttp.ClientSession()
         try:
-            await _serve(settings, hotel, pool, http)
+            await _serve(settings, hotel, pool, http, build_destinations(rules, hotel, pool))
         finally:
             await http.close()
             await pool.close()
@@ -171,22 +181,47 @@ def payment_provider(settings: Settings, http: aiohttp.ClientSession) -> Payment
     return OfflinePaymentProvider(settings.payment_link_secret.get_secret_value().encode())
 
 
+def destination_rules(settings: Settings) -> DestinationRules:
+    """Who the product may dial or text: the settings' countries and caps, the dialplan's
+    BLOCKED_PREFIXES (one list for the app and the dialplan). SettingsError when unreadable."""
+    extensions = DIALPLAN_DIR / "extensions.conf"
+    try:
+        return DestinationRules(
+            also_allowed=settings.destination_regions,
+            blocked_prefixes=blocked_prefixes(extensions),
+            per_call=settings.destination_max_per_call,
+            per_number_day=settings.destination_max_per_number_day,
+        )
+    except (DialplanGlobalsError, ValueError) as exc:
+        raise SettingsError(f"invalid configuration:\n  {exc} ({extensions})") from None
+
+
+def build_destinations(
+    rules: DestinationRules, hotel: HotelConfig, pool: asyncpg.Pool
+) -> DestinationPolicy:
+    homes = {p.id: p.address.country for p in hotel.properties}
+    return DestinationPolicy(rules, UsageRepository(pool), homes)
+
+
 def build_tools(
     pool: asyncpg.Pool,
     log_to: ToolLog | None,
+    destinations: DestinationPolicy,
     settings: Settings | None = None,
     http: aiohttp.ClientSession | None = None,
 ) -> ToolRegistry:
-    """Every tool the agent may use, backed by the database."""
+    """Every tool the agent may use, backed by the database; every number they call or text
+    passes the destination policy."""
     booking = BookingTools(BookingRepository(pool))
-    callbacks = CallbackTools(CallbackRepository(pool))
+    callbacks = CallbackTools(ScreenedCallbacks(CallbackRepository(pool), destinations))
     tools = [*booking.tools(), *callbacks.tools(), *call_tools()]
     if settings is not None and http is not None:
         payments = PaymentTools(
             PaymentRepository(pool),
             payment_provider(settings, http),
-            SmsRepository(pool),
+            ScreenedOutbox(SmsRepository(pool), destinations),
             settings.twilio_phone_number,
+            may_text=lambda to, prop, call: destinations.admit(to, prop, "text", call),
         )
         tools.extend(payments.tools())
     return ToolRegistry(tools, log_to)
@@ -390,7 +425,11 @@ def _callback_unanswered(scheduler: CallbackScheduler, channel_id: str, cause: s
 
 
 async def _serve(
-    settings: Settings, hotel: HotelConfig, pool: asyncpg.Pool, http: aiohttp.ClientSession
+    settings: Settings,
+    hotel: HotelConfig,
+    pool: asyncpg.Pool,
+    http: aiohttp.ClientSession,
+    destinations: DestinationPolicy,
 ) -> None:
     password = settings.asterisk_ari_password
     local = (settings.local_engine_host, settings.local_engine_port)
@@ -426,7 +465,7 @@ async def _serve(
             settings.asterisk_ari_app,
         )
         call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
-        tools = build_tools(pool, call_log, settings, http)
+        tools = build_tools(pool, call_log, destinations, settings, http)
         callbacks = CallbackRepository(pool)
         stasis = build_telephony(
             settings,
@@ -441,7 +480,11 @@ async def _serve(
         dialer = AriDialer(
             client, settings.callback_endpoint, {p.id: p.phone for p in hotel.properties}
         )
-        scheduler = CallbackScheduler(callbacks, dialer)
+        scheduler = CallbackScheduler(
+            callbacks,
+            dialer,
+            lambda due: destinations.screen(due.phone_e164, due.property_id, "call"),
+        )
         stasis.outbound_gone = lambda channel_id, cause: _callback_unanswered(
             scheduler, channel_id, cause
         )

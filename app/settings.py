@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.hotel.destinations import country_regions
+
 # Where the project lives when run from a checkout (editable install): config/, sounds/, migrations/.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,8 +105,20 @@ class Settings(BaseSettings):
     carrier_networks: Annotated[tuple[str, ...], NoDecode] = ()
     staff_networks: Annotated[tuple[str, ...], NoDecode] = ()
     # How callbacks are dialled: an ARI originate endpoint with {number} (E.164). The default
-    # sends them out through the trunk endpoint (its AOR points at the carrier).
-    callback_endpoint: str = Field("PJSIP/{number}@trunk", pattern=r"\{number\}")
+    # goes through the dialplan's [frontdesk-callback-out], which applies the same country and
+    # prefix checks as the app before it dials the trunk (/n: the Local channel stays the one
+    # in Stasis). Straight to a trunk (PJSIP/...) skips those checks: `frontdesk doctor` warns.
+    callback_endpoint: str = Field("Local/{number}@frontdesk-callback-out/n", pattern=r"\{number\}")
+
+    # --- who the product may dial or text (app/hotel/destinations.py) -----------------------
+    # Countries besides each property's own (hotel.yaml address.country) that callbacks and
+    # texts may reach: ISO 3166 codes separated by commas (CA,GB); empty: the home country only.
+    # The dialplan's copy (DESTINATION_CODES in dialplan/hotel.conf) is written from this by
+    # `frontdesk dialplan build`.
+    destination_countries: str = ""
+    # Texts sent plus callbacks arranged during one call, and to one number in 24 hours.
+    destination_max_per_call: int = Field(3, ge=1, le=20)
+    destination_max_per_number_day: int = Field(5, ge=1, le=100)
 
     # --- web ------------------------------------------------------------------------------
     web_host: str = "127.0.0.1"
@@ -199,6 +213,12 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(REALTIME_VOICES)}")
         return value
 
+    @field_validator("destination_countries")
+    @classmethod
+    def _known_countries(cls, value: str) -> str:
+        country_regions(value)  # ValueError names the unknown codes
+        return value
+
     @field_validator("recording_identity")
     @classmethod
     def _identity_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -220,6 +240,10 @@ class Settings(BaseSettings):
         if self.engine == "openai" and self.openai_api_key is None:
             raise ValueError("ENGINE=openai needs OPENAI_API_KEY")
         return self
+
+    @property
+    def destination_regions(self) -> frozenset[str]:
+        return country_regions(self.destination_countries)
 
     @property
     def engine_kind(self) -> Literal["openai", "local"]:

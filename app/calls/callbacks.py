@@ -16,6 +16,7 @@ from app.calls.conversation import CallIO, Conversation
 from app.calls.session import CallSession
 from app.hotel.callbacks import RETRY_AFTER, DueCallback
 from app.hotel.config import PropertyConfig
+from app.hotel.destinations import DestinationRefused
 from app.log import get_logger
 
 log = get_logger(__name__)
@@ -36,6 +37,10 @@ class CallbackQueue(Protocol):
         """(phone, reason) of a callback."""
         ...
 
+    async def refused(self, callback_id: uuid.UUID, why: str) -> None:
+        """Given up for good: the destination policy refuses the number."""
+        ...
+
 
 class Dialer(Protocol):
     async def dial(self, callback: DueCallback) -> None:
@@ -48,12 +53,16 @@ class CallbackScheduler:
         self,
         queue: CallbackQueue,
         dialer: Dialer,
+        screen: Callable[[DueCallback], None],
         *,
         poll_seconds: float = 5.0,
         retry_after: dt.timedelta = RETRY_AFTER,
     ) -> None:
         self._queue = queue
         self._dialer = dialer
+        # The destination policy's last word before dialling (settings may have changed since
+        # the callback was arranged): raises DestinationRefused for a number it refuses.
+        self._screen = screen
         self._poll = poll_seconds
         self._retry_after = retry_after
         self._reports: set[asyncio.Task[None]] = set()
@@ -73,6 +82,11 @@ class CallbackScheduler:
     async def run_once(self, now: dt.datetime | None = None) -> int:
         due = await self._queue.claim_due(now)
         for callback in due:
+            try:
+                self._screen(callback)
+            except DestinationRefused as refused:
+                await self._queue.refused(callback.id, f"refused: {refused.rule}")
+                continue
             log.info("placing a callback", callback_id=str(callback.id), attempt=callback.attempts)
             try:
                 await self._dialer.dial(callback)

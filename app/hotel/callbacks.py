@@ -1,7 +1,8 @@
 """Callbacks: the hotel phones the guest back at the time they chose.
 
-A callback is stored when the caller asks for one; the scheduler originates the call through
-the trunk when it is due, into `Stasis(frontdesk,callback)`, and tries again (up to
+A callback is stored when the caller asks for one (to a number the destination policy allows,
+app/hotel/destinations.py); the scheduler originates the call when it is due, through the
+dialplan's checks to the trunk, into `Stasis(frontdesk,callback)`, and tries again (up to
 `max_attempts`) when nobody answers.
 """
 

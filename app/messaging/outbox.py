@@ -21,6 +21,7 @@ class OutgoingSms:
     idempotency_key: str  # the same key twice is one message
     related_id: uuid.UUID | None = None
     from_e164: str | None = None
+    call_id: uuid.UUID | None = None  # the call that asked for it (the destination caps)
 
 
 @dataclass(frozen=True)

@@ -65,13 +65,13 @@ async def dialplan_build(settings: Settings, check_only: bool) -> int:
     """Write dialplan/hotel.conf from hotel.yaml (--check: only say whether it is current)."""
     hotel = load_hotel_config(settings.hotel_config)
     if check_only:
-        if hotel_dialplan.lags(hotel, HOTEL_CONF):
+        if hotel_dialplan.lags(hotel, HOTEL_CONF, settings.destination_regions):
             print(f"{_rel(HOTEL_CONF)} is out of date: run `frontdesk dialplan build`")
             return EXIT_FAILED
         print(f"{_rel(HOTEL_CONF)} is up to date")
         return EXIT_OK
     try:
-        changed = hotel_dialplan.write(hotel, HOTEL_CONF)
+        changed = hotel_dialplan.write(hotel, HOTEL_CONF, settings.destination_regions)
     except hotel_dialplan.HandEdited as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return EXIT_FAILED

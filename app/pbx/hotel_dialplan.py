@@ -2,7 +2,8 @@
 
 dialplan/extensions.conf (hand-written) says how a call flows; dialplan/hotel.conf, written
 here, says what is particular to each property: which numbers reach it, when it is open, the
-keys of its menu and where each goes, and where its front desk is. It is plain dialplan with
+keys of its menu and where each goes, and where its front desk is; and the country codes
+callbacks may reach (from the properties' countries and the DESTINATION_COUNTRIES setting). It is plain dialplan with
 comments, so an admin can read it. An admin who wants to edit it by hand deletes its first
 line (the marker) and this command leaves it alone from then on.
 """
@@ -10,6 +11,7 @@ line (the marker) and this command leaves it alone from then on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 from app.hotel.config import (
@@ -19,6 +21,7 @@ from app.hotel.config import (
     PropertyConfig,
     parse_range,
 )
+from app.hotel.destinations import calling_codes
 from app.pbx.prompts import OPERATOR_KEY, asterisk_language
 
 MARKER = (
@@ -112,11 +115,24 @@ def _property(prop: PropertyConfig) -> list[str]:
     return lines
 
 
-def render(hotel: HotelConfig) -> str:
+def destination_codes(hotel: HotelConfig, also_allowed: Iterable[str] = ()) -> str:
+    """The dialplan's DESTINATION_CODES: the calling codes of every property's country and of
+    DESTINATION_COUNTRIES, joined by | for REGEX (the app's policy checks the regions)."""
+    return "|".join(calling_codes([*(p.address.country for p in hotel.properties), *also_allowed]))
+
+
+def render(hotel: HotelConfig, also_allowed: Iterable[str] = ()) -> str:
+    """The file's text; `also_allowed` is DESTINATION_COUNTRIES (regions)."""
     lines = [
         MARKER,
         ";",
         "; What config/hotel.yaml decides, for the flow in dialplan/extensions.conf.",
+        "",
+        "[globals]",
+        "; Country calling codes callbacks may reach ([frontdesk-callback-out]): the properties'",
+        "; countries and DESTINATION_COUNTRIES, the app's setting. The app's own check is finer",
+        "; (countries, not codes: +1 is also the Caribbean); BLOCKED_PREFIXES refuses the rest.",
+        f"DESTINATION_CODES={destination_codes(hotel, sorted(also_allowed))}",
         "",
         "[frontdesk-numbers]",
         "; The numbers callers dial, and the property each reaches.",
@@ -142,18 +158,18 @@ def render(hotel: HotelConfig) -> str:
     return "\n".join(lines)
 
 
-def lags(hotel: HotelConfig, path: Path) -> bool:
-    """The generated file is missing or no longer what hotel.yaml makes (a hand-edited one,
-    without the marker, is the admin's and never lags)."""
+def lags(hotel: HotelConfig, path: Path, also_allowed: Iterable[str] = ()) -> bool:
+    """The generated file is missing or no longer what hotel.yaml (and DESTINATION_COUNTRIES)
+    make (a hand-edited one, without the marker, is the admin's and never lags)."""
     if not path.exists():
         return True
     current = path.read_text()
-    return current.startswith(MARKER) and current != render(hotel)
+    return current.startswith(MARKER) and current != render(hotel, also_allowed)
 
 
-def write(hotel: HotelConfig, path: Path) -> bool:
+def write(hotel: HotelConfig, path: Path, also_allowed: Iterable[str] = ()) -> bool:
     """Write the file if its text changed; True when it did. HandEdited when it is the admin's."""
-    text = render(hotel)
+    text = render(hotel, also_allowed)
     if path.exists():
         current = path.read_text()
         if not current.startswith(MARKER):

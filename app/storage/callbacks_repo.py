@@ -23,8 +23,8 @@ class CallbackRepository:
             call_id = None  # the call's own row is still queued behind a database hiccup
         return await self._pool.fetchval(  # type: ignore[no-any-return]
             """INSERT INTO callbacks (property_id, call_id, phone_e164, due_at, reason, language,
-                   max_attempts, next_attempt_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $4) RETURNING id""",
+                   max_attempts, next_attempt_at, call_ref)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $4, $8) RETURNING id""",
             callback.property_id,
             call_id,
             callback.phone_e164,
@@ -32,6 +32,7 @@ class CallbackRepository:
             callback.reason,
             callback.language,
             callback.max_attempts,
+            callback.call_id,
         )
 
     async def claim_due(self, now: dt.datetime | None = None, limit: int = 5) -> list[DueCallback]:
@@ -95,3 +96,12 @@ class CallbackRepository:
             retry_at,
         )
         return str(status) if status is not None else "unknown"
+
+    async def refused(self, callback_id: uuid.UUID, why: str) -> None:
+        """The destination policy refused the number: given up at once, never retried."""
+        await self._pool.execute(
+            """UPDATE callbacks SET status = 'failed', last_error = $2, updated_at = now()
+               WHERE id = $1 AND status = 'dialing'""",
+            callback_id,
+            why[:300],
+        )

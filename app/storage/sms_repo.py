@@ -27,8 +27,8 @@ class SmsRepository:
                 raise OptedOut(message.to_e164)
             new_id = await conn.fetchval(
                 """INSERT INTO sms_messages (property_id, to_e164, from_e164, body, purpose,
-                       related_id, idempotency_key)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)
+                       related_id, idempotency_key, call_ref)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                    ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""",
                 message.property_id,
                 message.to_e164,
@@ -37,6 +37,7 @@ class SmsRepository:
                 message.purpose,
                 message.related_id,
                 message.idempotency_key,
+                message.call_id,
             )
             if new_id is None:
                 new_id = await conn.fetchval(

@@ -1,8 +1,13 @@
-"""Placing calls: a callback is originated through the trunk into Stasis(frontdesk,callback).
+"""Placing calls: a callback is originated into Stasis(frontdesk,callback), by default as a
+Local channel into the dialplan's [frontdesk-callback-out], which checks the number again and
+dials the trunk (settings.callback_endpoint).
 
 The channel id we choose (fdv-out-<callback id>-<attempt>) lets the controller recognise the
 channel's end when nobody answers: it then never enters Stasis, and only ChannelDestroyed
-(cause "No answer", "User busy"…) tells us.
+(cause "No answer", "User busy"…) tells us. With a Local channel, that id is its first half,
+the one that enters Stasis once the guest answers; Asterisk names the second half (which runs
+the dialplan) "<id>;2" and tells us of its end too, with the same cause: that one is ignored,
+so a call nobody answered is reported once.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ def outbound_channel_id(callback_id: uuid.UUID, attempt: int) -> str:
 
 def callback_of(channel_id: str) -> uuid.UUID | None:
     """The callback a channel we placed belongs to, or None for any other channel."""
-    if not channel_id.startswith(OUTBOUND_PREFIX):
+    if not channel_id.startswith(OUTBOUND_PREFIX) or ";" in channel_id:
         return None
     try:
         return uuid.UUID(channel_id[len(OUTBOUND_PREFIX) :].rsplit("-", 1)[0])

@@ -28,7 +28,7 @@ from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.hotel.callbacks import NewCallback
 from app.hotel.config import load_hotel_config
-from app.main import build_telephony, build_tools
+from app.main import build_destinations, build_telephony, build_tools, destination_rules
 from app.media.g711 import ulaw_encode
 from app.media.resample import resample
 from app.settings import load_settings
@@ -88,7 +88,9 @@ async def rig(
     client = AriClient(http, url, "frontdesk", "secret")
     writes = WriteBehind(is_transient)
     call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
-    tools = build_tools(pool, call_log)
+    tools = build_tools(
+        pool, call_log, build_destinations(destination_rules(settings), hotel, pool)
+    )
     connector = RealtimeConnector(
         http,
         f"ws://127.0.0.1:{engine.port}/v1/realtime",

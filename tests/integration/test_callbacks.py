@@ -73,6 +73,11 @@ async def test_bad_callback_requests_are_spoken_and_not_stored(
     assert await pool.fetchval("SELECT count(*) FROM callbacks") == 0
 
 
+def _anyone(due: DueCallback) -> None:
+    """No destination policy: these tests are about scheduling (test_destinations.py checks
+    the scheduler's screen)."""
+
+
 class Dialer:
     def __init__(self, fail: bool = False) -> None:
         self.dialled: list[DueCallback] = []
@@ -92,7 +97,7 @@ async def test_the_scheduler_dials_what_is_due_and_retries_what_was_not_answered
         NewCallback("harborview", "+14155550199", NOW + dt.timedelta(hours=3), "later")
     )
     dialer = Dialer()
-    scheduler = CallbackScheduler(repo, dialer, retry_after=dt.timedelta(minutes=15))
+    scheduler = CallbackScheduler(repo, dialer, _anyone, retry_after=dt.timedelta(minutes=15))
     assert await scheduler.run_once(NOW) == 1
     assert [c.id for c in dialer.dialled] == [soon]
     assert await pool.fetchval("SELECT status FROM callbacks WHERE id = $1", soon) == "dialing"
@@ -116,7 +121,7 @@ async def test_a_call_that_cannot_be_placed_is_retried_then_failed(
     repo: CallbackRepository, pool: asyncpg.Pool
 ) -> None:
     callback_id = await repo.add(NewCallback("harborview", CALLER, NOW, "x", max_attempts=1))
-    scheduler = CallbackScheduler(repo, Dialer(fail=True))
+    scheduler = CallbackScheduler(repo, Dialer(fail=True), _anyone)
     assert await scheduler.run_once(NOW) == 1
     row = await pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", callback_id)
     assert row["status"] == "failed" and "Allocation failed" in row["last_error"]
@@ -142,6 +147,9 @@ def test_outbound_channel_ids_name_their_callback() -> None:
     assert callback_of(channel) == callback_id
     assert callback_of("1795502812.28") is None
     assert callback_of("fdv-out-not-a-uuid-1") is None
+    # The second half of a Local channel (CALLBACK_ENDPOINT=Local/...): Asterisk names it
+    # after ours with ";2", and its end is reported by the first half's: not a callback's own.
+    assert callback_of(f"{channel};2") is None
 
 
 def test_the_offline_dialog_arranges_a_callback() -> None:

@@ -148,6 +148,11 @@ async def test_doctor_says_what_is_wrong_and_how_to_fix_it(db_url: str, tmp_path
     assert "[warn] sip networks" in wide and "guest Wi-Fi is private too" in wide
     staff = {**carrier, "STAFF_NETWORKS": "192.168.20.0/24"}
     assert "[ ok ] sip networks" in (await _frontdesk(tmp_path, staff, "doctor")).stdout
+    assert "[ ok ] destinations" in out and "callbacks through [frontdesk-callback-out]" in out
+    trunk = {**_env(db_url), "CALLBACK_ENDPOINT": "PJSIP/{number}@trunk"}
+    out = (await _frontdesk(tmp_path, trunk, "doctor")).stdout
+    assert "[warn] destinations" in out and "skip the dialplan's country" in out
+    assert "fix: set CALLBACK_ENDPOINT=Local/{number}@frontdesk-callback-out/n" in out
 
     assert (await _frontdesk(tmp_path, _env(db_url), "seed")).returncode == 0
     out = (await _frontdesk(tmp_path, _env(db_url), "doctor")).stdout

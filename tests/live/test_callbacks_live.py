@@ -1,4 +1,9 @@
-"""Callbacks placed through a real Asterisk to a SIPp phone: answered, and declined."""
+"""Callbacks placed through a real Asterisk to a SIPp phone: answered, and declined.
+
+They are dialled as `frontdesk run` dials them, by the default CALLBACK_ENDPOINT: a Local
+channel into the dialplan's [frontdesk-callback-out], which checks the number and then dials
+the trunk, whose far end here is the guest's phone (a SIPp on the carrier's port). The Local
+channel's first half (our channel id) is the one that enters Stasis once the guest answers."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from app.calls.session import CallSession
 from app.hotel.callbacks import NewCallback
 from app.hotel.config import load_hotel_config
 from app.pbx.sandbox import AsteriskSandbox
+from app.settings import load_settings
 from app.storage.callbacks_repo import CallbackRepository
 from app.storage.seed import seed
 from app.telephony.ari.models import AriEvent, ChannelDestroyed
@@ -76,6 +82,7 @@ class Rig:
     greeters: list[Greeter]
     seen: list[AriEvent]
     sip_port: int
+    reports: list[tuple[object, str]]  # (callback id, cause) of each "not answered" report
 
 
 @pytest.fixture
@@ -98,21 +105,23 @@ async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
         return FallbackConversation("frontdesk-fallback", "s")
 
     async with running_app(pbx, pool, conversation, {"callback"}, (42040, 42059)) as run:
-        sip_port = free_port()
+        assert pbx.ports.carrier is not None
+        sip_port = pbx.ports.carrier  # the trunk's contact: the guest's phone answers there
         dialer = AriDialer(
-            run.client,
-            f"PJSIP/trunk/sip:{{number}}@127.0.0.1:{sip_port}",
-            {"harborview": "+15550100100"},
+            run.client, load_settings().callback_endpoint, {"harborview": "+15550100100"}
         )
-        scheduler = CallbackScheduler(repo, dialer, poll_seconds=0.2)
+        scheduler = CallbackScheduler(repo, dialer, lambda due: None, poll_seconds=0.2)
+
+        reports: list[tuple[object, str]] = []
 
         def gone(channel_id: str, cause: str) -> None:
             callback_id = callback_of(channel_id)
             if callback_id is not None:
+                reports.append((callback_id, cause))
                 scheduler.unanswered(callback_id, cause)
 
         run.app.outbound_gone = gone
-        yield Rig(pbx, run.app, scheduler, repo, pool, greeters, run.seen, sip_port)
+        yield Rig(pbx, run.app, scheduler, repo, pool, greeters, run.seen, sip_port, reports)
 
 
 async def _guest_phone(rig: Rig, *scenario: str) -> asyncio.subprocess.Process:
@@ -188,3 +197,5 @@ async def test_a_declined_callback_is_tried_again_later(rig: Rig) -> None:
     assert isinstance(destroyed, ChannelDestroyed) and destroyed.cause_txt
     assert not any(type(e).__name__ == "StasisStart" for e in ours)
     assert rig.greeters == []
+    # Both halves of the Local channel end, but the callback is reported unanswered once.
+    assert rig.reports == [(callback_id, destroyed.cause_txt)]

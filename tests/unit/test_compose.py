@@ -72,6 +72,14 @@ def test_asterisk_reads_the_warm_transfer_summaries_where_the_app_writes_them(
     assert "whisper:/app/.data/whisper" in app  # WHISPER_DIR's default inside the image
 
 
+def test_the_app_reads_the_dialplan_asterisk_runs(compose: dict[str, Any]) -> None:
+    # The destination policy reads BLOCKED_PREFIXES from the dialplan: the same file, not the
+    # copy baked into the image when it was built.
+    app = compose["services"]["frontdesk"]["volumes"]
+    assert "./dialplan:/app/dialplan:ro" in app
+    assert "./dialplan:/etc/asterisk/dialplan:ro" in compose["services"]["asterisk"]["volumes"]
+
+
 def test_the_app_and_asterisk_share_loopback(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["asterisk"]["network_mode"] == services["frontdesk"]["network_mode"] == "host"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+import uuid
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,12 @@ class PaymentLinkArgs(BaseModel):
     )
 
 
+class TextCheck(Protocol):
+    async def __call__(self, to_e164: str, property_id: str, call_id: uuid.UUID | None) -> None:
+        """Raises a ToolError when this number may not be texted (the destination policy)."""
+        ...
+
+
 class PaymentTools:
     def __init__(
         self,
@@ -35,11 +42,15 @@ class PaymentTools:
         provider: PaymentProvider,
         outbox: SmsOutbox,
         sms_from: str | None = None,
+        may_text: TextCheck | None = None,
     ) -> None:
         self._store = store
         self._provider = provider
         self._outbox = outbox
         self._from = sms_from
+        # Asked before a link is made, so a number we may not text leaves no link behind (the
+        # outbox checks again when the text is queued).
+        self._may_text = may_text
 
     def tools(self) -> list[Tool[Any]]:
         return [
@@ -67,6 +78,8 @@ class PaymentTools:
         phone = phone or reservation.guest_phone_e164 or context.caller_e164
         if phone is None:
             raise ToolError("What mobile number should I text the payment link to?")
+        if self._may_text is not None:
+            await self._may_text(phone, context.prop.id, context.call_id)
         expires = context.now + LINK_TTL
         link = await self._provider.create_link(
             LinkRequest(
@@ -102,6 +115,7 @@ class PaymentTools:
                     idempotency_key=f"payment-link:{reservation.id}:{phone}",
                     related_id=reservation.id,
                     from_e164=self._from,
+                    call_id=context.call_id,
                 )
             )
         except OptedOut:
