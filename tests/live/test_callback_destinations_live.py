@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from app.calls.arrival import Arrival
 from app.calls.callbacks import CallbackScheduler
 from app.calls.conversation import CallIO, Conversation
 from app.calls.session import CallSession
@@ -42,8 +43,8 @@ class Answered:
 
     runs: list[list[str]] = field(default_factory=list)
 
-    def conversation(self, mode: str, args: list[str]) -> Conversation:
-        return _HangUp(self.runs, [mode, *args])
+    def conversation(self, arrival: Arrival) -> Conversation:
+        return _HangUp(self.runs, [arrival.mode, *arrival.path])
 
 
 @dataclass
