@@ -265,6 +265,11 @@ class TelephonyCall:
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
 
+    def _take_queued_events(self) -> None:
+        """Handle what arrived while we were not reading the inbox (e.g. during setup)."""
+        while not self.inbox.empty():
+            self._handle(self.inbox.get_nowait())
+
     def _log_keyed(self) -> None:
         """Keys pressed in one go become one turn: the call log's redaction then sees a
         keyed-in card number whole (and masks it), which it would not digit by digit."""
@@ -419,8 +424,14 @@ class TelephonyCall:
         await self.conversation.discard()
         for waiter in self._playbacks.values():
             waiter.cancel()
+        self._take_queued_events()  # a caller who hung up during setup needs no fallback
         if not self._caller_left:
-            await self._send_caller_to_fallback()  # media lost, a crash, or shutting down
+            try:
+                await self._send_caller_to_fallback()  # media lost, a crash, or shutting down
+            except Exception:
+                # Whatever went wrong, the teardown must finish: row ended, call forgotten.
+                log.exception("fallback failed")
+                await self.hangup("failed")
         await self._release_media()
         self._log_keyed()
         if self.end_reason == "transferred":
