@@ -180,6 +180,22 @@ class RealtimeSession:
                 }
             )
 
+    def add_tool_history(
+        self, call_id: str, name: str, arguments: dict[str, Any], output: dict[str, Any]
+    ) -> None:
+        self.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "function_call",
+                    "call_id": call_id,
+                    "name": name,
+                    "arguments": json.dumps(arguments),
+                },
+            }
+        )
+        self.function_output(call_id, output)
+
     def cancel_response(self) -> None:
         self.send({"type": "response.cancel"})
 
