@@ -191,6 +191,24 @@ async def test_the_link_goes_by_text_once_and_nothing_is_lost_without_credential
     assert await rig.dispatcher.run_once() == 0  # nothing sent twice
 
 
+async def test_a_link_asked_for_again_later_is_texted_again(rig: Rig) -> None:
+    # "I didn't get it, can you send it again?" ten minutes on: a fresh link, and a text with
+    # it (the agent says one was sent, so one must be).
+    code = await _book(rig)
+    await rig.tools.invoke("generate_payment_link", {"confirmation_code": code}, ctx())
+    later = ToolContext(PROP, None, CALLER, NOW + dt.timedelta(minutes=10))
+    again = await rig.tools.invoke("generate_payment_link", {"confirmation_code": code}, later)
+    assert "I've sent a text" in again.output["summary"]
+    rows = await rig.pool.fetch("SELECT body FROM sms_messages ORDER BY created_at, body")
+    urls = {row["body"].split("here: ")[1].split(" ")[0] for row in rows}
+    assert len(rows) == 2 and len(urls) == 2
+    newest = await rig.pool.fetchval("SELECT url FROM payment_links")
+    assert newest in urls
+    rig.twilio.answers = [(201, {"sid": "SM" + str(n) * 32}) for n in (1, 2)]
+    assert await rig.dispatcher.run_once() == 2
+    assert {r["Body"].split("here: ")[1].split(" ")[0] for r in rig.twilio.requests} == urls
+
+
 async def test_unknown_codes_and_opted_out_numbers_are_told_not_texted(rig: Rig) -> None:
     with pytest.raises(ToolError, match="can't find a booking"):
         await rig.tools.invoke("generate_payment_link", {"confirmation_code": "ZZZZZZ"}, ctx())
