@@ -51,12 +51,15 @@ class SmsRepository:
                WHERE id IN (SELECT id FROM sms_messages
                             WHERE status = 'queued' AND next_attempt_at <= coalesce($2, now())
                             ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-               RETURNING id, to_e164, from_e164, body, attempts""",
+               RETURNING id, to_e164, from_e164, body, attempts, created_at""",
             limit,
             now,
         )
         return [
-            QueuedSms(r["id"], r["to_e164"], r["from_e164"], r["body"], r["attempts"]) for r in rows
+            QueuedSms(
+                r["id"], r["to_e164"], r["from_e164"], r["body"], r["attempts"], r["created_at"]
+            )
+            for r in rows
         ]
 
     async def sent(self, message_id: uuid.UUID, provider_sid: str) -> None:
