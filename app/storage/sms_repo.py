@@ -136,8 +136,9 @@ class SmsRepository:
         await self._pool.execute("DELETE FROM sms_opt_outs WHERE phone_e164 = $1", phone_e164)
 
     async def inbound(
-        self, property_id: str, from_e164: str, to_e164: str, body: str, sid: str
+        self, property_id: str, from_e164: str | None, to_e164: str, body: str, sid: str
     ) -> None:
+        """A text received; `from_e164` None for a sender that is no phone number."""
         await self._pool.execute(
             """INSERT INTO sms_messages (property_id, direction, to_e164, from_e164, body,
                    idempotency_key, status, provider_sid, purpose)

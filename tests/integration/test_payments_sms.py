@@ -344,6 +344,17 @@ async def test_webhooks_verify_the_signature_and_honour_stop(rig: Rig) -> None:
             "SELECT body FROM sms_messages WHERE direction = 'inbound' ORDER BY created_at"
         )
         assert [r["body"] for r in inbound] == [" stop ", "START"]
+
+        # A short code and an alphanumeric sender: answered as Twilio expects, kept, no opt-out.
+        for n, sender in enumerate(["72345", "HOTELCO", ""]):
+            notice = {"From": sender, "To": "+15550100100", "Body": "STOP", "MessageSid": f"SMx{n}"}
+            answer = await post("/sms/inbound", notice)
+            assert answer.status == 200 and answer.content_type == "application/xml"
+        kept = await rig.pool.fetch(
+            "SELECT from_e164, body FROM sms_messages WHERE provider_sid LIKE 'SMx%'"
+        )
+        assert [(r["from_e164"], r["body"]) for r in kept] == [(None, "STOP")] * 3
+        assert await rig.pool.fetchval("SELECT count(*) FROM sms_opt_outs") == 0
     finally:
         await server.close()
 
