@@ -241,3 +241,28 @@ async def test_dialplan_static_check(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "dialplan ok (static check)" in result.stdout
+
+
+MARK = "s3cr3t-m4rker"  # part of each bad value: it must appear in no output at all
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PAYMENT_LINK_SECRET", f"{MARK}-x"),  # too short
+        ("DATABASE_URL", f"mysql://frontdesk:{MARK}@db.example/hotel"),  # not PostgreSQL
+        ("DATABASE_URL", f"postgresql://frontdesk:{MARK}@127.0.0.1:1/hotel"),  # nothing there
+        ("DATABASE_URL", f"postgresql://frontdesk:{MARK}@127.0.0.1:notaport/hotel"),
+        ("DATABASE_URL", f"postgresql://frontdesk:{MARK}@[::1/hotel"),  # not even a URL
+    ],
+)
+async def test_a_bad_secret_setting_is_named_never_printed(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    env = _env("postgresql://unused@127.0.0.1/unused", **{name: value})
+    for command in (["calls", "list"], ["doctor"], ["db", "upgrade"]):
+        result = await _frontdesk(tmp_path, env, *command)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, (command, output)
+        assert MARK not in output, (command, output)
+        assert name in output or "cannot reach PostgreSQL" in output, (command, output)
