@@ -61,6 +61,7 @@ log = get_logger(__name__)
 ECHO_GUARD_MS = 300
 RENEWAL = "session renewal"
 KEY_PAUSE = 1.5  # seconds without a key: the caller has finished typing
+MAX_KEYED = 32  # digits in one keyed entry for the engine (a card number is 19 at most)
 HOLD_AFTER = 0.5  # a tool slower than this gets hold music (after the agent's sentence)
 APPEND_FRAMES = 2  # 40 ms of caller audio per append
 
@@ -224,11 +225,18 @@ class AgentConversation:
         (a phone number keyed in is one answer, not ten)."""
         while True:
             keyed = [await self._keys.get()]
+            dropped = 0
             while keyed[-1] != "#":
                 try:
-                    keyed.append(await asyncio.wait_for(self._keys.get(), KEY_PAUSE))
+                    key = await asyncio.wait_for(self._keys.get(), KEY_PAUSE)
                 except TimeoutError:
                     break
+                if len(keyed) < MAX_KEYED or key == "#":
+                    keyed.append(key)
+                else:
+                    dropped += 1
+            if dropped:
+                log.warning("keyed entry too long, keys dropped", limit=MAX_KEYED, dropped=dropped)
             digits = "".join(k for k in keyed if k != "#") or "#"
             if len(digits) == 1:
                 text = f"The caller pressed {digits} on the telephone keypad."

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app import printable
 from app.aio import cancel_and_wait
 from app.calls.conversation import Conversation
 from app.calls.languages import base_language
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 KEYPAD_PAUSE = 2.0  # seconds without a key that end a keyed-in entry
+MAX_KEYED = 32  # digits in one keyed-in entry (a card number is 19 at most); more are dropped
+MAX_DIGITS = 512  # digits kept for the whole call
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class TelephonyCall:
         self.transferred_to: str | None = None
         self.recorder: StereoRecorder | None = None
         self._keyed: list[str] = []
+        self._keyed_capped = False
         self._keyed_flush: asyncio.TimerHandle | None = None
         self.done = asyncio.Event()
 
@@ -164,7 +168,7 @@ class TelephonyCall:
                 direction=Direction.OUTBOUND if self.outbound else Direction.INBOUND,
                 channel_id=self.channel.id,
                 caller_e164=self.session.caller_e164,
-                caller_name=self.channel.caller.name or None,
+                caller_name=printable.caller_name(self.channel.caller.name),
                 dialled_e164=self.session.dialled_e164,
                 mode=self.mode,
                 engine=app.engine_label if self.mode in ("agent", "callback") else None,
@@ -239,8 +243,13 @@ class TelephonyCall:
             self.end_reason = event.reason
             self._caller_left = self._stop = True
         elif isinstance(event, ChannelDtmfReceived) and event.channel.id == self.channel.id:
-            self.session.digits.append(event.digit)
-            self._keyed.append(event.digit)
+            if len(self.session.digits) < MAX_DIGITS:
+                self.session.digits.append(event.digit)
+            if len(self._keyed) < MAX_KEYED:
+                self._keyed.append(event.digit)
+            elif not self._keyed_capped:  # said once per entry
+                self._keyed_capped = True
+                log.warning("keyed entry too long, further keys dropped", limit=MAX_KEYED)
             if self._keyed_flush is not None:
                 self._keyed_flush.cancel()
             self._keyed_flush = asyncio.get_running_loop().call_later(KEYPAD_PAUSE, self._log_keyed)
@@ -279,6 +288,7 @@ class TelephonyCall:
         if self._keyed:
             self.app.call_log.turn(self.session.id, TurnRole.DTMF, " ".join(self._keyed))
             self._keyed.clear()
+        self._keyed_capped = False
 
     def _move(self, state: CallState) -> None:
         if self.session.move(state):

@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestServer
 from app.calls.agent import AgentConversation
 from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
+from app.calls.engine_port import PastTurn
 from app.calls.write_behind import WriteBehind
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import CAPABILITIES, SOCKETS, create_engine_app
@@ -490,6 +491,19 @@ async def test_keys_typed_in_a_row_reach_the_agent_as_one_entry(rig: Rig) -> Non
     agent = [t for role, t, _ in await _turns(rig, call) if role == "agent"]
     assert len(agent) == 2, agent
     assert ("dtmf", "4 1 5", None) in await _turns(rig, call)
+
+
+async def test_a_keyed_entry_reaches_the_agent_capped(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 50)
+    await _quiet(rig)
+    conversation = next(iter(rig.app.calls)).conversation
+    assert isinstance(conversation, AgentConversation)
+    for n in range(100):  # a caller leaning on the keypad
+        await rig.fake.press(call, str(n % 10))
+    await _agent_says(rig, call, "don't give card details", 1)  # a long number: maybe a card
+    keyed = [p.text for p in conversation.history if isinstance(p, PastTurn) and "keyed" in p.text]
+    assert keyed == [f"The caller keyed {'0123456789' * 3}01 on the telephone keypad."]
 
 
 @pytest.mark.parametrize(

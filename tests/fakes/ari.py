@@ -285,6 +285,7 @@ class FakeAri:
         args: list[str] | None = None,
         caller: str = "+15555550123",
         exten: str = "+15550100100",
+        caller_name: str = "",
     ) -> FakeCall:
         n = next(_numbers)
         call = FakeCall(
@@ -297,6 +298,7 @@ class FakeAri:
         self.calls[call.caller_id] = call
         start = copy.deepcopy(RECORDED.stasis_start)
         start["args"] = call.args
+        start["channel"]["caller"]["name"] = caller_name  # the SIP display name (recorded: "")
         await self._emit([start], call)
         return call
 

@@ -266,3 +266,29 @@ async def test_a_bad_secret_setting_is_named_never_printed(
         assert result.returncode != 0, (command, output)
         assert MARK not in output, (command, output)
         assert name in output or "cannot reach PostgreSQL" in output, (command, output)
+
+
+async def test_control_characters_in_a_call_are_printed_escaped(
+    db_url: str, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    # A row written before names were cleaned at the edge (or by anything else): printing it
+    # must not let it drive the terminal.
+    assert (await _frontdesk(tmp_path, _env(db_url), "seed")).returncode == 0
+    repo = CallRepository(pool)
+    call = await repo.create(
+        NewCall(
+            property_id="harborview",
+            direction=Direction.INBOUND,
+            channel_id="1732400000.9",
+            caller_e164="+14155550123",
+            caller_name="\x1b[2JEvil\r\nCorp\u202e",
+            dialled_e164="+15550100100",
+        )
+    )
+    await repo.add_turn(call.id, TurnRole.CALLER, "hello\x1b[31m red")
+    for command in (["calls", "list"], ["calls", "show", str(call.id)]):
+        result = await _frontdesk(tmp_path, _env(db_url), *command)
+        assert result.returncode == 0, result.stderr
+        assert not any(ch in result.stdout for ch in "\x1b\r\u202e"), result.stdout
+    assert "\\x1b[2JEvil\\x0d\\x0aCorp\\u202e" in result.stdout
+    assert "hello\\x1b[31m red" in result.stdout
