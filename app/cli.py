@@ -48,6 +48,7 @@ from app.media.audio_file import load as load_audio
 from app.media.vad import segments as vad_segments
 from app.pbx import commands as pbx_commands
 from app.pbx.sandbox import AsteriskUnavailable
+from app.printable import printable
 from app.redaction import mask_phone
 from app.settings import Settings, SettingsError, load_settings
 from app.storage import migrate
@@ -332,7 +333,7 @@ def _describe_call(call: CallRecord) -> str:
         f"call {call.id}",
         f"  property   {call.property_id}",
         f"  direction  {call.direction.value}, mode {call.mode}, engine {call.engine or '-'}",
-        f"  caller     {call.caller_e164 or 'withheld'} {call.caller_name or ''}".rstrip(),
+        f"  caller     {call.caller_e164 or 'withheld'} {printable(call.caller_name or '')}".rstrip(),
         f"  dialled    {call.dialled_e164 or '-'}",
         f"  started    {call.started_at:%Y-%m-%d %H:%M:%S %Z}",
         f"  ended      {f'{call.ended_at:%Y-%m-%d %H:%M:%S %Z}' if call.ended_at else 'still in progress'}"
@@ -342,7 +343,7 @@ def _describe_call(call: CallRecord) -> str:
         f"  outcome    {call.outcome.value if call.outcome else '-'}",
     ]
     if call.summary:
-        lines.append(f"  summary    {call.summary}")
+        lines.append(f"  summary    {printable(call.summary)}")
     lines.append(f"  turns      {len(call.turns)}")
     for turn in call.turns:
         offset = (turn.started_at - call.started_at).total_seconds()
@@ -354,7 +355,7 @@ def _describe_call(call: CallRecord) -> str:
         if turn.language:
             extra.append(turn.language)
         suffix = f"  ({', '.join(extra)})" if extra else ""
-        lines.append(f"  {offset:7.1f}s {turn.role.value:>6}: {turn.text}{suffix}")
+        lines.append(f"  {offset:7.1f}s {turn.role.value:>6}: {printable(turn.text)}{suffix}")
     return "\n".join(lines)
 
 

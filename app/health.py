@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
+from app.aio import Supervised
+
 
 @dataclass(frozen=True)
 class ComponentStatus:
@@ -40,3 +42,27 @@ async def run_checks(checks: Sequence[HealthCheck], timeout: float = 3.0) -> lis
             return ComponentStatus(check.name, False, "error", f"{type(exc).__name__}: {exc}")
 
     return list(await asyncio.gather(*(one(check) for check in checks)))
+
+
+class TaskCheck:
+    """A supervised background task (app.aio.supervise): ready only while it runs, not while
+    it waits to be restarted after a failure."""
+
+    def __init__(self, job: Supervised) -> None:
+        self.name = job.name
+        self._job = job
+
+    async def check(self) -> ComponentStatus:
+        job = self._job
+        if job.up:
+            detail = (
+                f"restarted {job.restarts} times, last: {job.last_error}" if job.restarts else ""
+            )
+            return ComponentStatus(self.name, True, "ok", detail)
+        return ComponentStatus(
+            self.name,
+            False,
+            "unavailable",
+            f"{job.state} after {job.restarts} failures, last: {job.last_error}",
+            "it restarts by itself; the log has the traceback of each failure",
+        )

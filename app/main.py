@@ -14,7 +14,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from app.aio import cancel_and_wait
+from app.aio import supervise
 from app.calls.agent import AgentConversation, Opening
 from app.calls.arrival import Arrival, Why
 from app.calls.call_log import CallLog
@@ -29,7 +29,7 @@ from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
-from app.health import HealthCheck
+from app.health import HealthCheck, TaskCheck
 from app.hotel import openings
 from app.hotel.config import HotelConfig, load_hotel_config
 from app.hotel.destinations import (
@@ -451,9 +451,12 @@ async def _serve(
     if settings.engine_kind == "local" and settings.local_engine_url is None:
         engine_runner = await start_local_engine(hotel, *local)
     writes = WriteBehind(is_transient)
+    # Background jobs run for the life of the process: a bug or an exception nobody expected
+    # restarts them (with backoff) instead of stopping them for good; /ready names one that is
+    # down. Stopped in reverse order, the write-behind (first) last.
     tasks = [
-        asyncio.create_task(writes.run(), name="write-behind"),
-        asyncio.create_task(release_expired_holds(BookingRepository(pool)), name="hold-sweeper"),
+        supervise("write-behind", writes.run),
+        supervise("hold-sweeper", lambda: release_expired_holds(BookingRepository(pool))),
     ]
     stasis: StasisApp | None = None
     if password is not None and settings.voice_enabled:
@@ -488,9 +491,9 @@ async def _serve(
         stasis.outbound_gone = lambda channel_id, cause: _callback_unanswered(
             scheduler, channel_id, cause
         )
-        tasks.append(asyncio.create_task(scheduler.run(), name="callback-scheduler"))
+        tasks.append(supervise("callback-scheduler", scheduler.run))
         events = EventStream(http, client, stasis.deliver, stasis.on_connected)
-        tasks.append(asyncio.create_task(events.run(), name="ari-events"))
+        tasks.append(supervise("ari-events", events.run))
     else:
         log.warning(
             "not taking calls",
@@ -502,7 +505,8 @@ async def _serve(
     app = create_app(checks, voice_enabled=settings.voice_enabled)
     dispatcher = build_sms(settings, hotel, pool, http, app)
     if dispatcher is not None:
-        tasks.append(asyncio.create_task(dispatcher.run(), name="sms-dispatcher"))
+        tasks.append(supervise("sms-dispatcher", dispatcher.run))
+    checks.extend(TaskCheck(job) for job in tasks)  # the app reads this same list
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port, shutdown_timeout=10)
@@ -527,11 +531,11 @@ async def _serve(
             loop.remove_signal_handler(sig)
         if stasis is not None:
             await stasis.stop(settings.drain_seconds)
-        for task in reversed(tasks[1:]):
-            await cancel_and_wait(task)
+        for job in reversed(tasks[1:]):
+            await job.stop()
         if not await writes.drain(timeout=10):
             log.error("database writes still pending at exit", pending=writes.pending)
-        await cancel_and_wait(tasks[0])
+        await tasks[0].stop()
         await runner.cleanup()
         if engine_runner is not None:
             await engine_runner.cleanup()

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -201,6 +202,19 @@ class Settings(BaseSettings):
             networks.append(str(network))
         return tuple(networks)
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                urlsplit(value).port  # noqa: B018 (a bad port or host raises here)
+            except ValueError:
+                # Said without the value: it may hold the database password.
+                raise ValueError(
+                    "not a valid URL; the form is postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+                ) from None
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -264,12 +278,17 @@ def _describe(error: Any) -> str:
         return message
     name = loc[0].upper()
     value = error.get("input")
-    shown = (
-        ""
-        if isinstance(value, dict) or name.endswith(("KEY", "TOKEN", "PASSWORD", "IDENTITY"))
-        else f"={value!r}"
-    )
+    shown = "" if isinstance(value, dict) or _may_hold_a_secret(loc[0]) else f"={value!r}"
     return f"{name}{shown}: {message}"
+
+
+def _may_hold_a_secret(field: str) -> bool:
+    """Never echo these values: secrets, and URLs (which can carry a password, even when
+    malformed beyond redacting)."""
+    info = Settings.model_fields.get(field)
+    if info is not None and "SecretStr" in str(info.annotation):
+        return True
+    return field.endswith(("_key", "_token", "_password", "_identity", "_secret", "_url"))
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -18,6 +18,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.aio import cancel_and_wait
 from app.calls.call_log import CallLog
@@ -33,6 +34,8 @@ from app.calls.engine_port import (
     EngineGone,
     EngineSession,
     FunctionCall,
+    PastToolCall,
+    PastTurn,
     ResponseDone,
     SpeechStarted,
     SpeechStopped,
@@ -61,6 +64,7 @@ Opening = Callable[[PropertyConfig], str]  # the call's property -> the agent's 
 ECHO_GUARD_MS = 300
 RENEWAL = "session renewal"
 KEY_PAUSE = 1.5  # seconds without a key: the caller has finished typing
+MAX_KEYED = 32  # digits in one keyed entry for the engine (a card number is 19 at most)
 HOLD_AFTER = 0.5  # a tool slower than this gets hold music (after the agent's sentence)
 APPEND_FRAMES = 2  # 40 ms of caller audio per append
 
@@ -101,7 +105,9 @@ class AgentConversation:
     _held: asyncio.Event | None = None  # set while the agent holds the caller (hold_call)
     truncations: list[Truncation] = field(default_factory=list)  # for history and tests
     reconnects: int = 0
-    _history: list[tuple[TurnRole, str]] = field(default_factory=list)
+    # Everything said, keyed and done so far: replayed into a new engine session (reconnect,
+    # renewal) so that it carries on where the last one was. Bounded by the call's duration.
+    history: list[PastTurn | PastToolCall] = field(default_factory=list)
     _opening: asyncio.Task[EngineSession] | None = None
     _keys: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(maxsize=64))
 
@@ -197,8 +203,11 @@ class AgentConversation:
                     return None
                 await asyncio.sleep(0.5 * (attempt + 1))
                 continue
-            for role, text in self._history:
-                engine.add_history(role, text)
+            for past in self.history:
+                if isinstance(past, PastTurn):
+                    engine.add_history(past.role, past.text)
+                else:
+                    engine.add_tool_history(past.call_id, past.name, past.arguments, past.output)
             self.reconnects += 1
             return engine
         return None
@@ -218,18 +227,27 @@ class AgentConversation:
         (a phone number keyed in is one answer, not ten)."""
         while True:
             keyed = [await self._keys.get()]
+            dropped = 0
             while keyed[-1] != "#":
                 try:
-                    keyed.append(await asyncio.wait_for(self._keys.get(), KEY_PAUSE))
+                    key = await asyncio.wait_for(self._keys.get(), KEY_PAUSE)
                 except TimeoutError:
                     break
+                if len(keyed) < MAX_KEYED or key == "#":
+                    keyed.append(key)
+                else:
+                    dropped += 1
+            if dropped:
+                log.warning("keyed entry too long, keys dropped", limit=MAX_KEYED, dropped=dropped)
             digits = "".join(k for k in keyed if k != "#") or "#"
             if self._session is not None and self._session.cards.active:
-                engine.user_text(WITHHELD)  # card details: the engine never sees them
+                text = WITHHELD  # card details: the engine never sees them
             elif len(digits) == 1:
-                engine.user_text(f"The caller pressed {digits} on the telephone keypad.")
+                text = f"The caller pressed {digits} on the telephone keypad."
             else:
-                engine.user_text(f"The caller keyed {digits} on the telephone keypad.")
+                text = f"The caller keyed {digits} on the telephone keypad."
+            engine.user_text(text)
+            self.history.append(PastTurn(TurnRole.CALLER, text))
             engine.respond()
 
     async def _converse(self, io: CallIO, engine: EngineSession) -> str | None:
@@ -239,13 +257,19 @@ class AgentConversation:
         cancelled: set[str] = set()
         calls: dict[str, list[FunctionCall]] = {}
         speech_stopped_at: float | None = None
+        caller_speaking = False
         latency: int | None = None  # end of the caller's speech → the agent's first audio
         opened = time.monotonic()
         while True:
             wait: float | None = None
             if self.renew_after is not None:
                 wait = opened + self.renew_after - time.monotonic()
-                quiet = not calls and io.audio_pending() == 0 and speech_stopped_at is None
+                quiet = (
+                    not calls
+                    and io.audio_pending() == 0
+                    and speech_stopped_at is None
+                    and not caller_speaking  # a renewal now would lose what they are saying
+                )
                 if wait <= 0 and quiet:
                     return RENEWAL  # nobody speaking, nothing playing, no tool pending
                 wait = max(wait, 0.5)  # wake at the deadline, then look again every 0.5 s
@@ -267,6 +291,7 @@ class AgentConversation:
                     playing.frames_queued += 1
             elif isinstance(event, SpeechStarted):
                 self._cards().caller_speaking()
+                caller_speaking = True
                 if (
                     playing is not None
                     and playing.response_id not in cancelled
@@ -286,14 +311,19 @@ class AgentConversation:
                     )
                     log.info("barge-in", played_ms=played_ms, audio_end_ms=end_ms)
             elif isinstance(event, SpeechStopped):
+                caller_speaking = False
                 speech_stopped_at = time.monotonic()
             elif isinstance(event, CallerTranscript):
                 if event.text:
+                    # stored and replayed (to a renewed session) with card data masked
                     stored = self._cards().caller_said(event.text)
                     self._log(TurnRole.CALLER, stored, None, event.language)
+                    self.history.append(PastTurn(TurnRole.CALLER, stored))
             elif isinstance(event, AgentTranscript):
                 text = event.text + (" [interrupted]" if event.response_id in cancelled else "")
-                self._log(TurnRole.AGENT, self._cards().agent_said(text), latency)
+                stored = self._cards().agent_said(text)
+                self._log(TurnRole.AGENT, stored, latency)
+                self.history.append(PastTurn(TurnRole.AGENT, stored))
                 latency = None
             elif isinstance(event, FunctionCall):
                 calls.setdefault(event.response_id, []).append(event)
@@ -344,8 +374,7 @@ class AgentConversation:
         try:
             result = await self._with_hold_music(running, io)
         except ToolError as exc:
-            engine.function_output(call.call_id, {"error": str(exc)})
-            engine.respond()
+            self._output(engine, call, {"error": str(exc)})
             return False
         if result.outcome is not None:
             session.achieved(Outcome(result.outcome))
@@ -356,8 +385,7 @@ class AgentConversation:
         if isinstance(result.action, Hold):
             await self._drain(io)
             ended_by = await self._hold(io, result.action.seconds)
-            engine.function_output(call.call_id, {**result.output, "hold_ended_by": ended_by})
-            engine.respond()
+            self._output(engine, call, {**result.output, "hold_ended_by": ended_by})
             return False
         if isinstance(result.action, Transfer):
             await self._drain(io)
@@ -370,9 +398,14 @@ class AgentConversation:
                 whisper = self._staff_summary(context.prop, department, summary)
             await io.transfer(*target, whisper=whisper)
             return True
-        engine.function_output(call.call_id, result.output)
-        engine.respond()
+        self._output(engine, call, result.output)
         return False
+
+    def _output(self, engine: EngineSession, call: FunctionCall, output: dict[str, Any]) -> None:
+        """A tool's result to the engine, which answers it; kept for a replay."""
+        engine.function_output(call.call_id, output)
+        self.history.append(PastToolCall(call.call_id, call.name, call.arguments, output))
+        engine.respond()
 
     def _staff_summary(self, prop: PropertyConfig, department: str, summary: str) -> str:
         """What staff hear before a warm transfer joins them to the caller."""

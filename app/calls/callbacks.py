@@ -21,6 +21,10 @@ from app.log import get_logger
 
 log = get_logger(__name__)
 
+# A callback still 'dialing' after this was left by a crash: a ring ends well within it (the
+# dial timeout), and an answered callback is 'completed' at once.
+STUCK_DIALING = dt.timedelta(minutes=10)
+
 
 class CallbackQueue(Protocol):
     async def claim_due(
@@ -28,6 +32,8 @@ class CallbackQueue(Protocol):
     ) -> list[DueCallback]: ...
 
     async def answered(self, callback_id: uuid.UUID) -> None: ...
+
+    async def release_stuck(self, older_than: dt.timedelta) -> int: ...
 
     async def link_call(self, callback_id: uuid.UUID, call_id: uuid.UUID) -> bool: ...
 
@@ -80,6 +86,9 @@ class CallbackScheduler:
                 await cancel_and_wait(task)
 
     async def run_once(self, now: dt.datetime | None = None) -> int:
+        stuck = await self._queue.release_stuck(STUCK_DIALING)
+        if stuck:
+            log.warning("callbacks left dialling by a crash are due again", callbacks=stuck)
         due = await self._queue.claim_due(now)
         for callback in due:
             try:

@@ -123,6 +123,13 @@ class EngineSession(Protocol):
         """Replay an earlier turn into a new session (after a reconnect); no response follows."""
         ...
 
+    def add_tool_history(
+        self, call_id: str, name: str, arguments: dict[str, Any], output: dict[str, Any]
+    ) -> None:
+        """Replay an earlier function call and its output (after a reconnect); no response
+        follows."""
+        ...
+
     def cancel_response(self) -> None: ...
 
     def truncate(self, item_id: str, audio_end_ms: int) -> None: ...
@@ -130,6 +137,24 @@ class EngineSession(Protocol):
     def function_output(self, call_id: str, output: dict[str, Any]) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PastTurn:
+    """A turn of the conversation so far, kept to be replayed into a new engine session."""
+
+    role: TurnRole  # CALLER (what they said or keyed, as the engine was told it) or AGENT
+    text: str
+
+
+@dataclass(frozen=True)
+class PastToolCall:
+    """A function call the agent made and what it returned, kept for replay."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    output: dict[str, Any]
 
 
 @dataclass(frozen=True)

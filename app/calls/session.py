@@ -10,9 +10,10 @@ from app.calls.arrival import PLAIN, Arrival
 from app.calls.card_guard import CardGuard
 from app.calls.records import CallState, Outcome
 
-# ringing → answered → talking ⇄ on_hold, talking → transferring → (talking | ended); any → ended
+# ringing → answered → talking ⇄ on_hold, talking → transferring → (talking | ended); any → ended.
+# ringing → transferring: a call that fails before it is answered still goes to the front desk.
 _ALLOWED: dict[CallState, set[CallState]] = {
-    CallState.RINGING: {CallState.ANSWERED, CallState.ENDED},
+    CallState.RINGING: {CallState.ANSWERED, CallState.TRANSFERRING, CallState.ENDED},
     CallState.ANSWERED: {CallState.TALKING, CallState.TRANSFERRING, CallState.ENDED},
     CallState.TALKING: {CallState.ON_HOLD, CallState.TRANSFERRING, CallState.ENDED},
     CallState.ON_HOLD: {CallState.TALKING, CallState.TRANSFERRING, CallState.ENDED},

@@ -42,6 +42,9 @@ from app.media.resample import Resampler
 
 log = get_logger(__name__)
 
+# Connecting and the engine's session.created, at most: a caller waits in silence meanwhile.
+HANDSHAKE_TIMEOUT = 10.0
+
 
 class RealtimeSession:
     def __init__(
@@ -180,6 +183,22 @@ class RealtimeSession:
                 }
             )
 
+    def add_tool_history(
+        self, call_id: str, name: str, arguments: dict[str, Any], output: dict[str, Any]
+    ) -> None:
+        self.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "function_call",
+                    "call_id": call_id,
+                    "name": name,
+                    "arguments": json.dumps(arguments),
+                },
+            }
+        )
+        self.function_output(call_id, output)
+
     def cancel_response(self) -> None:
         self.send({"type": "response.cancel"})
 
@@ -295,8 +314,10 @@ class RealtimeConnector:
         voice: str | None = None,
         tools: list[dict[str, Any]] | None = None,
         capabilities: EngineCapabilities | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
     ) -> None:
         self._http = http
+        self._handshake_timeout = handshake_timeout
         self._capabilities = capabilities or EngineCapabilities()
         # The function tools the agent is offered (the registry's schemas); by default the
         # call-control ones, which need no database.
@@ -307,6 +328,16 @@ class RealtimeConnector:
         self._voice = voice
 
     async def open(self, context: CallContext) -> RealtimeSession:
+        try:
+            async with asyncio.timeout(self._handshake_timeout):
+                session = await self._handshake(context)
+        except TimeoutError as exc:
+            raise EngineError("engine did not start a session in time", retryable=True) from exc
+        instructions = self._instructions(context) if self._instructions else ""
+        session.update_session(instructions, self._voice, self._tools)
+        return session
+
+    async def _handshake(self, context: CallContext) -> RealtimeSession:
         separator = "&" if "?" in self._url else "?"
         url = f"{self._url}{separator}property={context.property_id}"
         try:
@@ -325,10 +356,11 @@ class RealtimeConnector:
             raise EngineError(f"engine unreachable: {exc}", retryable=True) from exc
         session = RealtimeSession(ws, self._capabilities)
         try:
-            await asyncio.wait_for(session.created.wait(), 10)
-        except TimeoutError as exc:
-            await session.close()
-            raise EngineError("engine did not start a session", retryable=True) from exc
-        instructions = self._instructions(context) if self._instructions else ""
-        session.update_session(instructions, self._voice, self._tools)
+            await session.created.wait()
+        except BaseException:
+            # Timed out, or cancelled (the caller hung up meanwhile): the socket and the
+            # session's tasks must not outlive this. Closed in a task of its own, because
+            # ours is being cancelled and would stop at the close's first await.
+            await asyncio.shield(asyncio.create_task(session.close(), name="engine-close"))
+            raise
         return session

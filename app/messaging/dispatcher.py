@@ -1,7 +1,10 @@
 """Sends what the outbox holds: claim due messages, send each, record the outcome.
 
 A retryable failure (network, 429, 5xx) waits with exponential backoff and tries again, up
-to MAX_ATTEMPTS; a permanent one (bad number, opted out) stops at once. Without Twilio
+to MAX_ATTEMPTS; a permanent one (bad number, opted out) stops at once. A failure may hide a
+text that went out (a timeout after Twilio took the request, a crash before we recorded its
+answer), and Twilio takes no idempotency key: so before any second attempt Twilio is asked
+whether it already has the message, and it is sent again only when it has not. Without Twilio
 credentials no dispatcher runs and messages stay queued, visible, until one does.
 """
 
@@ -24,6 +27,10 @@ MAX_ATTEMPTS = 5
 
 class SmsSender(Protocol):
     async def send(self, to: str, from_: str, body: str) -> str: ...
+
+    async def find_sent(self, to: str, from_: str, body: str, since: dt.datetime) -> str | None:
+        """The provider's id of this message if an earlier attempt did send it."""
+        ...
 
 
 class OutboxStore(Protocol):
@@ -83,10 +90,17 @@ class SmsDispatcher:
         return len(due)
 
     async def _send(self, message: QueuedSms) -> None:
+        sender = message.from_e164 or self._from
         try:
-            sid = await self._sender.send(
-                message.to_e164, message.from_e164 or self._from, message.body
-            )
+            sid = None
+            if message.attempts > 1:  # an earlier attempt may have been sent after all
+                sid = await self._sender.find_sent(
+                    message.to_e164, sender, message.body, message.created_at
+                )
+                if sid is not None:
+                    log.info("sms found sent by an earlier attempt", sms_id=str(message.id))
+            if sid is None:
+                sid = await self._sender.send(message.to_e164, sender, message.body)
         except SmsError as exc:
             if exc.retryable and message.attempts < MAX_ATTEMPTS:
                 at = dt.datetime.now(dt.UTC) + backoff(message.attempts, self._backoff_base)

@@ -31,6 +31,7 @@ class QueuedSms:
     from_e164: str | None
     body: str
     attempts: int
+    created_at: dt.datetime  # when it was queued: no earlier text can be this one
 
 
 class OptedOut(Exception):

@@ -9,6 +9,8 @@ POST parameter's name and value in name order.
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import email.utils
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -45,8 +47,10 @@ class TwilioSms:
         *,
         api_base: str = DEFAULT_API,
         status_callback: str | None = None,
+        timeout: float = 15.0,
     ) -> None:
         self._http = http
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._headers = {"Authorization": f"Basic {credentials}"}
@@ -59,7 +63,7 @@ class TwilioSms:
             form["StatusCallback"] = self._status_callback
         try:
             async with self._http.post(
-                self._url, data=form, headers=self._headers, timeout=aiohttp.ClientTimeout(total=15)
+                self._url, data=form, headers=self._headers, timeout=self._timeout
             ) as response:
                 data = await response.json(content_type=None)
                 status = response.status
@@ -74,3 +78,33 @@ class TwilioSms:
             retryable=status == 429 or status >= 500,
             opted_out=code == _UNSUBSCRIBED,
         )
+
+    async def find_sent(self, to: str, from_: str, body: str, since: dt.datetime) -> str | None:
+        """The SID of a message Twilio already has with this sender, recipient and body,
+        created since `since`; None when it has none. (Twilio's Messages API takes no
+        idempotency key: this is how a send whose answer was lost is told from one that never
+        arrived.)"""
+        params = {"To": to, "From": from_, "PageSize": "50"}
+        try:
+            async with self._http.get(
+                self._url, params=params, headers=self._headers, timeout=self._timeout
+            ) as response:
+                data = await response.json(content_type=None)
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise SmsError(f"Twilio unreachable: {exc}", retryable=True) from exc
+        if status != 200 or not isinstance(data, dict):
+            raise SmsError(f"Twilio answered {status} to a message lookup", retryable=True)
+        earliest = since - dt.timedelta(minutes=1)  # our clock and Twilio's may differ a little
+        for found in data.get("messages") or []:
+            if not isinstance(found, dict) or found.get("body") != body or not found.get("sid"):
+                continue
+            try:  # RFC 2822, as Twilio writes dates: "Tue, 01 Dec 2026 15:04:05 +0000"
+                created = email.utils.parsedate_to_datetime(str(found.get("date_created")))
+            except (TypeError, ValueError):
+                continue
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=dt.UTC)
+            if created >= earliest:
+                return str(found["sid"])
+        return None

@@ -48,6 +48,20 @@ class CallbackRepository:
         )
         return [DueCallback(**dict(r)) for r in rows]
 
+    async def release_stuck(self, older_than: dt.timedelta) -> int:
+        """Callbacks left 'dialing' by a process that died mid-dial (nothing will ever report
+        how that call went): due again now, or failed when that was the last attempt (the
+        attempt was counted when it was claimed)."""
+        result = await self._pool.execute(
+            """UPDATE callbacks SET
+                   status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'scheduled' END,
+                   next_attempt_at = now(), last_error = 'interrupted while dialling',
+                   updated_at = now()
+               WHERE status = 'dialing' AND updated_at < now() - $1::interval""",
+            older_than,
+        )
+        return int(result.split()[-1])
+
     async def details(self, callback_id: uuid.UUID) -> tuple[str, str] | None:
         row = await self._pool.fetchrow(
             "SELECT phone_e164, reason FROM callbacks WHERE id = $1", callback_id

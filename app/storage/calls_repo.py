@@ -103,8 +103,9 @@ class CallRepository:
         await self._update(
             call_id,
             """UPDATE calls SET state = $2,
-                   answered_at = CASE WHEN $2 <> 'ringing' THEN coalesce(answered_at, now())
-                                      ELSE answered_at END
+                   -- a call handed on before it was answered was never answered
+                   answered_at = CASE WHEN $2 NOT IN ('ringing', 'transferring')
+                                      THEN coalesce(answered_at, now()) ELSE answered_at END
                WHERE id = $1 AND state <> 'ended'""",
             state.value,
         )

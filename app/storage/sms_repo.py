@@ -53,12 +53,15 @@ class SmsRepository:
                WHERE id IN (SELECT id FROM sms_messages
                             WHERE status = 'queued' AND next_attempt_at <= coalesce($2, now())
                             ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-               RETURNING id, to_e164, from_e164, body, attempts""",
+               RETURNING id, to_e164, from_e164, body, attempts, created_at""",
             limit,
             now,
         )
         return [
-            QueuedSms(r["id"], r["to_e164"], r["from_e164"], r["body"], r["attempts"]) for r in rows
+            QueuedSms(
+                r["id"], r["to_e164"], r["from_e164"], r["body"], r["attempts"], r["created_at"]
+            )
+            for r in rows
         ]
 
     async def sent(self, message_id: uuid.UUID, provider_sid: str) -> None:
@@ -135,9 +138,10 @@ class SmsRepository:
         await self._pool.execute("DELETE FROM sms_opt_outs WHERE phone_e164 = $1", phone_e164)
 
     async def inbound(
-        self, property_id: str, from_e164: str, to_e164: str, body: str, sid: str
+        self, property_id: str, from_e164: str | None, to_e164: str, body: str, sid: str
     ) -> None:
-        """A text from a guest, kept without card data (guests text card numbers too)."""
+        """A text from a guest, kept without card data (guests text card numbers too);
+        `from_e164` None for a sender that is no phone number (a short code, a name)."""
         await self._pool.execute(
             """INSERT INTO sms_messages (property_id, direction, to_e164, from_e164, body,
                    idempotency_key, status, provider_sid, purpose)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app import printable
 from app.aio import cancel_and_wait
 from app.calls.arrival import Arrival, Why
 from app.calls.conversation import Conversation
@@ -39,6 +40,8 @@ from app.telephony.rtp_endpoint import RtpEndpoint
 log = get_logger(__name__)
 
 KEYPAD_PAUSE = 2.0  # seconds without a key that end a keyed-in entry
+MAX_KEYED = 32  # digits in one keyed-in entry (a card number is 19 at most); more are dropped
+MAX_DIGITS = 512  # digits kept for the whole call
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class TelephonyCall:
         self.transferred_to: str | None = None
         self.recorder: StereoRecorder | None = None
         self._keyed: list[str] = []
+        self._keyed_capped = False
         self._keyed_flush: asyncio.TimerHandle | None = None
         self.done = asyncio.Event()
 
@@ -166,7 +170,7 @@ class TelephonyCall:
                 direction=Direction.OUTBOUND if self.outbound else Direction.INBOUND,
                 channel_id=self.channel.id,
                 caller_e164=self.session.caller_e164,
-                caller_name=self.channel.caller.name or None,
+                caller_name=printable.caller_name(self.channel.caller.name),
                 dialled_e164=self.session.dialled_e164,
                 mode=self.mode,
                 engine=services.engine_label if self.mode in ("agent", "callback") else None,
@@ -243,8 +247,13 @@ class TelephonyCall:
             self._caller_left = self._stop = True
         elif isinstance(event, ChannelDtmfReceived) and event.channel.id == self.channel.id:
             self.session.cards.key(event.digit)  # before anyone acts on it
-            self.session.digits.append(event.digit)
-            self._keyed.append(event.digit)
+            if len(self.session.digits) < MAX_DIGITS:
+                self.session.digits.append(event.digit)
+            if len(self._keyed) < MAX_KEYED:
+                self._keyed.append(event.digit)
+            elif not self._keyed_capped:  # said once per entry
+                self._keyed_capped = True
+                log.warning("keyed entry too long, further keys dropped", limit=MAX_KEYED)
             if self._keyed_flush is not None:
                 self._keyed_flush.cancel()
             self._keyed_flush = asyncio.get_running_loop().call_later(KEYPAD_PAUSE, self._log_keyed)
@@ -269,6 +278,11 @@ class TelephonyCall:
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
 
+    def _take_queued_events(self) -> None:
+        """Handle what arrived while we were not reading the inbox (e.g. during setup)."""
+        while not self.inbox.empty():
+            self._handle(self.inbox.get_nowait())
+
     def _log_keyed(self) -> None:
         """Keys pressed in one go become one turn, with card digits masked (the card guard
         has seen every key, so it knows an entry that continues a card read in groups)."""
@@ -279,6 +293,7 @@ class TelephonyCall:
             stored = self.session.cards.keyed_turn(" ".join(self._keyed))
             self.services.call_log.turn(self.session.id, TurnRole.DTMF, stored)
             self._keyed.clear()
+        self._keyed_capped = False
 
     def _card_context(self, on: bool, rewind: float) -> None:
         """The caller started or stopped giving card details: the recording pauses (blanking
@@ -435,8 +450,14 @@ class TelephonyCall:
         await self.conversation.discard()
         for waiter in self._playbacks.values():
             waiter.cancel()
+        self._take_queued_events()  # a caller who hung up during setup needs no fallback
         if not self._caller_left:
-            await self._send_caller_to_fallback()  # media lost, a crash, or shutting down
+            try:
+                await self._send_caller_to_fallback()  # media lost, a crash, or shutting down
+            except Exception:
+                # Whatever went wrong, the teardown must finish: row ended, call forgotten.
+                log.exception("fallback failed")
+                await self.hangup("failed")
         await self._release_media()
         self._log_keyed()
         if self.end_reason == "transferred":

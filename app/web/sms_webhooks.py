@@ -6,6 +6,7 @@ path), since behind a proxy the URL this process sees is not the one Twilio sign
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -19,6 +20,8 @@ from app.redaction import mask_phone
 log = get_logger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# A phone number; a short code ("72345") or an alphanumeric sender ("HOTELCO") is not one.
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 class SmsEvents(Protocol):
@@ -29,7 +32,7 @@ class SmsEvents(Protocol):
     async def opt_in(self, phone_e164: str) -> None: ...
 
     async def inbound(
-        self, property_id: str, from_e164: str, to_e164: str, body: str, sid: str
+        self, property_id: str, from_e164: str | None, to_e164: str, body: str, sid: str
     ) -> None: ...
 
 
@@ -65,6 +68,12 @@ def add_sms_routes(
         form = await _verified(request)
         sender, to, body = form.get("From", ""), form.get("To", ""), form.get("Body", "")
         keyword = body.strip().upper()
+        if not _E164.match(sender):
+            # A short code or an alphanumeric sender (a carrier's or a service's notice): kept,
+            # without a number to reply to; STOP/START from it means nothing (we never text it).
+            log.info("sms from a sender that is not a phone number", sender_kind=_kind(sender))
+            await events.inbound(property_for(to), None, to, body, form.get("MessageSid", ""))
+            return web.Response(text=EMPTY_TWIML, content_type="application/xml")
         if keyword in STOP_WORDS:
             await events.opt_out(sender)
             log.info("sms opt-out", phone=mask_phone(sender))
@@ -73,6 +82,11 @@ def add_sms_routes(
             log.info("sms opt-in", phone=mask_phone(sender))
         await events.inbound(property_for(to), sender, to, body, form.get("MessageSid", ""))
         return web.Response(text=EMPTY_TWIML, content_type="application/xml")
+
+    def _kind(sender: str) -> str:
+        if sender.isdigit():
+            return "short_code"
+        return "alphanumeric" if sender else "none"
 
     app.router.add_post("/sms/status", status)
     app.router.add_post("/sms/inbound", inbound)

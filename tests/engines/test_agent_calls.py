@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import subprocess
 import uuid
 import wave
@@ -21,6 +22,7 @@ from app.calls.agent import AgentConversation
 from app.calls.arrival import Arrival
 from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
+from app.calls.engine_port import PastTurn
 from app.calls.write_behind import WriteBehind
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import CAPABILITIES, SOCKETS, create_engine_app
@@ -274,22 +276,46 @@ async def test_keys_pressed_during_the_conversation_reach_the_agent(rig: Rig) ->
 async def test_a_dropped_engine_connection_is_reopened_with_the_conversation_so_far(
     rig: Rig, tmp_path: Path
 ) -> None:
+    # Mid-booking the engine drops this call's socket. The new session is told the
+    # conversation so far: the caller's next answer completes the stay with the dates they
+    # gave only before the drop.
     call = await rig.fake.incoming_call(["agent"])
-    await _until(lambda: len(rig.rtp.received) > 50)
-    await _quiet(rig)
+    heard = await _book_until_guests(rig, call, tmp_path)
     conversation = next(iter(rig.app.calls)).conversation
     assert isinstance(conversation, AgentConversation)
     for ws in list(rig.engine.app[SOCKETS]):  # the engine drops this call's socket, and only that
         await ws.close()
     await _until(lambda: conversation.reconnects == 1)
-    before = len(rig.rtp.received)
-    await _say(rig, call, _speech("Where can I park my car?", tmp_path))
-    await _until(lambda: len(rig.rtp.received) > before + 50)  # answered on the new session
-    await _quiet(rig)
-    turns = await _turns(rig, call)
-    assert [role for role, _, _ in turns] == ["agent", "caller", "agent"]
-    assert "valet parking" in turns[2][1]
+    await _say(rig, call, _speech("We are two adults.", tmp_path), start_seq=5000)
+    await _agent_says(rig, call, "dollars", heard)  # the quote, on the new session
+    await _stay_asked_for_friday_two_nights(rig, call)
     assert rig.app.calls  # still on the line: no transfer
+
+
+async def _book_until_guests(rig: Rig, call: FakeCall, tmp_path: Path) -> int:
+    """The caller gives the dates of a stay; the agent asks for the guests. Agent turns so far."""
+    _, heard = await _agent_says(rig, call, "Harborview", 0)  # the greeting
+    script = [
+        ("I would like to book a room for Friday.", "how many nights"),
+        ("Two nights.", "how many adults"),
+    ]
+    for n, (words, expected) in enumerate(script):
+        await _say(rig, call, _speech(words, tmp_path), start_seq=1000 + 1000 * n)
+        _, heard = await _agent_says(rig, call, expected, heard)
+    return heard
+
+
+async def _stay_asked_for_friday_two_nights(rig: Rig, call: FakeCall) -> None:
+    rows = await rig.pool.fetch(
+        """SELECT t.name, t.arguments FROM tool_invocations t JOIN calls c ON c.id = t.call_id
+           WHERE c.channel_id = $1 ORDER BY t.id""",
+        call.caller_id,
+    )
+    assert [r["name"] for r in rows] == ["check_availability"], rows
+    arguments = rows[0]["arguments"]
+    arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
+    assert dt.date.fromisoformat(arguments["check_in"]).weekday() == 4, arguments
+    assert arguments.get("nights") == 2 and arguments["adults"] == 2, arguments
 
 
 async def _agent_says(rig: Rig, call: FakeCall, expected: str, after: int) -> tuple[str, int]:
@@ -409,7 +435,7 @@ async def test_the_engine_session_is_renewed_at_a_quiet_moment_and_remembers(
     def short_lived(arrival: Arrival) -> Conversation:
         conversation = factory(arrival)
         if isinstance(conversation, AgentConversation):
-            conversation.renew_after = 2.0  # as if the session's hour were nearly up
+            conversation.renew_after = 2.0  # as if the session's hour were always nearly up
         return conversation
 
     rig.app._conversations = short_lived
@@ -417,15 +443,15 @@ async def test_the_engine_session_is_renewed_at_a_quiet_moment_and_remembers(
     await _until(lambda: rig.app.calls)
     conversation = next(iter(rig.app.calls)).conversation
     assert isinstance(conversation, AgentConversation)
-    await _until(lambda: conversation.renewals == 1 and conversation.reconnects == 1, timeout=30)
+    heard = await _book_until_guests(rig, call, tmp_path)
+    renewed = conversation.renewals
+    # A fresh session after the dates were given, and only then the guests.
+    await _until(lambda: conversation.renewals > renewed, timeout=30)
     conversation.renew_after = None
-    before = len(rig.rtp.received)
-    await _say(rig, call, _speech("Where can I park my car?", tmp_path))
-    await _until(lambda: len(rig.rtp.received) > before + 50)  # answered on the new session
-    await _quiet(rig)
-    turns = await _turns(rig, call)
-    assert [role for role, _, _ in turns] == ["agent", "caller", "agent"]
-    assert "valet parking" in turns[2][1]
+    await _say(rig, call, _speech("We are two adults.", tmp_path), start_seq=5000)
+    await _agent_says(rig, call, "dollars", heard)
+    await _stay_asked_for_friday_two_nights(rig, call)
+    assert conversation.reconnects == conversation.renewals  # every renewal was a new session
     assert rig.app.calls  # still on the line
 
 
@@ -471,6 +497,19 @@ async def test_keys_typed_in_a_row_reach_the_agent_as_one_entry(rig: Rig) -> Non
     agent = [t for role, t, _ in await _turns(rig, call) if role == "agent"]
     assert len(agent) == 2, agent
     assert ("dtmf", "4 1 5", None) in await _turns(rig, call)
+
+
+async def test_a_keyed_entry_reaches_the_agent_capped(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 50)
+    await _quiet(rig)
+    conversation = next(iter(rig.app.calls)).conversation
+    assert isinstance(conversation, AgentConversation)
+    for n in range(100):  # a caller leaning on the keypad
+        await rig.fake.press(call, str(n % 10))
+    await _agent_says(rig, call, "don't give card details", 1)  # a long number: maybe a card
+    keyed = [p.text for p in conversation.history if isinstance(p, PastTurn) and "keyed" in p.text]
+    assert keyed == [f"The caller keyed {'0123456789' * 3}01 on the telephone keypad."]
 
 
 @pytest.mark.parametrize(

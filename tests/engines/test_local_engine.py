@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime as dt
 import json
 import subprocess
 import wave
@@ -17,9 +18,18 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from app.calls.engine_port import (
+    AgentTranscript,
+    CallContext,
+    EngineGone,
+    FunctionCall,
+    ResponseDone,
+)
+from app.calls.records import TurnRole
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
+from app.engines.realtime_client import RealtimeConnector, RealtimeSession
 from app.engines.realtime_events import validate_server_event
 from app.engines.speech import SpeechToText, Transcript
 from app.hotel.config import load_hotel_config
@@ -287,3 +297,77 @@ async def test_the_question_asked_tells_speech_to_text_what_to_expect(tmp_path: 
     first, second = ears.expecting
     assert first is None  # nothing asked yet
     assert second is not None and "nights" in second.lower()  # "how many nights?" was asked
+
+
+@contextlib.asynccontextmanager
+async def _booking_session() -> AsyncIterator[RealtimeSession]:
+    """Our own Realtime client on the offline engine, offering the booking tools."""
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    server = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
+    await server.start_server()
+    names = ["check_availability", "create_reservation", "transfer_call", "end_call"]
+    tools = [{"type": "function", "name": n, "parameters": {"type": "object"}} for n in names]
+    try:
+        async with aiohttp.ClientSession() as http:
+            connector = RealtimeConnector(
+                http, f"ws://127.0.0.1:{server.port}/v1/realtime", tools=tools
+            )
+            session = await connector.open(CallContext("harborview"))
+            try:
+                yield session
+            finally:
+                await session.close()
+    finally:
+        await server.close()
+
+
+async def _next(session: RealtimeSession, kind: type[Any], timeout: float = 30) -> Any:
+    async with asyncio.timeout(timeout):
+        while not isinstance(event := await session.next_event(), kind):
+            assert not isinstance(event, EngineGone), event
+        return event
+
+
+async def test_replayed_turns_are_history_and_the_booking_goes_on_with_their_dates() -> None:
+    # A new session after a reconnect: the client replays the conversation so far. The engine
+    # answers none of it, and the next answer needs the dates said only in the replayed turns.
+    async with _booking_session() as session:
+        session.add_history(TurnRole.AGENT, "Harborview Hotel, this is Ava. How can I help?")
+        session.add_history(TurnRole.CALLER, "I would like to book a room for Friday.")
+        session.add_history(TurnRole.AGENT, "And how many nights will you be staying?")
+        session.add_history(TurnRole.CALLER, "Two nights.")
+        session.add_history(TurnRole.AGENT, "How many adults will be staying, and any children?")
+        session.user_text("We are two adults.")
+        session.respond()
+        call = await _next(session, FunctionCall)
+        assert call.name == "check_availability", call
+        arrival = dt.date.fromisoformat(call.arguments["check_in"])
+        assert arrival.weekday() == 4 and call.arguments["nights"] == 2, call.arguments
+        assert call.arguments["adults"] == 2
+        await _next(session, ResponseDone)
+        with pytest.raises(TimeoutError):  # one answer, to the new words only
+            await _next(session, ResponseDone, timeout=1.0)
+
+
+async def test_a_replayed_tool_result_is_history_too() -> None:
+    # The quote was read out before the drop: a "yes" after it picks the quoted room.
+    async with _booking_session() as session:
+        session.add_history(TurnRole.CALLER, "I would like to book a room for Friday.")
+        session.add_history(TurnRole.CALLER, "Two nights.")
+        session.add_history(TurnRole.CALLER, "We are two adults.")
+        session.add_tool_history(
+            "call_before_the_drop",
+            "check_availability",
+            {"adults": 2},
+            {
+                "summary": "The Double Queen Room is 189 dollars a night.",
+                "options": [
+                    {"room_type": "double-queen", "name": "Double Queen Room", "bookable": True}
+                ],
+            },
+        )
+        session.add_history(TurnRole.AGENT, "Would you like me to book the Double Queen Room?")
+        session.user_text("Yes, please.")
+        session.respond()
+        said = await _next(session, AgentTranscript)
+        assert "Double Queen" in said.text and "your name" in said.text, said

@@ -156,3 +156,59 @@ async def test_the_engines_say_what_they_can_and_hear_how_the_caller_came(
         assert "chose housekeeping in the phone menu, which is closed" in instructions
         assert "speak Spanish" in instructions
         await session.close()
+
+
+@pytest.fixture
+async def silent_engine() -> AsyncIterator[tuple[str, asyncio.Event, asyncio.Event]]:
+    """Accepts the WebSocket and never says session.created; tells when a client connected
+    and when that client's socket closed."""
+    opened, closed = asyncio.Event(), asyncio.Event()
+
+    async def realtime(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        opened.set()
+        async for _ in ws:
+            pass
+        closed.set()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/v1/realtime", realtime)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield f"ws://127.0.0.1:{server.port}/v1/realtime", opened, closed
+    await server.close()
+
+
+def _engine_tasks() -> list[asyncio.Task[object]]:
+    names = ("engine-reader", "engine-writer")
+    return [t for t in asyncio.all_tasks() if t.get_name() in names and not t.done()]
+
+
+async def test_a_call_cancelled_during_the_handshake_leaves_no_session_behind(
+    silent_engine: tuple[str, asyncio.Event, asyncio.Event],
+) -> None:
+    url, opened, closed = silent_engine
+    async with aiohttp.ClientSession() as http:
+        connector = RealtimeConnector(http, url)
+        opening = asyncio.create_task(connector.open(CallContext("harborview")))
+        await asyncio.wait_for(opened.wait(), 5)
+        opening.cancel()  # the caller hung up while the engine was still starting
+        with pytest.raises(asyncio.CancelledError):
+            await opening
+        await asyncio.wait_for(closed.wait(), 5)  # the engine saw our socket close
+        assert not _engine_tasks()
+
+
+async def test_an_engine_that_never_starts_the_session_times_out_and_is_closed(
+    silent_engine: tuple[str, asyncio.Event, asyncio.Event],
+) -> None:
+    url, _, closed = silent_engine
+    async with aiohttp.ClientSession() as http:
+        connector = RealtimeConnector(http, url, handshake_timeout=0.3)
+        with pytest.raises(EngineError) as caught:
+            await connector.open(CallContext("harborview"))
+        assert caught.value.retryable and "did not start a session" in str(caught.value)
+        await asyncio.wait_for(closed.wait(), 5)
+        assert not _engine_tasks()

@@ -21,6 +21,7 @@ an action triggers:
 | POST /channels/{caller}/variable         | 204 (404 for a channel not in Stasis)          |
 | POST /bridges/{id}/play                  | 201 + PlaybackStarted, later PlaybackFinished  |
 | bad requests                             | the recorded 404 / 400 / 422 / 500 answers     |
+| `answer_fails` set                       | POST /answer gets the recorded 500             |
 
 The live suite (tests/live) checks these same sequences against a running Asterisk.
 """
@@ -193,6 +194,7 @@ class FakeAri:
         self.sockets: list[web.WebSocketResponse] = []
         self.emitted: list[dict[str, Any]] = []
         self.playback_seconds = 0.2
+        self.answer_fails = False  # answers POST /answer with Asterisk's recorded 500
         # (bridge, class) for each hold music start, (bridge, None) for each stop
         self.moh: list[tuple[str, str | None]] = []
         self._runner: web.AppRunner | None = None
@@ -283,6 +285,7 @@ class FakeAri:
         args: list[str] | None = None,
         caller: str = "+15555550123",
         exten: str = "+15550100100",
+        caller_name: str = "",
     ) -> FakeCall:
         n = next(_numbers)
         call = FakeCall(
@@ -295,6 +298,7 @@ class FakeAri:
         self.calls[call.caller_id] = call
         start = copy.deepcopy(RECORDED.stasis_start)
         start["args"] = call.args
+        start["channel"]["caller"]["name"] = caller_name  # the SIP display name (recorded: "")
         await self._emit([start], call)
         return call
 
@@ -387,6 +391,8 @@ class FakeAri:
             call.variables[params["variable"]] = params.get("value", "")
             return self._answer(RECORDED.variable_set)
         if method == "POST" and action == "/answer":
+            if self.answer_fails:
+                return self._answer(RECORDED.bad_format)  # the recorded 500 "internal error"
             call.answered = True
             self._later(self._emit([RECORDED.answered], call))
             return web.Response(status=204)

@@ -254,3 +254,54 @@ async def test_dialplan_static_check(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "dialplan ok (static check)" in result.stdout
+
+
+MARK = "s3cr3t-m4rker"  # part of each bad value: it must appear in no output at all
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PAYMENT_LINK_SECRET", f"{MARK}-x"),  # too short
+        ("DATABASE_URL", f"mysql://frontdesk:{MARK}@db.example/hotel"),  # not PostgreSQL
+        ("DATABASE_URL", f"postgresql://frontdesk:{MARK}@127.0.0.1:1/hotel"),  # nothing there
+        ("DATABASE_URL", f"postgresql://frontdesk:{MARK}@127.0.0.1:notaport/hotel"),
+        ("DATABASE_URL", f"postgresql://frontdesk:{MARK}@[::1/hotel"),  # not even a URL
+    ],
+)
+async def test_a_bad_secret_setting_is_named_never_printed(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    env = _env("postgresql://unused@127.0.0.1/unused", **{name: value})
+    for command in (["calls", "list"], ["doctor"], ["db", "upgrade"]):
+        result = await _frontdesk(tmp_path, env, *command)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, (command, output)
+        assert MARK not in output, (command, output)
+        assert name in output or "cannot reach PostgreSQL" in output, (command, output)
+
+
+async def test_control_characters_in_a_call_are_printed_escaped(
+    db_url: str, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    # A row written before names were cleaned at the edge (or by anything else): printing it
+    # must not let it drive the terminal.
+    assert (await _frontdesk(tmp_path, _env(db_url), "seed")).returncode == 0
+    repo = CallRepository(pool)
+    call = await repo.create(
+        NewCall(
+            property_id="harborview",
+            direction=Direction.INBOUND,
+            channel_id="1732400000.9",
+            caller_e164="+14155550123",
+            caller_name="\x1b[2JEvil\r\nCorp\u202e",
+            dialled_e164="+15550100100",
+        )
+    )
+    await repo.add_turn(call.id, TurnRole.CALLER, "hello\x1b[31m red")
+    for command in (["calls", "list"], ["calls", "show", str(call.id)]):
+        result = await _frontdesk(tmp_path, _env(db_url), *command)
+        assert result.returncode == 0, result.stderr
+        assert not any(ch in result.stdout for ch in "\x1b\r\u202e"), result.stdout
+    assert "\\x1b[2JEvil\\x0d\\x0aCorp\\u202e" in result.stdout
+    assert "hello\\x1b[31m red" in result.stdout

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
+import email.utils
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -110,16 +112,37 @@ class FakeTwilio:
     answers: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
+    # Messages created (a 201), as Twilio's list (GET …/Messages.json) shows them.
+    created: list[dict[str, str]] = field(default_factory=list)
+    answer_after: float = 0.0  # seconds before answering a send it has already taken
 
     def app(self) -> web.Application:
         async def messages(request: web.Request) -> web.Response:
             self.auth.append(request.headers.get("Authorization", ""))
-            self.requests.append({k: str(v) for k, v in (await request.post()).items()})
+            form = {k: str(v) for k, v in (await request.post()).items()}
+            self.requests.append(form)
             status, body = self.answers.pop(0) if self.answers else (201, {"sid": "SM" + "1" * 32})
+            if status == 201:
+                self.created.append(
+                    {
+                        "sid": body["sid"],
+                        "to": form["To"],
+                        "from": form["From"],
+                        "body": form["Body"],
+                        "date_created": email.utils.format_datetime(dt.datetime.now(dt.UTC)),
+                    }
+                )
+            await asyncio.sleep(self.answer_after)
             return web.json_response(body, status=status)
+
+        async def listed(request: web.Request) -> web.Response:
+            to, from_ = request.query.get("To"), request.query.get("From")
+            found = [m for m in self.created if m["to"] == to and m["from"] == from_]
+            return web.json_response({"messages": list(reversed(found))})
 
         app = web.Application()
         app.router.add_post(f"/2010-04-01/Accounts/{SID}/Messages.json", messages)
+        app.router.add_get(f"/2010-04-01/Accounts/{SID}/Messages.json", listed)
         return app
 
 
@@ -131,6 +154,7 @@ class Rig:
     twilio: FakeTwilio
     dispatcher: SmsDispatcher
     http: aiohttp.ClientSession
+    sender_base: str  # the stand-in's address
 
 
 @pytest.fixture
@@ -147,7 +171,7 @@ async def rig(pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     tools = ToolRegistry([*BookingTools(BookingRepository(pool)).tools(), *payments.tools()])
     sender = TwilioSms(http, SID, TOKEN, api_base=str(server.make_url("")))
     dispatcher = SmsDispatcher(sms, sender, "+15550100100", backoff_base=30)
-    yield Rig(pool, tools, sms, twilio, dispatcher, http)
+    yield Rig(pool, tools, sms, twilio, dispatcher, http, str(server.make_url("")))
     await http.close()
     await server.close()
 
@@ -191,6 +215,24 @@ async def test_the_link_goes_by_text_once_and_nothing_is_lost_without_credential
     assert await rig.dispatcher.run_once() == 0  # nothing sent twice
 
 
+async def test_a_link_asked_for_again_later_is_texted_again(rig: Rig) -> None:
+    # "I didn't get it, can you send it again?" ten minutes on: a fresh link, and a text with
+    # it (the agent says one was sent, so one must be).
+    code = await _book(rig)
+    await rig.tools.invoke("generate_payment_link", {"confirmation_code": code}, ctx())
+    later = ToolContext(PROP, None, CALLER, NOW + dt.timedelta(minutes=10))
+    again = await rig.tools.invoke("generate_payment_link", {"confirmation_code": code}, later)
+    assert "I've sent a text" in again.output["summary"]
+    rows = await rig.pool.fetch("SELECT body FROM sms_messages ORDER BY created_at, body")
+    urls = {row["body"].split("here: ")[1].split(" ")[0] for row in rows}
+    assert len(rows) == 2 and len(urls) == 2
+    newest = await rig.pool.fetchval("SELECT url FROM payment_links")
+    assert newest in urls
+    rig.twilio.answers = [(201, {"sid": "SM" + str(n) * 32}) for n in (1, 2)]
+    assert await rig.dispatcher.run_once() == 2
+    assert {r["Body"].split("here: ")[1].split(" ")[0] for r in rig.twilio.requests} == urls
+
+
 async def test_unknown_codes_and_opted_out_numbers_are_told_not_texted(rig: Rig) -> None:
     with pytest.raises(ToolError, match="can't find a booking"):
         await rig.tools.invoke("generate_payment_link", {"confirmation_code": "ZZZZZZ"}, ctx())
@@ -223,6 +265,36 @@ async def test_provider_failures_retry_with_backoff_then_give_up(rig: Rig) -> No
         else:
             assert row["status"] == "failed"
     assert len(rig.twilio.requests) == MAX_ATTEMPTS
+
+
+async def test_a_send_whose_answer_timed_out_is_not_sent_twice(rig: Rig) -> None:
+    # Twilio takes the message, but its answer comes after our timeout: the retry finds the
+    # message at Twilio and records it; the guest gets one text.
+    sender = TwilioSms(rig.http, SID, TOKEN, api_base=rig.sender_base, timeout=0.3)
+    dispatcher = SmsDispatcher(rig.sms, sender, "+15550100100", backoff_base=30)
+    message_id = await rig.sms.enqueue(OutgoingSms("harborview", CALLER, "hello", "test", "k3"))
+    rig.twilio.answer_after = 1.0
+    assert await dispatcher.run_once() == 1
+    row = await rig.pool.fetchrow("SELECT * FROM sms_messages WHERE id = $1", message_id)
+    assert row["status"] == "queued" and "Twilio unreachable" in row["last_error"]
+    rig.twilio.answer_after = 0.0
+    for message in await rig.sms.claim_due(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)):
+        await dispatcher._send(message)
+    row = await rig.pool.fetchrow("SELECT * FROM sms_messages WHERE id = $1", message_id)
+    assert row["status"] == "sent" and row["provider_sid"] == rig.twilio.created[0]["sid"]
+    assert len(rig.twilio.requests) == 1 and len(rig.twilio.created) == 1
+
+
+async def test_a_send_twilio_refused_is_sent_again(rig: Rig) -> None:
+    # A 503 means Twilio did not take it: the retry finds nothing there and sends.
+    message_id = await rig.sms.enqueue(OutgoingSms("harborview", CALLER, "hello", "test", "k4"))
+    rig.twilio.answers = [(503, {"code": 20503, "message": "unavailable"})]
+    assert await rig.dispatcher.run_once() == 1
+    for message in await rig.sms.claim_due(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)):
+        await rig.dispatcher._send(message)
+    row = await rig.pool.fetchrow("SELECT * FROM sms_messages WHERE id = $1", message_id)
+    assert row["status"] == "sent" and row["attempts"] == 2
+    assert len(rig.twilio.requests) == 2 and len(rig.twilio.created) == 1
 
 
 async def test_a_number_twilio_says_is_unsubscribed_is_not_retried(rig: Rig) -> None:
@@ -272,6 +344,17 @@ async def test_webhooks_verify_the_signature_and_honour_stop(rig: Rig) -> None:
             "SELECT body FROM sms_messages WHERE direction = 'inbound' ORDER BY created_at"
         )
         assert [r["body"] for r in inbound] == [" stop ", "START"]
+
+        # A short code and an alphanumeric sender: answered as Twilio expects, kept, no opt-out.
+        for n, sender in enumerate(["72345", "HOTELCO", ""]):
+            notice = {"From": sender, "To": "+15550100100", "Body": "STOP", "MessageSid": f"SMx{n}"}
+            answer = await post("/sms/inbound", notice)
+            assert answer.status == 200 and answer.content_type == "application/xml"
+        kept = await rig.pool.fetch(
+            "SELECT from_e164, body FROM sms_messages WHERE provider_sid LIKE 'SMx%'"
+        )
+        assert [(r["from_e164"], r["body"]) for r in kept] == [(None, "STOP")] * 3
+        assert await rig.pool.fetchval("SELECT count(*) FROM sms_opt_outs") == 0
     finally:
         await server.close()
 

@@ -403,3 +403,55 @@ async def test_a_card_number_keyed_in_is_never_stored(rig: Rig) -> None:
         for t in await rig.pool.fetch("SELECT text FROM turns WHERE call_id = $1", row["id"])
     ]
     assert texts == ["[card] #"]
+
+
+async def test_a_caller_gone_before_the_answer_leaves_a_finished_call(rig: Rig) -> None:
+    # The caller hangs up the moment the call reaches us: our answer gets Asterisk's recorded
+    # 404, the call's teardown still runs to the end (row ended, nothing held in memory).
+    call = await rig.fake.incoming_call(["echo"])
+    await rig.fake.caller_hangs_up(call)
+    answer = ("POST", f"/channels/{call.caller_id}/answer")
+    await _until(lambda: answer in [(m, p) for m, p, _ in rig.fake.requests])
+    await _until(lambda: not rig.app.calls)
+    row = await _call_row(rig.pool, call.caller_id)
+    assert row["answered_at"] is None
+    assert not _our_tasks() and rig.app.ports.in_use == 0
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+
+
+async def test_an_answer_that_fails_hands_the_caller_to_the_fallback(rig: Rig) -> None:
+    # Asterisk refuses the answer (its recorded 500) while the caller is still there: the
+    # caller is continued, unanswered, to the front desk and the call's row is ended.
+    rig.fake.answer_fails = True
+    call = await rig.fake.incoming_call(["echo"])
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: not rig.app.calls)
+    row = await _call_row(rig.pool, call.caller_id)
+    assert row["end_reason"] == "setup_failed" and row["transferred_to"] == "frontdesk-fallback,s"
+    assert row["answered_at"] is None
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+
+
+async def test_a_caller_name_with_control_characters_is_stored_clean(rig: Rig) -> None:
+    # The display name is whatever the caller's SIP phone sends: terminal escapes, new lines,
+    # a bidi override. None of it is kept.
+    nasty = "\x1b[2J\x1b]0;pwned\x07Evil\r\n  Corp\u202e\x00"
+    call = await rig.fake.incoming_call(["echo"], caller_name=nasty)
+    await _media_up(rig, call)
+    await rig.fake.caller_hangs_up(call)
+    row = await _call_row(rig.pool, call.caller_id)
+    assert row["caller_name"] == "[2J ]0;pwned Evil Corp"
+
+
+async def test_a_keyed_entry_is_capped(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["echo"])
+    await _media_up(rig, call)
+    for n in range(100):  # a caller leaning on the keypad: one entry, no pause
+        await rig.fake.press(call, str(n % 10))
+    await rig.fake.press(call, "#")
+    await _until(lambda: any(len(c.session.digits) == 101 for c in rig.app.calls))
+    await rig.fake.caller_hangs_up(call)
+    row = await _call_row(rig.pool, call.caller_id)
+    await _until(lambda: rig.writes.pending == 0)
+    turns = await rig.pool.fetch("SELECT text FROM turns WHERE call_id = $1", row["id"])
+    assert [len(t["text"].split()) for t in turns] == [32]

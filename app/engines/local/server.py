@@ -100,8 +100,12 @@ class LocalRealtimeSession:
         self._speech_item: str | None = None
         self._response: asyncio.Task[None] | None = None
         self._turn: asyncio.Task[None] | None = None
-        self._typed: list[str] = []  # user text items waiting for a response.create
+        # Items the client added that no response has answered yet, in order: ("user", text)
+        # or ("tool", call_id, output json) of a replayed call. The latest user text may be
+        # new input (keys typed, then response.create); everything before it is history.
+        self._items: list[tuple[str, str, str]] = []
         self._call_names: dict[str, str] = {}  # call_id -> tool name, for the result's turn
+        self._replayed: set[str] = set()  # call_ids of function calls the client replayed
         self._outputs: list[tuple[str, str]] = []  # function_call_output items: (call_id, json)
         self._language: str | None = None
         self._partial: asyncio.Task[None] | None = None
@@ -169,18 +173,20 @@ class LocalRealtimeSession:
             instructions = (data.get("response") or {}).get("instructions") or ""
             scripted = _scripted(instructions)
             if scripted is not None:
+                self._absorb_history()
                 self._start_response(scripted)
             elif self._outputs:  # a tool answered: the dialog words its result
                 call_id, output = self._outputs[-1]
                 self._outputs.clear()
+                self._absorb_history()
                 self._start_response(self._tool_reply(call_id, output))
-            elif (
-                self._typed
-            ):  # the client added what the caller keyed in, as text: answer the latest
-                latest = self._typed[-1]
-                self._typed.clear()
+            elif self._items and self._items[-1][0] == "user":
+                # what the caller keyed in, as text: answer it; anything before it is history
+                latest = self._items.pop()[1]
+                self._absorb_history()
                 self._start_response(self._dialog.reply(latest))
             elif not self._greeted:
+                self._absorb_history()
                 self._start_response(self._dialog.greeting())
             self._greeted = True
         elif kind == "response.cancel":
@@ -204,14 +210,38 @@ class LocalRealtimeSession:
                     if part.get("type") == "input_text"
                 )
                 if text:
-                    self._typed.append(text)
+                    self._items.append(("user", text, ""))
+            elif item.get("type") == "function_call":
+                # Only a replay adds a function call (ours come in our responses): history.
+                call_id = str(item.get("call_id"))
+                self._call_names[call_id] = str(item.get("name"))
+                self._replayed.add(call_id)
             elif item.get("type") == "function_call_output":
-                # the client ran the tool; its response.create follows
-                self._outputs.append((str(item.get("call_id")), str(item.get("output") or "{}")))
+                call_id, output = str(item.get("call_id")), str(item.get("output") or "{}")
+                if call_id in self._replayed:
+                    self._items.append(("tool", call_id, output))
+                else:  # the client ran the tool we asked for; its response.create follows
+                    self._outputs.append((call_id, output))
+            # An assistant message needs nothing: the dialog's state follows from what the
+            # caller said and what the tools returned, which rebuild it.
         else:
             self._error(
                 f"{kind} is not supported by the offline engine", event_id=data.get("event_id")
             )
+
+    def _absorb_history(self) -> None:
+        """Items added before anything answered them are the conversation so far (a client
+        replaying it into this new session after a reconnect): the dialog hears them to
+        rebuild where it stood (the booking's dates, the quote), and says nothing."""
+        items, self._items = self._items, []
+        for kind, first, second in items:
+            if kind == "user":
+                self._dialog.reply(first)
+            else:
+                self._tool_reply(first, second)
+        if items:
+            self._greeted = True  # a conversation already under way is not greeted again
+            log.info("conversation so far replayed", items=len(items))
 
     def _session_update(self, update: dict[str, Any]) -> None:
         for key in ("instructions", "tools", "audio", "output_modalities"):
@@ -328,6 +358,7 @@ class LocalRealtimeSession:
         )
 
     async def _understand(self, item_id: str, pcm: bytes) -> None:
+        self._absorb_history()  # before the transcription: its hints follow the dialog's state
         # The call's first utterance decides its language; later ones keep it.
         transcript = await asyncio.to_thread(
             self._stt.transcribe, pcm, 8000, self._language, self._dialog.expecting()

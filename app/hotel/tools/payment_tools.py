@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from typing import Annotated, Any, Protocol
 
@@ -16,6 +17,10 @@ from app.hotel.tools.registry import Tool, ToolContext, ToolResult
 from app.messaging.outbox import OptedOut, OutgoingSms, SmsOutbox
 
 LINK_TTL = dt.timedelta(hours=24)
+
+
+def _digest(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:24]
 
 
 class PaymentLinkArgs(BaseModel):
@@ -112,7 +117,9 @@ class PaymentTools:
                     to_e164=phone,
                     body=body,
                     purpose="payment_link",
-                    idempotency_key=f"payment-link:{reservation.id}:{phone}",
+                    # Once per link: a retried enqueue is no second text, but a link asked
+                    # for again (a new URL) is texted again, as the agent then says.
+                    idempotency_key=f"payment-link:{reservation.id}:{phone}:{_digest(link.url)}",
                     related_id=reservation.id,
                     from_e164=self._from,
                     call_id=context.call_id,
