@@ -192,7 +192,7 @@ async def test_a_callback_left_dialling_by_a_crash_is_dialled_again(
 ) -> None:
     stuck = await repo.add(NewCallback("harborview", CALLER, NOW, "a question", max_attempts=2))
     last = await repo.add(NewCallback("harborview", "+14155550199", NOW, "x", max_attempts=1))
-    assert await CallbackScheduler(repo, Dialer()).run_once(NOW) == 2
+    assert await CallbackScheduler(repo, Dialer(), _anyone).run_once(NOW) == 2
     # The process dies mid-dial: nobody will report how those calls went. Eleven minutes on
     # (updated_at moved back past the trigger that keeps it current):
     async with pool.acquire() as conn, conn.transaction():
@@ -200,10 +200,12 @@ async def test_a_callback_left_dialling_by_a_crash_is_dialled_again(
         await conn.execute("UPDATE callbacks SET updated_at = now() - interval '11 minutes'")
         await conn.execute("ALTER TABLE callbacks ENABLE TRIGGER callbacks_updated_at")
     dialer = Dialer()
-    assert await CallbackScheduler(repo, dialer).run_once(NOW) == 1  # the next process
+    assert await CallbackScheduler(repo, dialer, _anyone).run_once(NOW) == 1  # the next process
     assert [c.id for c in dialer.dialled] == [stuck] and dialer.dialled[0].attempts == 2
     row = await pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", stuck)
     assert row["status"] == "dialing" and row["attempts"] == 2
     row = await pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", last)
     assert row["status"] == "failed" and row["last_error"] == "interrupted while dialling"
-    assert await CallbackScheduler(repo, dialer).run_once(NOW) == 0  # a fresh dial stays alone
+    assert (
+        await CallbackScheduler(repo, dialer, _anyone).run_once(NOW) == 0
+    )  # a fresh dial stays alone
