@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import secrets
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -14,7 +14,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from app.aio import supervise
+from app.aio import Supervised, supervise
 from app.calls.agent import AgentConversation, Opening
 from app.calls.arrival import Arrival, Why
 from app.calls.call_log import CallLog
@@ -80,9 +80,10 @@ from app.storage.sms_repo import SmsRepository
 from app.storage.tools_repo import ToolInvocationRepository
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
+from app.telephony.ari.models import AriEvent
 from app.telephony.ari_health import AriCheck
 from app.telephony.call_services import CallLimits, MediaSettings
-from app.telephony.controller import StasisApp
+from app.telephony.controller import ConversationFactory, StasisApp
 from app.telephony.dialer import AriDialer, callback_of
 from app.telephony.rtp_endpoint import PortPool
 from app.telephony.whisper import WhisperFiles
@@ -325,8 +326,12 @@ def build_telephony(
     engine: EngineConnector | None = None,
     tools: ToolRegistry | None = None,
     callbacks: CallbackQueue | None = None,
+    *,
+    conversations: ConversationFactory | None = None,
 ) -> StasisApp:
-    """The Stasis application with its conversations: wired here, nowhere else."""
+    """The Stasis application with its conversations: wired here, nowhere else.
+    `conversations` replaces the agent, echo and callback conversations wired here with
+    stand-ins of a test's own (the live suite), the rest wired as for `frontdesk run`."""
     fallback = (settings.fallback_context, settings.fallback_extension)
 
     registry = tools or ToolRegistry(call_tools())
@@ -382,7 +387,7 @@ def build_telephony(
             settings.rtp_bind_host, settings.rtp_advertise_host or settings.rtp_bind_host
         ),
         ports=PortPool(settings.rtp_port_min, settings.rtp_port_max),
-        conversations=conversation,
+        conversations=conversations or conversation,
         modes={"agent", "echo", "callback"},
         call_log=call_log,
         property_for=property_for,
@@ -424,6 +429,73 @@ def _callback_unanswered(scheduler: CallbackScheduler, channel_id: str, cause: s
         scheduler.unanswered(callback_id, cause)
 
 
+def ari_client(settings: Settings, http: aiohttp.ClientSession) -> AriClient:
+    password = settings.asterisk_ari_password
+    assert password is not None  # callers take calls only with one
+    return AriClient(
+        http,
+        str(settings.asterisk_ari_url),
+        settings.asterisk_ari_user,
+        password.get_secret_value(),
+        settings.asterisk_ari_app,
+    )
+
+
+@dataclass
+class TakingCalls:
+    stasis: StasisApp
+    events: EventStream
+    job: Supervised  # the events stream, supervised (for /ready)
+
+
+@contextlib.asynccontextmanager
+async def taking_calls(
+    settings: Settings,
+    stasis: StasisApp,
+    client: AriClient,
+    http: aiohttp.ClientSession,
+    observe: Callable[[AriEvent], None] | None = None,
+) -> AsyncIterator[TakingCalls]:
+    """ARI's events flowing into the Stasis app. On the way out the app takes no new call,
+    live calls have DRAIN_SECONDS to finish (then go to the front desk), and only then does
+    the stream stop: a call finishing needs its events. `observe` sees every event first
+    (the live suite records what the real Asterisk sent)."""
+
+    def deliver(event: AriEvent) -> None:
+        if observe is not None:
+            observe(event)
+        stasis.deliver(event)
+
+    events = EventStream(http, client, deliver, stasis.on_connected)
+    job = supervise("ari-events", events.run)
+    try:
+        yield TakingCalls(stasis, events, job)
+    finally:
+        try:
+            await stasis.stop(settings.drain_seconds)
+        finally:
+            await job.stop()
+
+
+async def _flush(writes: WriteBehind) -> None:
+    if not await writes.drain(timeout=10):
+        log.error("database writes still pending at exit", pending=writes.pending)
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
 async def _serve(
     settings: Settings,
     hotel: HotelConfig,
@@ -431,6 +503,11 @@ async def _serve(
     http: aiohttp.ClientSession,
     destinations: DestinationPolicy,
 ) -> None:
+    """Everything `frontdesk run` runs. The stack unwinds in reverse order, on a signal or on
+    a failure half-way through start-up: calls drain first (to the front desk after
+    DRAIN_SECONDS) while the events stream still runs, then the background jobs stop, then
+    the database writes still queued are flushed, then the web server and the offline
+    engine stop."""
     password = settings.asterisk_ari_password
     local = (settings.local_engine_host, settings.local_engine_port)
     checks: list[HealthCheck] = [
@@ -447,98 +524,81 @@ async def _serve(
             local if settings.local_engine_url is None else _host_port(settings.local_engine_url),
         ),
     ]
-    engine_runner: web.AppRunner | None = None
-    if settings.engine_kind == "local" and settings.local_engine_url is None:
-        engine_runner = await start_local_engine(hotel, *local)
-    writes = WriteBehind(is_transient)
-    # Background jobs run for the life of the process: a bug or an exception nobody expected
-    # restarts them (with backoff) instead of stopping them for good; /ready names one that is
-    # down. Stopped in reverse order, the write-behind (first) last.
-    tasks = [
-        supervise("write-behind", writes.run),
-        supervise("hold-sweeper", lambda: release_expired_holds(BookingRepository(pool))),
-    ]
-    stasis: StasisApp | None = None
-    if password is not None and settings.voice_enabled:
-        client = AriClient(
-            http,
-            str(settings.asterisk_ari_url),
-            settings.asterisk_ari_user,
-            password.get_secret_value(),
-            settings.asterisk_ari_app,
-        )
-        call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
-        tools = build_tools(pool, call_log, destinations, settings, http)
-        callbacks = CallbackRepository(pool)
-        stasis = build_telephony(
-            settings,
-            hotel,
-            client,
-            call_log,
-            build_recordings(settings, pool, writes),
-            build_engine(settings, hotel, http, tools),
-            tools,
-            callbacks,
-        )
-        dialer = AriDialer(
-            client, settings.callback_endpoint, {p.id: p.phone for p in hotel.properties}
-        )
-        scheduler = CallbackScheduler(
-            callbacks,
-            dialer,
-            lambda due: destinations.screen(due.phone_e164, due.property_id, "call"),
-        )
-        stasis.outbound_gone = lambda channel_id, cause: _callback_unanswered(
-            scheduler, channel_id, cause
-        )
-        tasks.append(supervise("callback-scheduler", scheduler.run))
-        events = EventStream(http, client, stasis.deliver, stasis.on_connected)
-        tasks.append(supervise("ari-events", events.run))
-    else:
-        log.warning(
-            "not taking calls",
-            reason="ASTERISK_ARI_PASSWORD is not set"
-            if password is None
-            else "VOICE_ENABLED is false",
-        )
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.engine_kind == "local" and settings.local_engine_url is None:
+            engine_runner = await start_local_engine(hotel, *local)
+            stack.push_async_callback(engine_runner.cleanup)
 
-    app = create_app(checks, voice_enabled=settings.voice_enabled)
-    dispatcher = build_sms(settings, hotel, pool, http, app)
-    if dispatcher is not None:
-        tasks.append(supervise("sms-dispatcher", dispatcher.run))
-    checks.extend(TaskCheck(job) for job in tasks)  # the app reads this same list
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.web_host, settings.web_port, shutdown_timeout=10)
-    await site.start()
-    log.info(
-        "listening",
-        host=settings.web_host,
-        port=settings.web_port,
-        engine=settings.engine_kind,
-        voice_enabled=settings.voice_enabled,
-    )
+        app = create_app(checks, voice_enabled=settings.voice_enabled)
+        dispatcher = build_sms(settings, hotel, pool, http, app)  # adds its webhooks to app
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-        log.info("stopping")
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-        if stasis is not None:
-            await stasis.stop(settings.drain_seconds)
-        for job in reversed(tasks[1:]):
-            await job.stop()
-        if not await writes.drain(timeout=10):
-            log.error("database writes still pending at exit", pending=writes.pending)
-        await tasks[0].stop()
-        await runner.cleanup()
-        if engine_runner is not None:
-            await engine_runner.cleanup()
+        # Background jobs run for the life of the process: a bug or an exception nobody
+        # expected restarts them (with backoff) instead of stopping them for good; /ready
+        # names one that is down.
+        writes = WriteBehind(is_transient)
+        jobs = [supervise("write-behind", writes.run)]
+        stack.push_async_callback(jobs[-1].stop)
+        stack.push_async_callback(_flush, writes)  # before the write-behind stops
+        jobs.append(
+            supervise("hold-sweeper", lambda: release_expired_holds(BookingRepository(pool)))
+        )
+        stack.push_async_callback(jobs[-1].stop)
+        if dispatcher is not None:
+            jobs.append(supervise("sms-dispatcher", dispatcher.run))
+            stack.push_async_callback(jobs[-1].stop)
+
+        if password is not None and settings.voice_enabled:
+            client = ari_client(settings, http)
+            call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
+            tools = build_tools(pool, call_log, destinations, settings, http)
+            callbacks = CallbackRepository(pool)
+            stasis = build_telephony(
+                settings,
+                hotel,
+                client,
+                call_log,
+                build_recordings(settings, pool, writes),
+                build_engine(settings, hotel, http, tools),
+                tools,
+                callbacks,
+            )
+            dialer = AriDialer(
+                client, settings.callback_endpoint, {p.id: p.phone for p in hotel.properties}
+            )
+            scheduler = CallbackScheduler(
+                callbacks,
+                dialer,
+                lambda due: destinations.screen(due.phone_e164, due.property_id, "call"),
+            )
+            stasis.outbound_gone = lambda channel_id, cause: _callback_unanswered(
+                scheduler, channel_id, cause
+            )
+            jobs.append(supervise("callback-scheduler", scheduler.run))
+            stack.push_async_callback(jobs[-1].stop)
+            calls = await stack.enter_async_context(taking_calls(settings, stasis, client, http))
+            jobs.append(calls.job)
+        else:
+            log.warning(
+                "not taking calls",
+                reason="ASTERISK_ARI_PASSWORD is not set"
+                if password is None
+                else "VOICE_ENABLED is false",
+            )
+        checks.extend(TaskCheck(job) for job in jobs)  # the app reads this same list
+
+        site = web.TCPSite(runner, settings.web_host, settings.web_port, shutdown_timeout=10)
+        await site.start()
+        log.info(
+            "listening",
+            host=settings.web_host,
+            port=settings.web_port,
+            engine=settings.engine_kind,
+            voice_enabled=settings.voice_enabled,
+        )
+        await _until_signalled()
 
 
 def _whisper_files(settings: Settings) -> WhisperFiles | None:

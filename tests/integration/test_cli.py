@@ -106,6 +106,10 @@ async def test_run_serves_health_and_stops_cleanly(db_url: str, tmp_path: Path) 
                 assert (
                     body["components"]["engine"]["status"] == "ok"
                 )  # the offline engine runs in-process
+                # every background job of `frontdesk run` is supervised and reported
+                jobs = ("write-behind", "hold-sweeper", "callback-scheduler", "ari-events")
+                for job in jobs:
+                    assert body["components"][job]["status"] == "ok", body["components"]
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), timeout=30)

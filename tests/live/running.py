@@ -1,4 +1,9 @@
-"""Our Stasis app against the live Asterisk, as each live test file needs it."""
+"""Our Stasis app against the live Asterisk, built as `frontdesk run` builds it.
+
+The composition root (app/main.py) wires the app from settings pointed at the sandbox:
+the same ARI client, Stasis app, events stream and shutdown order as in production; only
+the conversations are each test file's own stand-ins.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,23 @@ import contextlib
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import asyncpg
 
+from app.aio import supervise
 from app.calls.call_log import CallLog
 from app.calls.write_behind import WriteBehind
-from app.engines.local.flite import FliteTextToSpeech
+from app.hotel.config import load_hotel_config
+from app.main import ari_client, build_telephony, taking_calls
 from app.pbx.sandbox import AsteriskSandbox
+from app.settings import load_settings
 from app.storage.calls_repo import CallRepository
 from app.storage.errors import is_transient
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.ari.models import AriEvent
-from app.telephony.controller import (
-    CallLimits,
-    ConversationFactory,
-    MediaSettings,
-    StasisApp,
-)
-from app.telephony.rtp_endpoint import PortPool
-from app.telephony.whisper import WhisperFiles
+from app.telephony.controller import ConversationFactory, StasisApp
 
 
 @dataclass
@@ -44,46 +44,37 @@ async def running_app(
     pbx: AsteriskSandbox,
     pool: asyncpg.Pool,
     conversations: ConversationFactory,
-    modes: set[str],
     ports: tuple[int, int],
 ) -> AsyncIterator[Running]:
     """The Stasis app connected to the sandbox's ARI; stopped and drained on the way out."""
-    http = aiohttp.ClientSession()
-    client = AriClient(http, pbx.ari_url, pbx.ari_user, pbx.ari_password)
-    writes = WriteBehind(is_transient)
-    app = StasisApp(
-        client,
-        media=MediaSettings("127.0.0.1", "127.0.0.1"),
-        ports=PortPool(*ports),
-        conversations=conversations,
-        modes=modes,
-        call_log=CallLog(CallRepository(pool), writes),
-        property_for=lambda dialled: "harborview",
-        fallback=("frontdesk-fallback", "s"),
-        limits=CallLimits(rtp_inactivity=15, max_duration=60, check_every=0.2),
-        moh_class="frontdesk",
-        whisper=WhisperFiles(
-            Path(tempfile.mkdtemp(prefix="whisper-")), FliteTextToSpeech().synthesize
-        ),
+    settings = load_settings(
+        asterisk_ari_url=pbx.ari_url,
+        asterisk_ari_user=pbx.ari_user,
+        asterisk_ari_password=pbx.ari_password,
+        rtp_bind_host="127.0.0.1",
+        rtp_advertise_host="127.0.0.1",
+        rtp_port_min=ports[0],
+        rtp_port_max=ports[1],
+        rtp_inactivity_seconds=15,
+        drain_seconds=0,
+        whisper_dir=tempfile.mkdtemp(prefix="whisper-"),
     )
+    hotel = load_hotel_config(settings.hotel_config)
     seen: list[AriEvent] = []
-
-    def deliver(event: AriEvent) -> None:
-        seen.append(event)
-        app.deliver(event)
-
-    events = EventStream(http, client, deliver, app.on_connected, backoff_min=0.1, backoff_max=0.5)
-    tasks = [
-        asyncio.create_task(writes.run(), name="writes"),
-        asyncio.create_task(events.run(), name="events"),
-    ]
-    try:
-        await asyncio.wait_for(events.connected.wait(), 10)
-        yield Running(app, client, events, seen)
-    finally:
-        await app.stop(drain_seconds=0)
-        await writes.drain(5)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await http.close()
+    async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
+        writes = WriteBehind(is_transient)
+        stack.push_async_callback(supervise("writes", writes.run).stop)
+        stack.push_async_callback(writes.drain, 5)
+        client = ari_client(settings, http)
+        app = build_telephony(
+            settings,
+            hotel,
+            client,
+            CallLog(CallRepository(pool), writes),
+            conversations=conversations,
+        )
+        calls = await stack.enter_async_context(
+            taking_calls(settings, app, client, http, observe=seen.append)
+        )
+        await asyncio.wait_for(calls.events.connected.wait(), 10)
+        yield Running(app, client, calls.events, seen)

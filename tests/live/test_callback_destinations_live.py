@@ -79,7 +79,7 @@ class Rig:
 async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     await seed(pool, HOTEL, horizon_days=2)
     answered = Answered()
-    async with running_app(pbx, pool, answered.conversation, {"callback"}, (42120, 42139)) as run:
+    async with running_app(pbx, pool, answered.conversation, (42120, 42139)) as run:
         ended: dict[str, str] = {}
         run.app.outbound_gone = ended.setdefault
         dialer = AriDialer(

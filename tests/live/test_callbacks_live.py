@@ -104,7 +104,7 @@ async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
             )
         return FallbackConversation("frontdesk-fallback", "s")
 
-    async with running_app(pbx, pool, conversation, {"callback"}, (42040, 42059)) as run:
+    async with running_app(pbx, pool, conversation, (42040, 42059)) as run:
         assert pbx.ports.carrier is not None
         sip_port = pbx.ports.carrier  # the trunk's contact: the guest's phone answers there
         dialer = AriDialer(

@@ -132,9 +132,7 @@ class Live:
 async def live(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Live]:
     await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
     probe = Probe()
-    async with running_app(
-        pbx, pool, lambda arrival: probe, {"echo", "agent"}, (42000, 42019)
-    ) as run:
+    async with running_app(pbx, pool, lambda arrival: probe, (42000, 42019)) as run:
         yield Live(pbx, run.app, run.events, run.client, probe, run.seen, pool)
 
 

@@ -73,7 +73,7 @@ async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     def conversation(arrival: Arrival) -> Conversation:
         return Scripted(list(arrival.path), visits)
 
-    async with running_app(pbx, pool, conversation, {"echo", "agent"}, (42060, 42079)) as run:
+    async with running_app(pbx, pool, conversation, (42060, 42079)) as run:
         yield Rig(pbx, run.app, pool, visits, run.seen)
 
 
@@ -148,7 +148,7 @@ async def test_a_warm_transfer_tells_staff_first_then_bridges_the_caller(
         return Scripted(list(arrival.path), visits, whisper=SUMMARY, destination=destination)
 
     async with (
-        running_app(pbx, pool, conversation, {"echo", "agent"}, (42080, 42099)),
+        running_app(pbx, pool, conversation, (42080, 42099)),
         staff_phone(pbx, phone) as staff,
         calling(pbx, ECHO_NUMBER, wait_for_audio=False) as caller,
     ):
