@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from app.pbx.sandbox import CONFIG_DIR, AsteriskSandbox, AsteriskUnavailable, Ports, find_asterisk
 from app.pbx.secrets import staff_auth_names
+from tests.live.carrier import Carrier
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -50,3 +51,14 @@ def pbx() -> Iterator[AsteriskSandbox]:
             yield sandbox
         finally:
             sandbox.stop()
+
+
+@pytest.fixture
+async def carrier(pbx: AsteriskSandbox) -> AsyncIterator[Carrier]:
+    with tempfile.TemporaryDirectory(prefix="carrier-") as tmp:
+        far_end = Carrier(pbx, Path(tmp))
+        await far_end.start()
+        try:
+            yield far_end
+        finally:
+            await far_end.stop()

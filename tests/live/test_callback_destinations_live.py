@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -30,8 +29,8 @@ from app.settings import load_settings
 from app.storage.callbacks_repo import CallbackRepository
 from app.storage.seed import seed
 from app.telephony.dialer import AriDialer, outbound_channel_id
+from tests.live.carrier import Carrier
 from tests.live.running import running_app
-from tests.live.test_staff_outbound_live import Carrier
 
 ROOT = Path(__file__).resolve().parents[2]
 HOTEL = load_hotel_config(ROOT / "config" / "hotel.yaml")
@@ -86,17 +85,6 @@ async def rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
             run.client, load_settings().callback_endpoint, {"harborview": "+15550100100"}
         )
         yield Rig(pbx, dialer, answered, ended, pool)
-
-
-@pytest.fixture
-async def carrier(pbx: AsteriskSandbox) -> AsyncIterator[Carrier]:
-    with tempfile.TemporaryDirectory(prefix="carrier-") as tmp:
-        far_end = Carrier(pbx, Path(tmp))
-        await far_end.start()
-        try:
-            yield far_end
-        finally:
-            await far_end.stop()
 
 
 def _due(phone: str) -> DueCallback:

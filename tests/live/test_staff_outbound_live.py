@@ -4,70 +4,15 @@ numbers are refused with 403 unless the dialplan's STAFF_DIAL_OUT allows them.""
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
 from app.pbx.sandbox import AsteriskSandbox
+from tests.live.carrier import Carrier
 from tests.live.keypad import free_port, register, sipp, staff_phone
 
 REFUSED = 97  # staff_calls.xml: 403 Forbidden
-
-
-class Carrier:
-    """The trunk's far end: SIPp answers one call and writes each message it receives."""
-
-    def __init__(self, pbx: AsteriskSandbox, folder: Path) -> None:
-        assert pbx.ports.carrier is not None
-        self.port = pbx.ports.carrier
-        self.messages = folder / "carrier.log"
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            "sipp",
-            "-sn", "uas",
-            "-i", "127.0.0.1",
-            "-p", str(self.port),
-            "-mp", str(free_port() & ~1),
-            "-m", "1",
-            "-nostdin",
-            "-trace_msg", "-message_file", str(self.messages),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-            cwd=self.messages.parent,
-        )  # fmt: skip
-        await asyncio.sleep(0.5)  # listening
-
-    def invites(self) -> list[str]:
-        text = self.messages.read_text(errors="replace") if self.messages.exists() else ""
-        return [line.split()[1] for line in text.splitlines() if line.startswith("INVITE ")]
-
-    def caller_ids(self) -> list[str]:
-        """The From header of each INVITE received."""
-        text = self.messages.read_text(errors="replace") if self.messages.exists() else ""
-        invites = [m for m in text.split("INVITE sip:")[1:]]
-        return [
-            next(line for line in m.splitlines() if line.lower().startswith("from:"))
-            for m in invites
-        ]
-
-    async def stop(self) -> int | None:
-        """SIPp's exit code once its one call is over; None when it got no call (stopped)."""
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            try:
-                if not self.invites():
-                    raise TimeoutError  # nothing came: no call to wait for
-                await asyncio.wait_for(self.proc.wait(), 5)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-                return None
-        return self.proc.returncode
 
 
 @pytest.fixture
@@ -79,17 +24,6 @@ def dial_out(pbx: AsteriskSandbox) -> Iterator[None]:
         ("EMERGENCY_NOTICE", "PJSIP/2001"),
     ):
         pbx.cli(f'dialplan set global {name} "{value}"')
-
-
-@pytest.fixture
-async def carrier(pbx: AsteriskSandbox) -> AsyncIterator[Carrier]:
-    with tempfile.TemporaryDirectory(prefix="carrier-") as tmp:
-        far_end = Carrier(pbx, Path(tmp))
-        await far_end.start()
-        try:
-            yield far_end
-        finally:
-            await far_end.stop()
 
 
 async def _staff_dials(pbx: AsteriskSandbox, digits: str, phone: str = "2101") -> int:
