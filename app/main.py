@@ -504,10 +504,10 @@ async def _serve(
     destinations: DestinationPolicy,
 ) -> None:
     """Everything `frontdesk run` runs. The stack unwinds in reverse order, on a signal or on
-    a failure half-way through start-up: calls drain first (to the front desk after
-    DRAIN_SECONDS) while the events stream still runs, then the background jobs stop, then
-    the database writes still queued are flushed, then the web server and the offline
-    engine stop."""
+    a failure half-way through start-up: the callback scheduler stops placing calls, then
+    calls drain (to the front desk after DRAIN_SECONDS) while the events stream still runs,
+    then the other background jobs stop, then the database writes still queued are flushed,
+    then the web server and the offline engine stop."""
     password = settings.asterisk_ari_password
     local = (settings.local_engine_host, settings.local_engine_port)
     checks: list[HealthCheck] = [
@@ -576,10 +576,12 @@ async def _serve(
             stasis.outbound_gone = lambda channel_id, cause: _callback_unanswered(
                 scheduler, channel_id, cause
             )
-            jobs.append(supervise("callback-scheduler", scheduler.run))
-            stack.push_async_callback(jobs[-1].stop)
             calls = await stack.enter_async_context(taking_calls(settings, stasis, client, http))
             jobs.append(calls.job)
+            # Started after (so stopped before) the calls drain: a callback placed while the
+            # app refuses calls would reach the front desk and be rung again later.
+            jobs.append(supervise("callback-scheduler", scheduler.run))
+            stack.push_async_callback(jobs[-1].stop)
         else:
             log.warning(
                 "not taking calls",

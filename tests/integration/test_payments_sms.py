@@ -22,7 +22,12 @@ from aiohttp.test_utils import TestServer
 
 from app.hotel.config import load_hotel_config
 from app.hotel.errors import ToolError
-from app.hotel.payments import LinkRequest, OfflinePaymentProvider, PaymentLinkInvalid
+from app.hotel.payments import (
+    LinkRequest,
+    OfflinePaymentProvider,
+    PaymentLink,
+    PaymentLinkInvalid,
+)
 from app.hotel.tools.booking_tools import BookingTools
 from app.hotel.tools.payment_tools import PaymentTools
 from app.hotel.tools.registry import ToolContext, ToolRegistry
@@ -231,6 +236,28 @@ async def test_a_link_asked_for_again_later_is_texted_again(rig: Rig) -> None:
     rig.twilio.answers = [(201, {"sid": "SM" + str(n) * 32}) for n in (1, 2)]
     assert await rig.dispatcher.run_once() == 2
     assert {r["Body"].split("here: ")[1].split(" ")[0] for r in rig.twilio.requests} == urls
+
+
+class SameLink:
+    """A payment service that honours our idempotency key: asked again for the same
+    reservation, it answers with the link it already made (as HttpPaymentProvider's do)."""
+
+    name = "same-link"
+
+    async def create_link(self, request: LinkRequest) -> PaymentLink:
+        return PaymentLink(f"https://pay.example/{request.reservation_id}", self.name, "pl", False)
+
+
+async def test_the_same_link_asked_for_again_is_texted_again(rig: Rig, pool: asyncpg.Pool) -> None:
+    payments = PaymentTools(PaymentRepository(pool), SameLink(), rig.sms, "+15550100100")
+    tools = ToolRegistry([*payments.tools()])
+    code = await _book(rig)
+    for minutes in (0, 10):  # "I didn't get it, can you send it again?"
+        at = ToolContext(PROP, None, CALLER, NOW + dt.timedelta(minutes=minutes))
+        sent = await tools.invoke("generate_payment_link", {"confirmation_code": code}, at)
+        assert "I've sent a text" in sent.output["summary"]
+    bodies = [r["body"] for r in await pool.fetch("SELECT body FROM sms_messages")]
+    assert len(bodies) == 2 and len(set(bodies)) == 1  # the same link, texted twice
 
 
 async def test_unknown_codes_and_opted_out_numbers_are_told_not_texted(rig: Rig) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from typing import Annotated, Any, Protocol
 
@@ -17,10 +16,6 @@ from app.hotel.tools.registry import Tool, ToolContext, ToolResult
 from app.messaging.outbox import OptedOut, OutgoingSms, SmsOutbox
 
 LINK_TTL = dt.timedelta(hours=24)
-
-
-def _digest(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()[:24]
 
 
 class PaymentLinkArgs(BaseModel):
@@ -117,9 +112,13 @@ class PaymentTools:
                     to_e164=phone,
                     body=body,
                     purpose="payment_link",
-                    # Once per link: a retried enqueue is no second text, but a link asked
-                    # for again (a new URL) is texted again, as the agent then says.
-                    idempotency_key=f"payment-link:{reservation.id}:{phone}:{_digest(link.url)}",
+                    # Once a minute: the same request twice (a retry, the engine asking twice
+                    # in one breath) is one text; a link asked for again later is texted
+                    # again, as the agent then says, even when the payment service answers
+                    # with the link it made before.
+                    idempotency_key=(
+                        f"payment-link:{reservation.id}:{phone}:{context.now:%Y%m%dT%H%M}"
+                    ),
                     related_id=reservation.id,
                     from_e164=self._from,
                     call_id=context.call_id,
