@@ -50,7 +50,7 @@ _NUMBER_RUN = re.compile(rf"(?i){_TOKEN}(?:[\s,.\-/]+{_NEXT})*")
 # Spanish. "car number": speech-to-text often hears "card" as "car".
 CARD_CUES = re.compile(
     r"(?i)\b(cards?|car number|credit|debit|visa|master\s?card|amex|american express|"
-    r"cvv2?|cvc2?|cv2|security code|expir\w*|expiry|tarjetas?|cr[eé]dito|d[eé]bito|"
+    r"cvv2?|cvc2?|cv2|security code|expiry|expiration date|tarjetas?|cr[eé]dito|d[eé]bito|"
     r"c[oó]digo de seguridad|vencimiento|caducidad)\b"
 )
 # Longer than any phone number (E.164 allows 15 digits): a card, whatever its checksum says.

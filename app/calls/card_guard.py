@@ -3,7 +3,8 @@
 Payment is always by link; still, callers start reading their card out, by voice or on the
 keypad, and speech-to-text garbles what it hears ("4111, 111, 111…"), which no checksum then
 recognises. One `CardGuard` per call sees every caller turn, every key and every agent turn.
-Card context starts when the caller or the agent mentions a card (card, visa, CVV, tarjeta…),
+Card context starts when the caller mentions a card (card, visa, CVV, tarjeta…) or the agent
+asks about one,
 when a turn holds a card number, or when digits keep coming across turns or keys (8 or more
 in a row: a number read in groups; a phone number the agent asked for may have up to 15). It
 ends once the caller has said two things without digits, or after a while without any.
@@ -32,7 +33,16 @@ MAX_REWIND = 60.0
 WITHHELD = (
     "The caller keyed some digits that were not passed on (card details are never taken by phone)."
 )
-_PHONE_QUESTION = re.compile(r"(?i)\b(phone|number|tel[eé]fono|n[uú]mero)\b")
+# The agent speaking of card details themselves (a warning not to give them), not of a card
+# in passing ("a card is authorised at check-in", a link that "expires").
+_CARD_DETAILS = re.compile(
+    r"(?i)\bcard (number|details)|(n[uú]mero|datos) de (la |su )?tarjeta"
+)
+# The agent asking for a phone number: the caller's digits that follow may be one.
+_PHONE_QUESTION = re.compile(
+    r"(?i)\b(phone|number|mobile|cell|reach you|call you|text you|tel[eé]fono|n[uú]mero|"
+    r"m[oó]vil|celular)\b"
+)
 
 # (on, seconds of audio just recorded that must be blanked as well)
 CardListener = Callable[[bool, float], None]
@@ -51,7 +61,8 @@ class CardGuard:
     _last_digits: float = field(default=float("-inf"))
     _speech_started: float | None = None
     _phone_question: bool = False
-    ever: bool = False  # the caller was giving card details at some point of this call
+    # the caller gave card details at some point of this call (not merely the agent asking)
+    ever: bool = False
 
     @property
     def active(self) -> bool:
@@ -66,10 +77,11 @@ class CardGuard:
         self._speech_started = self.clock()
 
     def agent_said(self, text: str) -> str:
-        """An agent turn: what may be stored of it. An agent asking about (or warning about) a
-        card starts card context; one asking for a number allows a phone number's digits."""
-        if mentions_card(text):
-            self._start(rewind=0.0)
+        """An agent turn: what may be stored of it. An agent asking about a card starts card
+        context (saying a policy that mentions one does not); one asking for a number allows
+        a phone number's digits."""
+        if mentions_card(text) and ("?" in text or _CARD_DETAILS.search(text)):
+            self._start(rewind=0.0, by_caller=False)
             self._phone_question = False
         else:
             self._phone_question = _PHONE_QUESTION.search(text) is not None
@@ -91,6 +103,7 @@ class CardGuard:
                 started = min(started, self._speech_started)
             self._start(rewind=now - started)
         elif active and digits:
+            self.ever = True  # digits while card details are being asked for or given
             self._feed()
         elif active:
             self._quiet += 1
@@ -107,6 +120,7 @@ class CardGuard:
             assert self._run_started is not None
             self._start(rewind=self.clock() - self._run_started)
         elif self.active:
+            self.ever = True
             self._feed()
 
     def keyed_turn(self, keys: str) -> str:
@@ -136,9 +150,9 @@ class CardGuard:
             return False  # one spoken turn is judged by what it holds
         return self._run > (PHONE_DIGITS if self._phone_question else RUN_DIGITS - 1)
 
-    def _start(self, rewind: float) -> None:
+    def _start(self, rewind: float, *, by_caller: bool = True) -> None:
         was = self._until is not None
-        self.ever = True
+        self.ever = self.ever or by_caller
         self._feed()
         if not was and self.listener is not None:
             self.listener(True, min(MAX_REWIND, max(0.0, rewind) + REWIND_MARGIN))

@@ -157,3 +157,24 @@ def test_free_text_in_card_context() -> None:
     assert not guard.active
     # Written after the card context ended (a summary of the whole call): still masked.
     assert guard.private(summary) == "Caller wants to pay, said [card]"
+
+
+def test_a_card_in_passing_starts_nothing() -> None:
+    # The agent reading the deposit policy, or saying when the payment link expires, is not
+    # the caller giving card details: the caller's phone number afterwards stays.
+    guard, _, changes = _guard()
+    guard.agent_said("A card is authorised at check-in for incidentals.")
+    guard.agent_said("I've texted you a secure link; it expires in 24 hours.")
+    assert not guard.active and changes == []
+    assert guard.caller_said("My mobile is 415 555 0100") == "My mobile is 415 555 0100"
+    assert not guard.ever
+
+
+def test_the_agent_asking_sets_up_card_context_but_only_the_caller_makes_it_ever() -> None:
+    guard, _, _ = _guard()
+    guard.agent_said("Are you paying by card?")
+    assert guard.active and not guard.ever
+    guard.caller_said("No, by the link")
+    guard.caller_said("Thanks")
+    assert not guard.active and not guard.ever
+    assert guard.private("room 412 for 2 nights") == "room 412 for 2 nights"
