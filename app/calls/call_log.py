@@ -40,6 +40,8 @@ class CallStore(Protocol):
         interrupted: bool = False,
     ) -> Turn: ...
 
+    async def mask_turns(self, call_id: uuid.UUID, seconds: float) -> int: ...
+
 
 class ToolStore(Protocol):
     async def add(self, invocation: ToolInvocation) -> None: ...
@@ -96,4 +98,11 @@ class CallLog:
             lambda: self._store.add_turn(
                 call_id, role, text, latency_ms=latency_ms, language=language
             ),
+        )
+
+    def mask_turns(self, call_id: uuid.UUID, seconds: float) -> None:
+        """The caller's turns of the last `seconds` turned out to be card details (read in
+        groups): stored again with every number masked, behind the writes of those turns."""
+        self._writes.submit(
+            f"call {call_id} mask turns", lambda: self._store.mask_turns(call_id, seconds)
         )

@@ -35,9 +35,7 @@ WITHHELD = (
 )
 # The agent speaking of card details themselves (a warning not to give them), not of a card
 # in passing ("a card is authorised at check-in", a link that "expires").
-_CARD_DETAILS = re.compile(
-    r"(?i)\bcard (number|details)|(n[uú]mero|datos) de (la |su )?tarjeta"
-)
+_CARD_DETAILS = re.compile(r"(?i)\bcard (number|details)|(n[uú]mero|datos) de (la |su )?tarjeta")
 # The agent asking for a phone number: the caller's digits that follow may be one.
 _PHONE_QUESTION = re.compile(
     r"(?i)\b(phone|number|mobile|cell|reach you|call you|text you|tel[eé]fono|n[uú]mero|"

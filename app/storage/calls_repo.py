@@ -134,6 +134,29 @@ class CallRepository:
             transferred_to,
         )
 
+    async def mask_turns(self, call_id: uuid.UUID, seconds: float) -> int:
+        """The caller's turns (said or keyed) stored in the last `seconds` stored again with
+        every number masked, as in card context; how many changed. (The database's clock
+        on both sides: a turn's started_at is its insert time.)"""
+        changed = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """SELECT id, text FROM turns
+                   WHERE call_id = $1 AND role IN ('caller', 'dtmf')
+                     AND started_at >= now() - make_interval(secs => $2)
+                   FOR UPDATE""",
+                call_id,
+                seconds,
+            )
+            for row in rows:
+                masked = redact_card_data(row["text"], card_context=True)
+                if masked != row["text"]:
+                    await conn.execute(
+                        "UPDATE turns SET text = $2 WHERE id = $1", row["id"], masked
+                    )
+                    changed += 1
+        return changed
+
     async def add_turn(
         self,
         call_id: uuid.UUID,

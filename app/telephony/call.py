@@ -109,6 +109,7 @@ class TelephonyCall:
         self._keyed_capped = False
         self._keyed_flush: asyncio.TimerHandle | None = None
         self.done = asyncio.Event()
+        self.session.cards.listener = self._card_context
 
     # --- the call's own task --------------------------------------------------------------
     def start(self) -> None:
@@ -189,7 +190,6 @@ class TelephonyCall:
 
         if services.recordings is not None:
             self.recorder = services.recordings.new_recorder(services.limits.max_duration + 60)
-            self.session.cards.listener = self._card_context
         self.endpoint = RtpEndpoint(
             services.pacing,
             name=f"rtp-{self.channel.id}",
@@ -297,7 +297,11 @@ class TelephonyCall:
 
     def _card_context(self, on: bool, rewind: float) -> None:
         """The caller started or stopped giving card details: the recording pauses (blanking
-        what was just recorded of it, before anyone could know) or resumes."""
+        what was just recorded of it, before anyone could know) or resumes; turns stored
+        since the caller started saying it lose their numbers too (a card read in groups is
+        only known for one once several groups are in)."""
+        if on:
+            self.services.call_log.mask_turns(self.session.id, rewind)
         if self.recorder is None:
             return
         if on:

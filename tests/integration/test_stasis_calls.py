@@ -22,6 +22,7 @@ import pytest
 from pyrage import x25519
 
 from app.calls.call_log import CallLog
+from app.calls.records import TurnRole
 from app.calls.write_behind import WriteBehind
 from app.hotel.config import load_hotel_config
 from app.main import build_telephony
@@ -455,3 +456,21 @@ async def test_a_keyed_entry_is_capped(rig: Rig) -> None:
     await _until(lambda: rig.writes.pending == 0)
     turns = await rig.pool.fetch("SELECT text FROM turns WHERE call_id = $1", row["id"])
     assert [len(t["text"].split()) for t in turns] == [32]
+
+
+async def test_a_card_read_in_groups_is_masked_in_the_turns_already_stored(rig: Rig) -> None:
+    # No card word: the first group could be anything (a phone number); only the second,
+    # said a moment later, makes the run a card. The first is already stored by then.
+    call = await rig.fake.incoming_call(["echo"])
+    await _media_up(rig, call)
+    [ours] = rig.app.calls
+    log, cards = rig.app.services.call_log, ours.session.cards
+    for said in ("It's 4111 1111 1111", "1111"):  # as the agent stores each caller turn
+        log.turn(ours.session.id, TurnRole.CALLER, cards.caller_said(said))
+        await asyncio.sleep(0.3)
+    await rig.fake.caller_hangs_up(call)
+    await _until(lambda: not rig.app.calls and rig.writes.pending == 0)
+    rows = await rig.pool.fetch(
+        "SELECT text FROM turns WHERE call_id = $1 ORDER BY seq", ours.session.id
+    )
+    assert [r["text"] for r in rows] == ["It's [card]", "[card]"]
