@@ -56,6 +56,7 @@ from app.hotel.tools.registry import (
 )
 from app.log import get_logger
 from app.media.frames import FrameChunker
+from app.redaction import redact_value
 
 log = get_logger(__name__)
 
@@ -404,7 +405,9 @@ class AgentConversation:
     def _output(self, engine: EngineSession, call: FunctionCall, output: dict[str, Any]) -> None:
         """A tool's result to the engine, which answers it; kept for a replay."""
         engine.function_output(call.call_id, output)
-        self.history.append(PastToolCall(call.call_id, call.name, call.arguments, output))
+        # kept (and replayed) without card numbers, as the turns are
+        arguments = redact_value(call.arguments)
+        self.history.append(PastToolCall(call.call_id, call.name, arguments, output))
         engine.respond()
 
     def _staff_summary(self, prop: PropertyConfig, department: str, summary: str) -> str:

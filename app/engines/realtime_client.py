@@ -46,6 +46,10 @@ log = get_logger(__name__)
 HANDSHAKE_TIMEOUT = 10.0
 
 
+# Sessions being closed after a failed handshake: a task must be referenced until it ends.
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
 class RealtimeSession:
     def __init__(
         self,
@@ -361,6 +365,9 @@ class RealtimeConnector:
             # Timed out, or cancelled (the caller hung up meanwhile): the socket and the
             # session's tasks must not outlive this. Closed in a task of its own, because
             # ours is being cancelled and would stop at the close's first await.
-            await asyncio.shield(asyncio.create_task(session.close(), name="engine-close"))
+            closing = asyncio.create_task(session.close(), name="engine-close")
+            _CLOSING.add(closing)  # owned until done, even if we are cancelled again
+            closing.add_done_callback(_CLOSING.discard)
+            await asyncio.shield(closing)
             raise
         return session

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from app.calls.agent import AgentConversation
 from app.calls.card_guard import WITHHELD
-from app.calls.engine_port import FunctionCall
+from app.calls.engine_port import FunctionCall, PastToolCall
 from app.calls.records import Outcome
 from app.calls.session import CallSession
 from app.hotel.config import load_hotel_config
@@ -220,3 +220,14 @@ async def test_keys_pressed_while_giving_card_details_never_reach_the_engine() -
         forward.cancel()
     assert heard[0] == "The caller pressed 2 on the telephone keypad."
     assert heard[1:] == [WITHHELD] and "1488" not in " ".join(heard)
+
+
+def test_a_tool_call_is_kept_for_replay_without_card_numbers() -> None:
+    # What a renewed engine session is told of the call so far: the arguments as the turns
+    # are kept, card numbers masked, the rest (dates, nights) as they were.
+    agent, engine = _agent(0.01), Engine()
+    call = FunctionCall("r1", "c1", "lookup", {"note": "card 4539 1488 0343 6467", "nights": 2})
+    agent._output(engine, call, {"ok": True})  # type: ignore[arg-type]
+    [kept] = [p for p in agent.history if isinstance(p, PastToolCall)]
+    assert kept.arguments == {"note": "card [card]", "nights": 2}
+    assert engine.outputs == [("c1", {"ok": True})]
