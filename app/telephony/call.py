@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from app import printable
 from app.aio import cancel_and_wait
+from app.calls.agent import MAX_KEYED  # one keyed entry: the same cap as the agent's
 from app.calls.arrival import Arrival, Why
 from app.calls.conversation import Conversation
 from app.calls.languages import base_language
@@ -40,7 +41,6 @@ from app.telephony.rtp_endpoint import RtpEndpoint
 log = get_logger(__name__)
 
 KEYPAD_PAUSE = 2.0  # seconds without a key that end a keyed-in entry
-MAX_KEYED = 32  # digits in one keyed-in entry (a card number is 19 at most); more are dropped
 MAX_DIGITS = 512  # digits kept for the whole call
 
 
