@@ -208,7 +208,9 @@ async def test_a_card_keyed_in_groups_is_kept_nowhere_and_never_reaches_the_engi
     turns = await rig.pool.fetch(
         "SELECT text FROM turns WHERE call_id = $1 AND role = 'dtmf' ORDER BY seq", row["id"]
     )
-    assert [t["text"] for t in turns] == ["4 5 3 9", "[card]", "[card]", "[card]"]
+    # the first group too: once the second made the run a card, the turns since it began
+    # were stored again, masked
+    assert [t["text"] for t in turns] == ["[card]", "[card]", "[card]", "[card]"]
     stored = await _stored_texts(rig.pool, row["id"])
     assert longest_card_run(stored) < 8, stored
     lines = _log_lines(json_logs.getvalue())
