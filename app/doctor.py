@@ -13,13 +13,12 @@ import asyncpg
 from app.engines.health import EngineCheck
 from app.health import ComponentStatus, HealthCheck, run_checks
 from app.hotel.config import HotelConfigError, load_hotel_config
-from app.hotel.destinations import DestinationRules
+from app.main import destination_rules  # the rules `frontdesk run` starts with
 from app.pbx import hotel_dialplan
-from app.pbx.dialplan_globals import DialplanGlobalsError, blocked_prefixes
 from app.pbx.prompts import all_prompts, hotel_config_problems
 from app.pbx.sandbox import DIALPLAN_DIR
 from app.pbx.sounds import SoundsError, outdated
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 from app.storage import migrate
 from app.storage.db import schema_revision
 from app.storage.server import DEFAULT_SERVER, can_connect, database_name, redact_url, with_database
@@ -336,21 +335,17 @@ def callback_endpoint_problem(endpoint: str) -> str | None:
 
 
 def _destinations(settings: Settings) -> Finding:
-    extensions = DIALPLAN_DIR / "extensions.conf"
     try:
-        rules = DestinationRules(
-            also_allowed=settings.destination_regions,
-            blocked_prefixes=blocked_prefixes(extensions),
-        )
-    except (DialplanGlobalsError, ValueError) as exc:
+        rules = destination_rules(settings)
+    except SettingsError as exc:
         return Finding(
             "fail",
             ComponentStatus(
                 "destinations",
                 False,
                 "bad_prefixes",
-                str(exc),
-                f"fix BLOCKED_PREFIXES in [globals] of {extensions}",
+                str(exc).removeprefix("invalid configuration:").strip(),
+                f"fix BLOCKED_PREFIXES in [globals] of {DIALPLAN_DIR / 'extensions.conf'}",
             ),
         )
     problem = callback_endpoint_problem(settings.callback_endpoint)

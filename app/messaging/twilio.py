@@ -14,6 +14,7 @@ import email.utils
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 
@@ -56,19 +57,23 @@ class TwilioSms:
         self._headers = {"Authorization": f"Basic {credentials}"}
         self._status_callback = status_callback
 
+    async def _request(self, method: str, **kwargs: Any) -> tuple[int, Any]:
+        """(HTTP status, parsed JSON) of one request to the Messages resource; an answer that
+        never came is a retryable SmsError."""
+        try:
+            async with self._http.request(
+                method, self._url, headers=self._headers, timeout=self._timeout, **kwargs
+            ) as response:
+                return response.status, await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise SmsError(f"Twilio unreachable: {exc}", retryable=True) from exc
+
     async def send(self, to: str, from_: str, body: str) -> str:
         """The message SID; SmsError says whether trying again can help."""
         form = {"To": to, "From": from_, "Body": body}
         if self._status_callback:
             form["StatusCallback"] = self._status_callback
-        try:
-            async with self._http.post(
-                self._url, data=form, headers=self._headers, timeout=self._timeout
-            ) as response:
-                data = await response.json(content_type=None)
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise SmsError(f"Twilio unreachable: {exc}", retryable=True) from exc
+        status, data = await self._request("POST", data=form)
         if status in (200, 201) and isinstance(data, dict) and data.get("sid"):
             return str(data["sid"])
         code = data.get("code") if isinstance(data, dict) else None
@@ -85,14 +90,7 @@ class TwilioSms:
         idempotency key: this is how a send whose answer was lost is told from one that never
         arrived.)"""
         params = {"To": to, "From": from_, "PageSize": "50"}
-        try:
-            async with self._http.get(
-                self._url, params=params, headers=self._headers, timeout=self._timeout
-            ) as response:
-                data = await response.json(content_type=None)
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise SmsError(f"Twilio unreachable: {exc}", retryable=True) from exc
+        status, data = await self._request("GET", params=params)
         if status != 200 or not isinstance(data, dict):
             raise SmsError(f"Twilio answered {status} to a message lookup", retryable=True)
         earliest = since - dt.timedelta(minutes=1)  # our clock and Twilio's may differ a little
