@@ -21,6 +21,7 @@ from app.calls.call_log import CallLog
 from app.calls.callbacks import CallbackConversation, CallbackQueue, CallbackScheduler
 from app.calls.conversation import Conversation, EchoConversation, FallbackConversation
 from app.calls.engine_port import EngineConnector
+from app.calls.silence import SilenceWatch
 from app.calls.write_behind import WriteBehind
 from app.engines.health import EngineCheck
 from app.engines.instructions import build_instructions
@@ -354,6 +355,9 @@ def build_telephony(
             route=route,
             opening=opening,
             renew_after=settings.engine_session_minutes * 60,
+            silence=SilenceWatch(
+                settings.silence_reprompt_seconds, settings.silence_hangup_seconds
+            ),
         )
 
     def conversation(arrival: Arrival) -> Conversation:

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     # A call's engine session is renewed (conversation replayed) after this long, at a quiet
     # moment: OpenAI caps a Realtime session's lifetime at 60 minutes.
     engine_session_minutes: float = Field(55.0, gt=0, le=240)
+    # A caller who says nothing, once the agent has finished speaking: "are you still there?"
+    # after this many seconds, the front desk or a call back offered after as many again,
+    # then goodbye and the call hung up after SILENCE_HANGUP_SECONDS more (app/calls/silence.py).
+    silence_reprompt_seconds: float = Field(8.0, ge=2, le=120)
+    silence_hangup_seconds: float = Field(10.0, ge=2, le=300)
     openai_realtime_url: str = Field("wss://api.openai.com/v1/realtime", pattern=r"^wss?://")
     # OpenAI's REST API (speech for prompts); unset: the SDK's default
     openai_api_base: str | None = Field(None, pattern=r"^https?://")

@@ -40,9 +40,10 @@ from app.calls.engine_port import (
     SpeechStarted,
     SpeechStopped,
 )
-from app.calls.languages import language_name
+from app.calls.languages import base_language, language_name
 from app.calls.records import Outcome, TurnRole
 from app.calls.session import CallSession
+from app.calls.silence import END_REASON, SilenceWatch, Step, words
 from app.hotel.config import PropertyConfig
 from app.hotel.errors import ToolError
 from app.hotel.tools.call_tools import call_tools
@@ -56,6 +57,7 @@ from app.hotel.tools.registry import (
 )
 from app.log import get_logger
 from app.media.frames import FrameChunker
+from app.media.pacer import FRAME_SECONDS
 from app.redaction import redact_value
 
 log = get_logger(__name__)
@@ -111,8 +113,11 @@ class AgentConversation:
     history: list[PastTurn | PastToolCall] = field(default_factory=list)
     _opening: asyncio.Task[EngineSession] | None = None
     _keys: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(maxsize=64))
+    # a caller who says nothing is asked, offered a person, then said goodbye to (silence.py)
+    silence: SilenceWatch = field(default_factory=SilenceWatch)
 
     def on_dtmf(self, digit: str) -> None:
+        self.silence.keyed()
         if self._held is not None:  # on hold (hold_call): any key brings the caller back
             self._held.set()
             return
@@ -167,6 +172,7 @@ class AgentConversation:
             return
         prop = self.property_for(session.property_id)
         self._first_words(engine, self.opening(prop) if self.opening else prop.greeting_words)
+        self.silence.reply_owed()
         while True:
             lost = await self._talk(io, engine)
             if lost is None:
@@ -183,6 +189,7 @@ class AgentConversation:
                 await io.transfer(*self.fallback)  # the dialplan's fallback apologises
                 return
             engine = reopened
+            self.silence.restart()
 
     async def _talk(self, io: CallIO, engine: EngineSession) -> str | None:
         pump = asyncio.create_task(self._pump(io, engine), name="engine-pump")
@@ -262,18 +269,23 @@ class AgentConversation:
         latency: int | None = None  # end of the caller's speech → the agent's first audio
         opened = time.monotonic()
         while True:
-            wait: float | None = None
+            wait = self.silence.due_in(io.audio_pending() * FRAME_SECONDS)
+            if wait is not None and wait <= 0:
+                if await self._caller_silent(io, engine):
+                    return None
+                continue
             if self.renew_after is not None:
-                wait = opened + self.renew_after - time.monotonic()
+                renew = opened + self.renew_after - time.monotonic()
                 quiet = (
                     not calls
                     and io.audio_pending() == 0
                     and speech_stopped_at is None
                     and not caller_speaking  # a renewal now would lose what they are saying
                 )
-                if wait <= 0 and quiet:
+                if renew <= 0 and quiet:
                     return RENEWAL  # nobody speaking, nothing playing, no tool pending
-                wait = max(wait, 0.5)  # wake at the deadline, then look again every 0.5 s
+                renew = max(renew, 0.5)  # wake at the deadline, then look again every 0.5 s
+                wait = renew if wait is None else min(wait, renew)
             try:
                 event = await asyncio.wait_for(engine.next_event(), wait)
             except TimeoutError:
@@ -281,6 +293,7 @@ class AgentConversation:
             if isinstance(event, AgentAudio):
                 if event.response_id in cancelled:
                     continue
+                self.silence.reply_owed()  # the agent is talking
                 if playing is None or playing.item_id != event.item_id:
                     playing = _Playing(event.response_id, event.item_id, time.monotonic())
                     if speech_stopped_at is not None:
@@ -293,6 +306,7 @@ class AgentConversation:
             elif isinstance(event, SpeechStarted):
                 self._cards().caller_speaking()
                 caller_speaking = True
+                self.silence.caller_started()
                 if (
                     playing is not None
                     and playing.response_id not in cancelled
@@ -314,8 +328,10 @@ class AgentConversation:
             elif isinstance(event, SpeechStopped):
                 caller_speaking = False
                 speech_stopped_at = time.monotonic()
+                self.silence.caller_stopped()
             elif isinstance(event, CallerTranscript):
                 if event.text:
+                    self.silence.caller_said()
                     # stored and replayed (to a renewed session) with card data masked
                     stored = self._cards().caller_said(event.text)
                     self._log(TurnRole.CALLER, stored, None, event.language)
@@ -329,6 +345,8 @@ class AgentConversation:
             elif isinstance(event, FunctionCall):
                 calls.setdefault(event.response_id, []).append(event)
             elif isinstance(event, ResponseDone):
+                if event.response_id not in cancelled:
+                    self.silence.replied()
                 for tail in chunker.flush():
                     io.send_audio(tail)
                 pending = calls.pop(event.response_id, [])
@@ -343,8 +361,36 @@ class AgentConversation:
                 for call in pending:
                     if await self._run(call, io, engine):
                         return None
+                if pending:
+                    self.silence.reply_owed()  # the engine words the tools' results
             elif isinstance(event, EngineGone):
                 return event.reason
+
+    async def _caller_silent(self, io: CallIO, engine: EngineSession) -> bool:
+        """The caller has been silent for a while: the next step (ask, offer a person, say
+        goodbye, hang up). True when the call has left us."""
+        step = self.silence.step()
+        log.info("caller silent", step=step.value)
+        if step is Step.HANG_UP:
+            assert self._session is not None
+            self._session.achieved(Outcome.ABANDONED)  # unless the call achieved more
+            await io.hangup(END_REASON)
+            return True
+        self._say_scripted(engine, step)
+        self.silence.reply_owed()
+        return False
+
+    def _say_scripted(self, engine: EngineSession, step: Step) -> None:
+        """A silence step's words in the call's language, said by the engine as written
+        (both engines; stored as an agent turn when its transcript comes back)."""
+        language = base_language(self._session.language if self._session else None)
+        said = words(step, language)
+        if said is not None and engine.capabilities.speaks(language):
+            engine.say(said)
+        else:  # English, which _first_words has put in the caller's language if it can
+            english = words(step, "en")
+            assert english is not None
+            self._first_words(engine, english)
 
     def _log(
         self, role: TurnRole, text: str, latency: int | None, language: str | None = None

@@ -22,8 +22,16 @@ _ALLOWED: dict[CallState, set[CallState]] = {
 }
 
 
-# What a call achieved, strongest first: a booking beats a lead beats a callback…
-_OUTCOME_RANK = [Outcome.BOOKED, Outcome.LEAD, Outcome.CALLBACK, Outcome.TRANSFERRED, Outcome.INFO]
+# What a call achieved, strongest first: a booking beats a lead beats a callback…; abandoned
+# (the caller went silent) only when nothing else was.
+_OUTCOME_RANK = [
+    Outcome.BOOKED,
+    Outcome.LEAD,
+    Outcome.CALLBACK,
+    Outcome.TRANSFERRED,
+    Outcome.INFO,
+    Outcome.ABANDONED,
+]
 
 
 class InvalidTransition(Exception):
