@@ -249,6 +249,8 @@ class Caller:
         p, heard = self.persona, plain(self.read_back)
         if plain(p.name.split()[-1]) not in heard:
             return f"No, the name is {p.name}."
+        if f"{p.arrival.strftime('%B').lower()} {p.arrival.day}" not in heard:
+            return f"No, we arrive on {self._en_date(p.arrival)}."
         if f"{p.nights} night" not in heard and f"{NUMBER[p.nights]} night" not in heard:
             return f"No, it's {NUMBER[p.nights]} nights."
         if p.room != "first" and plain(p.room) not in heard:
@@ -345,7 +347,7 @@ async def one_call(
                 result.reaction_ms.append(int((time.monotonic() - stopped) * 1000))
                 stopped = None
             elif isinstance(event, CallerTranscript):
-                pass
+                result.agent_said.append(f"(heard)  {event.text}")
             elif isinstance(event, AgentTranscript):
                 result.agent_turns += 1
                 said.append(event.text)
@@ -542,7 +544,7 @@ def report(results: list[CallResult]) -> None:
                 f"\n-- {r.persona.temperament}/{r.persona.language} ({r.persona.voice}) {r.outcome} {r.error}"
             )
             for text in r.agent_said if SHOW_ALL else r.agent_said[-8:]:
-                print(f"   {text if text.startswith('(caller)') else '(agent)  ' + text}")
+                print(f"   {text if text.startswith(('(caller)', '(heard)')) else '(agent)  ' + text}")
 
 
 if __name__ == "__main__":
