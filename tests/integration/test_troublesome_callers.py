@@ -13,7 +13,12 @@ import asyncpg
 import pytest
 
 from app.engines.local.booking_flow import ESCALATION
-from tests.integration.test_booking_dialog import Conversation, talk  # noqa: F401
+from tests.integration.test_booking_dialog import Conversation, conversation
+
+
+@pytest.fixture
+async def talk(pool: asyncpg.Pool) -> Conversation:
+    return await conversation(pool)
 
 
 async def _reservation(pool: asyncpg.Pool) -> asyncpg.Record:
@@ -60,10 +65,8 @@ async def test_a_question_is_asked_twice_at_most_then_a_person_or_a_callback_is_
     assert second != first and "For example" in second  # rephrased with an example
     third = await talk.say("Hmm, what floors do you have?")
     assert third == ESCALATION
-    said = await talk.say("The front desk, please.")
-    reply = talk.dialog.reply  # the transfer is the reply's, not spoken text only
-    assert "put you through" in said
-    assert reply is not None
+    reply = talk.dialog.reply("The front desk, please.")
+    assert reply.transfer_to == "front_desk" and "put you through" in reply.text
 
 
 async def test_yes_to_the_offer_puts_the_caller_through(talk: Conversation) -> None:
