@@ -66,6 +66,11 @@ class Conversation:
 
 @pytest.fixture
 async def talk(pool: asyncpg.Pool) -> Conversation:
+    return await conversation(pool)
+
+
+async def conversation(pool: asyncpg.Pool) -> Conversation:
+    """The demo hotel seeded, its booking, payment and call tools on the real database."""
     await seed(pool, HOTEL, horizon_days=60, now=NOW)
     payments = PaymentTools(
         PaymentRepository(pool), OfflinePaymentProvider(b"k" * 32), SmsRepository(pool)

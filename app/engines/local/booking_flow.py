@@ -8,13 +8,17 @@
   lead      not ready to book: "shall the team contact you?" → create_lead
 
 Every answer may also change earlier slots ("actually, make it three nights"): a change of
-dates, guests or room goes back to a fresh quote. The tools do the checking (past dates,
-room sizes) and their errors are read out as they are.
+dates, guests or room goes back to a fresh quote. Whatever was asked, every slot an answer
+gives is kept (a name given when the nights were asked, a departure date, a room). Each
+question is asked at most twice, the second time with an example; after that the flow stops
+asking and offers a person or a call back (Step.escalate). The tools do the checking (past
+dates, room sizes) and their errors are read out as they are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +41,32 @@ class Step:
     text: str
     call: ToolCall | None = None
     done: bool = False  # the booking conversation is over (booked, or given up)
+    escalate: bool = False  # asked twice without an answer: a person or a callback offered
+    hand_over: bool = False  # offered already and still no answer: the front desk takes over
 
+
+# Each question: how it is first asked, and the second time, rephrased with an example.
+QUESTIONS = {
+    "arrival": ("What date would you like to arrive?",
+                "Which day would you arrive? For example, 'the twelfth of December', or 'this Friday'."),
+    "length": ("And how many nights will you be staying?",
+               "How long would you stay? For example, 'three nights', or 'until the fifth'."),
+    "guests": ("How many adults will be staying, and any children?",
+               "How many people is the room for? For example, 'two adults and one child', or 'just me'."),
+    "name": ("May I have your name for the booking?",
+             "What name should the booking be under? For example, 'my name is Anna Smith'."),
+    "phone": ("Shall I use the number you're calling from for the booking?",
+              "Shall I use the number you're calling from? Say 'yes', or read me another number digit by digit."),
+    "confirm": ("Shall I book it?", "Shall I go ahead and book it? Please say yes or no."),
+    "pay": ("Would you like me to text you a secure link to pay now? Otherwise you can pay at check-in.",
+            "Shall I text you the payment link? Please say yes or no."),
+    "lead": ("Would you like our reservations team to contact you about it on the number you're calling from?",
+             "Shall our reservations team call you about it? Please say yes or no."),
+}  # fmt: skip
+ESCALATION = (
+    "I'm sorry, I'm not getting this right. I can put you through to our front desk, or "
+    "have someone call you back. Which would you prefer?"
+)
 
 _BOOKING_WORDS = {"book", "booking", "reserve", "reservation", "availability", "available",
                   "vacancy", "vacancies", "rates", "rate", "price", "stay", "nights", "night"}  # fmt: skip
@@ -61,6 +90,30 @@ class BookingFlow:
     options: list[dict[str, Any]] = field(default_factory=list)
     can_text_links: bool = False  # the payment link tool is on offer
     confirmation_code: str | None = None
+    asked: Counter[str] = field(default_factory=Counter)  # question → times asked in a row
+    offers: int = 0  # times a person or a call back was offered
+
+    def ask(self, key: str, lead: str = "") -> Step:
+        """A question of QUESTIONS: its first wording, its example the second time, and no
+        third time: a person or a call back is offered instead."""
+        self.asked[key] += 1
+        times = self.asked[key]
+        if times > 2:
+            return self.escalation(lead)
+        text = QUESTIONS[key][min(times, 2) - 1]
+        return Step(f"{lead} {text}".strip())
+
+    def escalation(self, lead: str = "") -> Step:
+        """The offer of a person or a call back; the second time, the front desk at once."""
+        self.offers += 1
+        self.asked.clear()  # after the offer the caller gets a fresh try
+        if self.offers > 1:
+            return Step(lead, hand_over=True)
+        return Step(f"{lead} {ESCALATION}".strip(), escalate=True)
+
+    def answered(self, *keys: str) -> None:
+        for key in keys:
+            self.asked.pop(key, None)
 
     @staticmethod
     def wanted(utterance: str, today: dt.date) -> bool:
@@ -69,6 +122,8 @@ class BookingFlow:
         words = words_of(utterance)
         if words & _BOOKING_WORDS:
             return True
+        if words & {"checking", "arrive", "arriving", "arrival", "staying", "coming"}:
+            return slots.parse_dates(utterance, today)[0] is not None
         if words & {"room", "rooms", "suite", "suites"}:
             return (
                 slots.parse_dates(utterance, today)[0] is not None
@@ -78,26 +133,24 @@ class BookingFlow:
 
     # --- the caller speaks ----------------------------------------------------------------------
     def hear(self, utterance: str) -> Step:
+        corrected = self._take_caller(utterance)
         if self.stage == "choose":  # naming one of the rooms just offered is a choice
-            room = self._room_in(utterance)
+            room = self._room_in(utterance) or self._room_at(utterance)
             if room is not None and any(
                 o["room_type"] == room.code and o.get("bookable") for o in self.options
             ):
                 self.room = room
+                self.answered("choose")
                 return self._ask_name()
-        if self._take_stay(utterance) and self.stage != "collect":
+        if self._take_stay(utterance) and self.stage not in ("collect", "name", "phone"):
             self.stage, self.options = "collect", []
         if self.stage == "collect":
             return self._next_question()
         if self.stage == "choose":
             return self._choose(utterance)
         if self.stage == "name":
-            self.name = slots.parse_name(utterance)
-            return (
-                self._ask_phone()
-                if self.name
-                else Step("Sorry, what name should I put the booking under?")
-            )
+            self.name = self.name or slots.parse_name(utterance)
+            return self._ask_phone() if self.name else self.ask("name", "Sorry.")
         if self.stage == "phone":
             return self._phone(utterance)
         if self.stage == "confirm":
@@ -106,19 +159,53 @@ class BookingFlow:
                 return Step(
                     "Booking that for you now.", ToolCall("create_reservation", self._reservation())
                 )
+            if corrected:  # "no, the name is Anna Novak": read it back again
+                self.answered("confirm")
+                return self._read_back()
             if answer is False:
                 self.stage = "collect"
                 return Step("All right, nothing is booked. What would you like to change?")
-            return Step("Shall I go ahead and book it? Please say yes or no.")
+            return self.ask("confirm")
         if self.stage == "pay":
             return self.offer_answer(self._yes_no(utterance))
         if self.stage == "lead":
             answer = self._yes_no(utterance)
             if answer is True:
                 return Step("I'll note that for the team.", ToolCall("create_lead", self._lead()))
+            if answer is None:
+                return self.ask("lead")
             self.stage = "done"
             return Step("No problem. Is there anything else I can help you with?", done=True)
         return self._next_question()
+
+    def _take_caller(self, utterance: str) -> bool:
+        """A name or a phone number given in passing, at any stage, is kept; True when one
+        changed."""
+        before = (self.name, self.phone)
+        name = slots.parse_name_given(utterance)
+        if name is not None:
+            self.name = name
+            self.answered("name")
+        digits = slots.parse_digits(utterance)
+        if 10 <= len(digits) <= 11 and self.stage not in ("phone",):
+            self.phone = digits
+        return (self.name, self.phone) != before
+
+    def _room_at(self, utterance: str) -> RoomTypeConfig | None:
+        """'The first one', 'the cheaper one': a room by its place in what was read out."""
+        bookable = [o for o in self.options if o.get("bookable")][:3]
+        where = slots.parse_position(utterance)
+        if where is None or not bookable:
+            return None
+        if where == "cheapest":
+            chosen = min(bookable, key=lambda o: float(o.get("total") or 0))
+        elif where == "dearest":
+            chosen = max(bookable, key=lambda o: float(o.get("total") or 0))
+        elif isinstance(where, int) and -len(bookable) <= where < len(bookable):
+            chosen = bookable[where]
+        else:
+            return None
+        return self._config_room(str(chosen["room_type"]))
 
     def offer_payment_link(self) -> Step:
         """The caller wants to pay (or started reading a card): a link by text instead."""
@@ -135,7 +222,7 @@ class BookingFlow:
                 ToolCall("generate_payment_link", {"confirmation_code": self.confirmation_code}),
             )
         if answer is None:
-            return Step("Shall I text you the payment link? Please say yes or no.")
+            return self.ask("pay")
         self.stage = "done"
         return Step(
             "No problem, you can pay at check-in. Is there anything else I can help you with?",
@@ -155,6 +242,15 @@ class BookingFlow:
         asked_guests = self.stage == "collect" and self.check_in is not None and self.length_known
         arrival, departure = slots.parse_dates(utterance, self.today)
         nights = slots.parse_nights(utterance)
+        if (
+            departure is None
+            and arrival is not None
+            and self.check_in is not None
+            and not self.length_known
+            and arrival > self.check_in
+        ):
+            # the arrival is known and the length was asked: a later date is the departure
+            arrival, departure = self.check_in, arrival
         if arrival is not None and (self.stage == "collect" or arrival != self.check_in):
             self.check_in = arrival
         if departure is not None:
@@ -170,6 +266,12 @@ class BookingFlow:
         if room is not None:
             self.room = room
         after = (self.check_in, self.check_out, self.nights, self.adults, self.children, self.room)
+        if self.check_in is not None:
+            self.answered("arrival")
+        if self.length_known:
+            self.answered("length")
+        if self.adults is not None:
+            self.answered("guests")
         return after != before
 
     @property
@@ -222,11 +324,12 @@ class BookingFlow:
     def _next_question(self) -> Step:
         self.stage = "collect"
         if self.check_in is None:
-            return Step("I'd be glad to help with a booking. What date would you like to arrive?")
+            first = not self.asked["arrival"] and self.adults is None and not self.length_known
+            return self.ask("arrival", "I'd be glad to help with a booking." if first else "")
         if not self.length_known:
-            return Step("And how many nights will you be staying?")
+            return self.ask("length")
         if self.adults is None:
-            return Step("How many adults will be staying, and any children?")
+            return self.ask("guests")
         arguments = self._stay_arguments()
         if self.room is not None:
             arguments["room_type"] = self.room.code
@@ -252,21 +355,30 @@ class BookingFlow:
                 "offer for those dates?"
             )
         names = " or the ".join(o["name"] for o in bookable[:3])
+        self.asked["choose"] += 1
+        if self.asked["choose"] > 2:
+            return self.escalation()
+        if self.asked["choose"] == 2:
+            return Step(
+                f"Which room would you like? You can say its name, or 'the first one'. The {names}?"
+            )
         return Step(f"Which would you like: the {names}?")
 
     def _config_room(self, code: str) -> RoomTypeConfig:
         return next(r for r in self.prop.room_types if r.code == code)
 
     def _ask_name(self) -> Step:
-        self.stage = "name"
         assert self.room is not None
-        return Step(f"The {self.room.name}, lovely. May I have your name for the booking?")
+        if self.name:  # given earlier, in passing
+            return self._ask_phone(f"The {self.room.name}, lovely.")
+        self.stage = "name"
+        return self.ask("name", f"The {self.room.name}, lovely.")
 
-    def _ask_phone(self) -> Step:
+    def _ask_phone(self, lead: str = "") -> Step:
+        if self.phone:  # read out earlier
+            return self._read_back()
         self.stage = "phone"
-        return Step(
-            f"Thank you, {self.name}. Shall I use the number you're calling from for the booking?"
-        )
+        return self.ask("phone", f"{lead} Thank you, {self.name}.".strip())
 
     def _phone(self, utterance: str) -> Step:
         digits = slots.parse_digits(utterance)
@@ -278,10 +390,17 @@ class BookingFlow:
             self.phone = None
             return self._read_back()
         if answer is False or digits:
+            self.asked["number"] += 1
+            if self.asked["number"] > 2:
+                return self.escalation()
+            if self.asked["number"] == 2:
+                return Step(
+                    "Please read me the number digit by digit, for example 'four one five, five five five, zero one three four'."
+                )
             return Step(
                 "What number should we use? Please say it digit by digit, with the area code."
             )
-        return Step("Shall I use the number you're calling from? Please say yes or no.")
+        return self.ask("phone")
 
     def _read_back(self) -> Step:
         self.stage = "confirm"
@@ -290,10 +409,11 @@ class BookingFlow:
         guests = f"{self.adults} adult{'s' if self.adults != 1 else ''}"
         if self.children:
             guests += f" and {self.children} {'child' if self.children == 1 else 'children'}"
-        return Step(
+        return self.ask(
+            "confirm",
             f"So that's the {self.room.name}, arriving {spoken_date(self.check_in, self.today)} "
             f"for {nights} night{'s' if nights != 1 else ''}, for {guests}, under the name "
-            f"{self.name}. Shall I book it?"
+            f"{self.name}.",
         )
 
     def _stay_arguments(self) -> dict[str, Any]:
@@ -356,10 +476,7 @@ class BookingFlow:
             self.confirmation_code = str(output.get("confirmation_code") or "") or None
             if self.can_text_links and self.confirmation_code:
                 self.stage = "pay"
-                return Step(
-                    f"{output.get('summary', '')} Would you like me to text you a secure link "
-                    "to pay now? Otherwise you can pay at check-in."
-                )
+                return self.ask("pay", str(output.get("summary", "")))
             self.stage = "done"
             return Step(
                 f"{output.get('summary', '')} Is there anything else I can help you with?",

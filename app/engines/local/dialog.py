@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.engines.local import slots
+from app.engines.local import booking_flow, slots
 from app.engines.local.booking_flow import BookingFlow, Step, ToolCall
 from app.hotel.config import PropertyConfig
 from app.hotel.faq import WORD, faq_answer, normal
@@ -38,6 +38,14 @@ _CARD = re.compile(
 )
 _CALLBACK = re.compile(r"\b(call me back|call back|callback|ring me back|phone me back)\b")
 _DONE = re.compile(r"^\W*(no|nope|nah|nothing|that's it|that is it)\b[\w\s,.'!]{0,30}$")
+_REPEAT = re.compile(
+    r"\b(repeat (that|it|this|yourself)|repeat\b|say (that|it) again|pardon|come again|"
+    r"what did you say|didn't (catch|hear) (that|you|it))\b"
+)
+_START_OVER = re.compile(
+    r"\b(start (over|again|afresh)|begin again|from the (beginning|start|top)|from scratch)\b"
+)
+_WANT_DESK = re.compile(r"\b(front desk|person|someone|somebody|human|put me through|transfer)\b")
 
 
 @dataclass(frozen=True)
@@ -55,14 +63,24 @@ def _reply(step: Step) -> Reply:
 
 
 class DialogManager:
-    def __init__(self, prop: PropertyConfig, today: dt.date | None = None) -> None:
+    """Understands one caller. Never strands them: "repeat that", "start over" and "let me
+    talk to someone" work at any point; no sentence is said three times in a row (the third
+    time a person or a call back is offered instead, and after that offer twice, the front
+    desk)."""
+
+    def __init__(
+        self, prop: PropertyConfig, today: dt.date | None = None, language: str = "en"
+    ) -> None:
         self.prop = prop
+        self.language = language  # "en" or "es": the words the dialog speaks
         self.today = today or dt.datetime.now(prop.zone).date()
         self._fixed_day = today is not None  # a given day (tests, replays) is not the clock's
         self._callback_asked = False  # "when shall we call you back?" is the open question
         self.booking: BookingFlow | None = None
         self.tools: set[str] = set()  # what the client registered (session.update)
         self._offered_more = False  # "anything else?" was asked: a plain "no" ends the call
+        self._offered_help = False  # a person or a call back was offered: "yes" takes it
+        self._said: list[str] = []  # what the agent said, latest last (tool results included)
 
     def greeting(self) -> str:
         return self.prop.greeting_words
@@ -78,9 +96,32 @@ class DialogManager:
 
     def reply(self, utterance: str) -> Reply:
         said = normal(utterance)
+        if _REPEAT.search(said) and self._said:
+            return Reply(self._said[-1])  # asked for: the one repeat that is no loop
+        return self._spoken(self._reply(utterance))
+
+    def _spoken(self, reply: Reply) -> Reply:
+        """Never the same sentence three times in a row: the third time, help is offered
+        instead; the help offer itself a third time, the caller goes to the front desk."""
+        if reply.call is None and self._said[-2:] == [reply.text, reply.text]:
+            if reply.text == booking_flow.ESCALATION:
+                reply = self._transfer("front_desk")
+            else:
+                self._offered_help = True
+                reply = Reply(booking_flow.ESCALATION)
+        self._said = [*self._said[-3:], reply.text]
+        return reply
+
+    def _reply(self, utterance: str) -> Reply:
+        said = normal(utterance)
         words = set(WORD.findall(said))
         if not words:
             return Reply("Sorry, I didn't catch that. Could you say it again?")
+        offered_help, self._offered_help = self._offered_help, False
+        if offered_help:
+            taken = self._take_help(utterance, said)
+            if taken is not None:
+                return taken
         offered_more, self._offered_more = self._offered_more, False
         if any(phrase in said for phrase in _GOODBYE) or (offered_more and _DONE.match(said)):
             return Reply(f"Thank you for calling the {self.prop.name}. Goodbye.", end_call=True)
@@ -92,8 +133,12 @@ class DialogManager:
         department = self._department_in(said)
         if asks_transfer and department is not None:
             return self._transfer(department, utterance)
+        if _START_OVER.search(said) and self.booking is not None:
+            self.booking = self._new_booking()
+            step = self.booking.ask("arrival", "Of course, let's start again.")
+            return Reply(step.text)
         if self.booking is not None and self.booking.stage != "done":
-            return _reply(self.booking.hear(utterance))
+            return self._step(self.booking.hear(utterance))
         keyed = _KEYED.search(said)
         if keyed:
             return self._keyed(keyed.group(1))
@@ -104,18 +149,55 @@ class DialogManager:
             "reservations",
             "front_desk",
         ):
-            self.booking = BookingFlow(
-                self.prop, self.today, can_text_links="generate_payment_link" in self.tools
-            )
-            return _reply(self.booking.hear(utterance))
+            self.booking = self._new_booking()
+            return self._step(self.booking.hear(utterance))
         if department is not None:
             return self._transfer(department, utterance)
         answer = faq_answer(self.prop, words)
         if answer is not None:
             return Reply(answer)
+        self._offered_help = True  # "yes" now means the front desk
         return Reply(
             "I'm sorry, I can't help with that myself. I can check rooms and prices, book a "
             "stay, answer questions about the hotel, or put you through to the front desk."
+        )
+
+    def _new_booking(self) -> BookingFlow:
+        return BookingFlow(
+            self.prop, self.today, can_text_links="generate_payment_link" in self.tools
+        )
+
+    def _step(self, step: Step) -> Reply:
+        if step.hand_over:
+            desk = self._transfer(
+                "front_desk", about="They want to book a room; we could not understand each other."
+            )
+            return Reply(f"{step.text} {desk.text}".strip(), transfer_to=desk.transfer_to,
+                         transfer_summary=desk.transfer_summary)  # fmt: skip
+        if step.escalate:
+            self._offered_help = True
+        return _reply(step)
+
+    def _take_help(self, utterance: str, said: str) -> Reply | None:
+        """The answer to "the front desk, or a call back?": either, or None to carry on (the
+        caller answered the question after all)."""
+        if _CALLBACK.search(said) or "call me" in said or "call back" in said:
+            return self._callback(utterance)
+        yes = slots.parse_yes_no(utterance)
+        short_yes = yes is True and len(WORD.findall(said)) <= 5  # "yes, please", not a request
+        if _WANT_DESK.search(said) or (short_yes and not self._booking_slots_in(utterance)):
+            return self._transfer(
+                "front_desk",
+                about="They asked for a person after we could not understand each other.",
+            )
+        return None
+
+    def _booking_slots_in(self, utterance: str) -> bool:
+        """Words that answer a booking question ("yes, two nights") rather than the offer."""
+        return (
+            slots.parse_nights(utterance) is not None
+            or slots.parse_dates(utterance, self.today)[0] is not None
+            or slots.parse_guests(utterance)[0] is not None
         )
 
     def _now(self) -> dt.datetime:
@@ -167,16 +249,22 @@ class DialogManager:
             return "front_desk"
         return None
 
-    def _transfer(self, key: str, utterance: str = "") -> Reply:
-        """Put through; with the caller's words, staff hear them first (warm)."""
+    def _transfer(self, key: str, utterance: str = "", about: str = "") -> Reply:
+        """Put through; with the caller's words (or what the call was about), staff hear
+        them first (warm)."""
         name = self.prop.departments[key].name
-        summary = f'They said: "{utterance.strip()}"' if utterance.strip() else ""
+        summary = f'They said: "{utterance.strip()}"' if utterance.strip() else about
         return Reply(
             f"Of course, I'll put you through to {name}.", transfer_to=key, transfer_summary=summary
         )
 
     def tool_result(self, name: str, output: dict[str, Any]) -> Reply:
         """A tool the dialog asked for has answered (function_call_output)."""
+        reply = self._tool_result(name, output)
+        self._said = [*self._said[-3:], reply.text]
+        return reply
+
+    def _tool_result(self, name: str, output: dict[str, Any]) -> Reply:
         if name == "schedule_callback":
             self._offered_more = "error" not in output
             text = str(output.get("error") or output.get("summary", ""))
@@ -185,7 +273,7 @@ class DialogManager:
             return Reply("Is there anything else I can help you with?")
         step = self.booking.tool_result(name, output)
         self._offered_more = step.done
-        return _reply(step)
+        return self._step(step)
 
     def tool_unavailable(self, name: str) -> Reply:
         desk = self.prop.departments["front_desk"].name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import threading
 from pathlib import Path
 
 from app.settings import PROJECT_ROOT
@@ -49,7 +50,9 @@ def whisper_base(cache: Path | None = None) -> Path | None:
     size = sum(half.stat().st_size for half in halves)
     if not model.exists() or model.stat().st_size != size:
         target.mkdir(parents=True, exist_ok=True)
-        partial = target / "model.bin.partial"
+        # One partial file per writer: two processes starting at once (a test run beside
+        # `frontdesk run`) must not move each other's half-written file.
+        partial = target / f"model.bin.partial.{os.getpid()}.{threading.get_ident()}"
         with partial.open("wb") as out:
             for half in halves:
                 with half.open("rb") as source:

@@ -40,6 +40,18 @@ _NAME_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[a-z0-9']+")
+_DEPARTURE = re.compile(
+    r"\b(?:until|till|til|through|checking out|check out|checkout|leaving|leave|departing|"
+    r"depart|going home|out on)\b"
+)
+# A name given in passing, whatever was asked: only after words that introduce one.
+_NAME_INTRO = re.compile(
+    r"\b(?:my name is|my name's|the name is|name is|under the name(?: of)?|it's under|"
+    r"booking for|book it under|put it under)\s+(.+)",
+    re.IGNORECASE,
+)
+_NOT_NAME = {"and", "for", "i", "i'd", "i'm", "we", "we'd", "please", "the", "a", "from",
+             "on", "with", "calling", "phoning", "looking", "checking", "arriving", "just"}  # fmt: skip
 
 
 def _words(text: str) -> list[str]:
@@ -133,7 +145,7 @@ def parse_dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | No
     """(arrival, departure): 'Friday for two nights' → (Friday, None); 'from the 12th to the
     14th' and 'until Sunday' name a departure; a departure is always after the arrival."""
     lowered = text.lower()
-    match = re.search(r"\b(?:until|till|til|through|checking out|leaving|check out)\b", lowered)
+    match = _DEPARTURE.search(lowered)
     if match is None and re.search(r"\bfrom\b.*\bto\b", lowered):
         match = re.search(r"\bto\b(?!.*\bfrom\b)", lowered[lowered.index("from") :])
         if match is not None:
@@ -141,8 +153,18 @@ def parse_dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | No
             before, after = lowered[:start], lowered[start:]
             return _arrival_departure(before, after, today)
     if match is None:
-        return parse_date(lowered, today), None
+        return _two_dates(lowered, today)
     return _arrival_departure(lowered[: match.start()], lowered[match.end() :], today)
+
+
+def _two_dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """'December third and December fifth', 'the 3rd, the 5th': a second, later date said
+    with the arrival is the departure, whatever joins them (speech-to-text mangles the verb:
+    "leave them in", "and leaving")."""
+    dates = [d for part in re.split(r",|\band\b|\bthen\b", text) if (d := parse_date(part, today))]
+    arrival = dates[0] if dates else None
+    later = [d for d in dates[1:] if arrival is not None and d > arrival]
+    return arrival, (later[0] if later else None)
 
 
 def _arrival_departure(
@@ -219,6 +241,45 @@ def parse_name(text: str) -> str | None:
     if not parts or len(parts) > 4:
         return None
     return " ".join(p[0].upper() + p[1:] for p in parts)
+
+
+def parse_name_given(text: str) -> str | None:
+    """A name the caller introduces in any answer ("…, and my name is Maria Gonzalez")."""
+    match = _NAME_INTRO.search(text)
+    if match is None:
+        return None
+    parts: list[str] = []
+    for raw in re.split(r"\s+", match.group(1)):
+        word = raw.strip(" .,!?;:")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z'.-]*", word) or word.lower() in _NOT_NAME:
+            break
+        parts.append(word[0].upper() + word[1:])
+        if len(parts) == 3 or raw.endswith((".", ",", "!", "?", ";")):
+            break
+    return " ".join(parts) or None
+
+
+_POSITIONS = {"first": 0, "1st": 0, "top": 0, "second": 1, "2nd": 1, "middle": 1, "third": 2,
+              "3rd": 2, "last": -1, "final": -1}  # fmt: skip
+
+
+def parse_position(text: str) -> int | str | None:
+    """A choice among what was read out: an index ('the first one', 'the last'; -1 is the
+    last), 'cheapest' or 'dearest' ('the cheaper one', 'the biggest'); None when none."""
+    words = _words(text)
+    joined = " ".join(words)
+    if re.search(r"\b(cheap\w*|less expensive|least expensive|lowest|budget)\b", joined):
+        return "cheapest"
+    if re.search(
+        r"\b(most expensive|dearest|biggest|bigger|largest|best|nicest|fanciest)\b", joined
+    ):
+        return "dearest"
+    for word in words:
+        if word in _POSITIONS and re.search(
+            rf"\b(the|that) {word}\b|\b{word} (one|option|room|suite)\b", joined
+        ):
+            return _POSITIONS[word]
+    return None
 
 
 def parse_digits(text: str) -> str:

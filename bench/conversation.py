@@ -1,0 +1,557 @@
+"""bench/conversation: whole booking calls with troublesome callers, end to end through the
+offline engine.
+
+Each call is a caller who wants a room, with a persona (dates, nights, guests, a room, a
+name) and a temperament: one who gives everything at once, one whose dates come out
+misheard, one who answers the question before the one asked, one who asks "repeat that",
+one who starts over, one who picks "the first one", one who gives up and asks for a person,
+one who speaks Spanish. The caller listens to what the agent says (its transcript, as a
+person hears words) and answers as that person would; its lines are spoken by a voice unlike
+the engine's (espeak-ng, flite), with telephone noise, through 8 kHz μ-law, to the offline
+engine over its real WebSocket protocol; the tools are the real ones on a throwaway
+PostgreSQL database.
+
+Reported: task success (booked, or properly escalated: a transfer to a person or a callback
+arranged after the agent offered it), turns per booking, loops (the agent asking the same
+question three times in a row), time to book, and the engine's reaction time (speech end →
+first agent audio) per turn. The voice-to-voice latency at a phone's end through the real
+PBX is bench/phone_latency.py's.
+
+    .venv/bin/python bench/conversation.py [--calls N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+import uuid
+import wave
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.calls.engine_port import (
+    AgentAudio,
+    AgentTranscript,
+    CallContext,
+    CallerTranscript,
+    EngineSession,
+    FunctionCall,
+    ResponseDone,
+    SpeechStopped,
+)
+from app.engines.local.server import CAPABILITIES
+from app.engines.realtime_client import RealtimeConnector
+from app.hotel.config import load_hotel_config
+from app.hotel.errors import ToolError
+from app.hotel.tools.registry import Hangup, ToolContext, Transfer
+from app.main import (
+    build_destinations,
+    build_tools,
+    destination_rules,
+    prepare_database,
+    start_local_engine,
+)
+from app.media import g711
+from app.media.resample import resample
+from app.settings import load_settings
+from app.storage.db import create_pool
+from app.storage.server import discover, ensure_database, with_database
+
+ROOT = Path(__file__).resolve().parent.parent
+TURN_TIMEOUT = 60.0
+QUIET = 1.2  # seconds without an event after a response: the agent has finished its turn
+SHOW_ALL = False  # --show: every call's conversation, not only the failed ones
+MAX_CALLER_TURNS = 24  # a caller gives up after this many answers
+
+# Caller voices: none is the engine's own (flite slt / Piper).
+VOICES: dict[str, Callable[[str, str], list[str]]] = {
+    "espeak-ng en-us": lambda text, out: ["espeak-ng", "-v", "en-us", "-s", "150", "-w", out, text],
+    "flite kal": lambda text, out: ["flite", "-voice", "kal", "-t", text, "-o", out],
+    "espeak-ng en-gb": lambda text, out: ["espeak-ng", "-v", "en-gb", "-s", "145", "-w", out, text],
+    "flite awb": lambda text, out: ["flite", "-voice", "awb", "-t", text, "-o", out],
+}
+SPANISH_VOICE: Callable[[str, str], list[str]] = lambda text, out: [  # noqa: E731
+    "espeak-ng", "-v", "es", "-s", "145", "-w", out, text,
+]  # fmt: skip
+
+
+def line_audio(voice: Callable[[str, str], list[str]], text: str, rng: random.Random) -> bytes:
+    """The caller's words as a phone sends them: 8 kHz, telephone band noise at 20–30 dB SNR,
+    μ-law, with a little silence before and the silence after that ends the turn."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "say.wav")
+        subprocess.run(voice(text, out), check=True, capture_output=True)
+        with wave.open(out) as reader:
+            pcm = resample(reader.readframes(reader.getnframes()), reader.getframerate(), 8000)
+    speech = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    samples = np.concatenate([np.zeros(1600), speech, np.zeros(8000)])
+    level = float(np.sqrt(np.mean(speech**2))) / (10 ** (rng.uniform(20, 30) / 20))
+    noise = np.random.default_rng(rng.randrange(1 << 30)).standard_normal(len(samples))
+    spectrum = np.fft.rfft(noise)
+    spectrum[
+        (np.fft.rfftfreq(len(noise), 1 / 8000) < 300)
+        | (np.fft.rfftfreq(len(noise), 1 / 8000) > 3400)
+    ] = 0
+    band = np.fft.irfft(spectrum, len(noise))
+    samples += band / (np.std(band) or 1) * level
+    return g711.ulaw_encode(np.clip(samples, -32768, 32767).astype("<i2").tobytes())
+
+
+# --- what the agent just asked, as a caller understands it ----------------------------------
+QUESTIONS: list[tuple[str, re.Pattern[str]]] = [
+    ("offer", re.compile(r"(put you through|someone from|a person|call you back|callback|front desk|la recepción|alguien|le llam)")),
+    ("arrival", re.compile(r"(what date|which date|arrive|arrival|check in on|qué día|fecha|llegar|llegada)")),
+    ("nights", re.compile(r"(how many nights|nights will|how long|until when|cuántas noches|noches)")),
+    ("guests", re.compile(r"(how many adults|adults|guests|people|cuántos adultos|cuántas personas|adultos)")),
+    ("room", re.compile(r"(which would you like|which room|which one|would you like me to book the|cuál prefiere|qué habitación|cuál le)")),
+    ("name", re.compile(r"(your name|what name|name for the booking|a nombre|su nombre|cómo se llama)")),
+    ("phone", re.compile(r"(number you're calling from|what number|phone number|número desde|qué número|teléfono)")),
+    ("confirm", re.compile(r"(shall i book|go ahead and book|book it\?|lo reservo|la reservo|confirmo|reservar\?)")),
+    ("payment", re.compile(r"(payment link|secure link|pay now|enlace|pagar)")),
+    ("more", re.compile(r"(anything else|algo más)")),
+]  # fmt: skip
+
+
+def plain(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+
+
+def asked(agent_text: str) -> str | None:
+    """The question at the end of what the agent said (its last sentence with a '?')."""
+    lowered = agent_text.lower()
+    questions = [s for s in re.split(r"(?<=[.!?])\s+", lowered) if "?" in s] or [lowered]
+    for kind, pattern in QUESTIONS:
+        if pattern.search(questions[-1]) or pattern.search(plain(questions[-1])):
+            return kind
+    return None
+
+
+@dataclass
+class Persona:
+    language: str  # "en" or "es"
+    temperament: str
+    voice: str
+    arrival: dt.date
+    nights: int
+    adults: int
+    room: str  # a room type's name, or "first"
+    name: str
+
+
+ORDINAL = ["", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+           "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
+           "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth", "twenty-first",
+           "twenty-second", "twenty-third", "twenty-fourth", "twenty-fifth", "twenty-sixth",
+           "twenty-seventh", "twenty-eighth", "twenty-ninth", "thirtieth", "thirty-first"]  # fmt: skip
+NUMBER = ["zero", "one", "two", "three", "four", "five", "six", "seven"]
+NUMBER_ES = ["cero", "una", "dos", "tres", "cuatro", "cinco", "seis", "siete"]
+MONTH_ES = ["", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+            "septiembre", "octubre", "noviembre", "diciembre"]  # fmt: skip
+NAMES = ["Maria Gonzalez", "John Smith", "Priya Patel", "Tom Baker", "Anna Novak", "Luis Moreno"]
+
+
+@dataclass
+class Caller:
+    """Answers what the agent asks, as the persona would, with its temperament's quirks."""
+
+    persona: Persona
+    rng: random.Random
+    said_quirk: set[str] = field(default_factory=set)
+
+    def _en_date(self, day: dt.date) -> str:
+        return f"{day.strftime('%B')} {ORDINAL[day.day]}"
+
+    def first_words(self) -> str:
+        p = self.persona
+        if p.language == "es":
+            return "Hola, quisiera reservar una habitación, por favor."
+        if p.temperament == "all_at_once":
+            depart = p.arrival + dt.timedelta(days=p.nights)
+            return (
+                f"Hi, I'd like to book a room from {self._en_date(p.arrival)} to "
+                f"{self._en_date(depart)} for {NUMBER[p.adults]} adult{'s' if p.adults > 1 else ''}."
+            )
+        if p.temperament == "misheard":
+            depart = p.arrival + dt.timedelta(days=p.nights)
+            return (
+                f"Hi, I'm checking in on {self._en_date(p.arrival)} and leave them in "
+                f"{self._en_date(depart)}."
+            )
+        if p.temperament == "name_first":
+            return f"Hello, my name is {p.name} and I'd like to book a room."
+        return "Hi, I'd like to book a room, please."
+
+    def answer(self, question: str | None) -> str:
+        p = self.persona
+        if p.language == "es":
+            return self._answer_es(question)
+        quirk = p.temperament
+        if (
+            quirk == "repeat"
+            and question in ("nights", "guests")
+            and question not in self.said_quirk
+        ):
+            self.said_quirk.add(question)
+            return "Sorry, could you repeat that?"
+        if quirk == "wrong_answer" and question == "nights" and "nights" not in self.said_quirk:
+            self.said_quirk.add("nights")
+            return f"The {p.room}, please." if p.room != "first" else "A king room, please."
+        if quirk == "start_over" and question == "room" and "room" not in self.said_quirk:
+            self.said_quirk.add("room")
+            return "Actually, let's start over."
+        if quirk == "person" and question == "guests":
+            return "This is taking too long. Let me talk to someone."
+        if question == "offer":
+            return "Yes, please."
+        if question == "arrival":
+            return f"We'd arrive on {self._en_date(p.arrival)}."
+        if question == "nights":
+            return f"{NUMBER[p.nights].capitalize()} nights."
+        if question == "guests":
+            return (
+                f"{NUMBER[p.adults].capitalize()} adult{'s' if p.adults > 1 else ''}, no children."
+            )
+        if question == "room":
+            return "The first one, please." if p.room == "first" else f"The {p.room}, please."
+        if question == "name":
+            return f"My name is {p.name}."
+        if question == "phone":
+            return "Yes, use this number."
+        if question == "confirm":
+            return self.check_read_back()
+        if question == "payment":
+            return "No thanks, I'll pay at check-in."
+        if question == "more":
+            return "No, that's all. Goodbye."
+        return "I'd like to book a room, please."
+
+    read_back: str = ""  # what the agent said when it asked to confirm
+
+    def check_read_back(self) -> str:
+        """A caller listens to the read-back and corrects what is wrong, as people do."""
+        p, heard = self.persona, plain(self.read_back)
+        if plain(p.name.split()[-1]) not in heard:
+            return f"No, the name is {p.name}."
+        if f"{p.arrival.strftime('%B').lower()} {p.arrival.day}" not in heard:
+            return f"No, we arrive on {self._en_date(p.arrival)}."
+        if f"{p.nights} night" not in heard and f"{NUMBER[p.nights]} night" not in heard:
+            return f"No, it's {NUMBER[p.nights]} nights."
+        if p.room != "first" and plain(p.room) not in heard:
+            return f"No, I wanted the {p.room}."
+        return "Yes, please book it."
+
+    def _answer_es(self, question: str | None) -> str:
+        p = self.persona
+        if question == "offer":
+            return "Sí, por favor."
+        if question == "arrival":
+            return f"Llegamos el {p.arrival.day} de {MONTH_ES[p.arrival.month]}."
+        if question == "nights":
+            return f"{NUMBER_ES[p.nights].capitalize()} noches."
+        if question == "guests":
+            return f"Somos {NUMBER_ES[p.adults]} adultos."
+        if question == "room":
+            return "La primera, por favor."
+        if question == "name":
+            return f"Me llamo {p.name}."
+        if question == "phone":
+            return "Sí, este número."
+        if question == "confirm":
+            return "Sí, resérvela por favor."
+        if question == "payment":
+            return "No, gracias, pago al llegar."
+        if question == "more":
+            return "No, eso es todo. Adiós."
+        return "Quisiera reservar una habitación."
+
+
+@dataclass
+class CallResult:
+    persona: Persona
+    outcome: str = "failed"  # booked, escalated, failed
+    agent_turns: int = 0
+    caller_turns: int = 0
+    loops: int = 0
+    seconds_to_book: float | None = None
+    reaction_ms: list[int] = field(default_factory=list)
+    agent_said: list[str] = field(default_factory=list)
+    error: str = ""
+    wrong: str = ""  # what a booking got wrong
+
+
+def booking_mismatch(persona: Persona, arguments: dict[str, object], rooms: dict[str, str]) -> str:
+    """What the reservation made differs in from what the caller asked ('' when nothing)."""
+    wrong = []
+    if arguments.get("check_in") != persona.arrival.isoformat():
+        wrong.append(f"arrival {arguments.get('check_in')} != {persona.arrival}")
+    departure = (persona.arrival + dt.timedelta(days=persona.nights)).isoformat()
+    if arguments.get("nights") not in (None, persona.nights) or arguments.get("check_out") not in (
+        None,
+        departure,
+    ):
+        wrong.append(
+            f"length {arguments.get('nights') or arguments.get('check_out')} != {persona.nights} nights"
+        )
+    if arguments.get("adults") != persona.adults:
+        wrong.append(f"adults {arguments.get('adults')} != {persona.adults}")
+    if persona.room != "first" and rooms.get(str(arguments.get("room_type"))) != persona.room:
+        wrong.append(f"room {arguments.get('room_type')} != {persona.room}")
+    if plain(str(arguments.get("guest_name", ""))) != plain(persona.name):
+        wrong.append(f"name {arguments.get('guest_name')!r} != {persona.name!r}")
+    return "; ".join(wrong)
+
+
+async def one_call(
+    engine: EngineSession, persona: Persona, tools, context, greeting, rng, rooms
+) -> CallResult:  # type: ignore[no-untyped-def]
+    result = CallResult(persona)
+    caller = Caller(persona, rng)
+    voice = SPANISH_VOICE if persona.language == "es" else VOICES[persona.voice]
+    offered = False  # the agent offered a person or a callback
+    started = time.monotonic()
+
+    async def agent_turn() -> str | None:
+        """Run the agent's turn and its tools; what it said, or None when the call left it."""
+        said: list[str] = []
+        pending: list[FunctionCall] = []
+        stopped: float | None = None
+        done = False  # a response has ended: the turn is over once the agent stays quiet
+        while True:
+            try:
+                event = await asyncio.wait_for(engine.next_event(), QUIET if done else TURN_TIMEOUT)
+            except TimeoutError:
+                if done:
+                    return " ".join(said)
+                raise
+            done = False
+            if isinstance(event, SpeechStopped):
+                stopped = time.monotonic()
+            elif isinstance(event, AgentAudio) and stopped is not None:
+                result.reaction_ms.append(int((time.monotonic() - stopped) * 1000))
+                stopped = None
+            elif isinstance(event, CallerTranscript):
+                result.agent_said.append(f"(heard)  {event.text}")
+            elif isinstance(event, AgentTranscript):
+                result.agent_turns += 1
+                said.append(event.text)
+                result.agent_said.append(event.text)
+            elif isinstance(event, FunctionCall):
+                pending.append(event)
+            elif isinstance(event, ResponseDone):
+                if not pending:
+                    done = True  # a second reply may follow (the caller paused mid-sentence)
+                    continue
+                for call in pending:
+                    try:
+                        out = await tools.invoke(call.name, call.arguments, context)
+                    except ToolError as exc:
+                        engine.function_output(call.call_id, {"error": str(exc)})
+                        continue
+                    if call.name == "create_reservation":
+                        # booked as the caller asked, or it is no success
+                        result.wrong = booking_mismatch(persona, call.arguments, rooms)
+                        result.outcome = "wrong" if result.wrong else "booked"
+                        result.seconds_to_book = time.monotonic() - started
+                    if call.name == "schedule_callback" and result.outcome != "booked":
+                        result.outcome = "escalated"
+                    if isinstance(out.action, Transfer):
+                        if result.outcome != "booked":
+                            result.outcome = "escalated"
+                        return None
+                    if isinstance(out.action, Hangup):
+                        return None
+                    engine.function_output(call.call_id, out.output)
+                pending.clear()
+                engine.respond()
+
+    engine.say(greeting)
+    try:
+        await agent_turn()
+        line = caller.first_words()
+        last_questions: list[str | None] = []
+        while result.caller_turns < MAX_CALLER_TURNS:
+            audio = await asyncio.to_thread(line_audio, voice, line, rng)
+            for start in range(0, len(audio), 320):
+                engine.append_audio(audio[start : start + 320])
+            result.caller_turns += 1
+            result.agent_said.append(f"(caller) {line}")
+            said = await agent_turn()
+            if said is None:
+                break
+            question = asked(said)
+            caller.read_back = said
+            offered = offered or question == "offer"
+            last_questions.append(question)
+            if question is not None and last_questions[-3:] == [question] * 3:
+                result.loops += 1
+            if question == "more" and result.outcome == "booked":
+                line = caller.answer("more")
+                continue
+            line = caller.answer(question)
+    except TimeoutError:
+        result.error = f"the engine said nothing for {TURN_TIMEOUT:.0f} s"
+    if result.wrong:
+        result.error = f"booked wrong: {result.wrong}"
+    if result.outcome == "escalated" and not offered and persona.temperament != "person":
+        # put through unasked, before the agent had offered it: not a proper escalation
+        result.outcome = "failed"
+        result.error = result.error or "transferred without being asked or offering it"
+    return result
+
+
+TEMPERAMENTS = ["plain", "all_at_once", "misheard", "name_first", "repeat", "wrong_answer",
+                "start_over", "first_room", "person"]  # fmt: skip
+
+
+def personas(count: int, rng: random.Random, today: dt.date, rooms: list[str]) -> list[Persona]:
+    people = []
+    voices = list(VOICES)
+    for n in range(count):
+        spanish = n % 10 == 9  # one call in ten in Spanish
+        temperament = "plain" if spanish else TEMPERAMENTS[n % len(TEMPERAMENTS)]
+        people.append(
+            Persona(
+                language="es" if spanish else "en",
+                temperament=temperament,
+                voice="espeak-ng es" if spanish else voices[n % len(voices)],
+                arrival=today + dt.timedelta(days=rng.randint(10, 60)),
+                nights=rng.randint(2, 5),
+                adults=rng.randint(1, 2),
+                room="first" if temperament in ("first_room",) or spanish else rng.choice(rooms),
+                name=NAMES[n % len(NAMES)],
+            )
+        )
+    return people
+
+
+@contextlib.asynccontextmanager
+async def throwaway_database() -> AsyncIterator[str]:
+    settings = load_settings()
+    server, cluster = await discover(settings.database_url, Path(tempfile.mkdtemp()) / "pg")
+    name = f"frontdesk_bench_{uuid.uuid4().hex[:8]}"
+    url = await ensure_database(server, name)
+    try:
+        yield url
+    finally:
+        import asyncpg  # noqa: PLC0415
+
+        conn = await asyncpg.connect(with_database(server, "postgres"))
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+        if cluster is not None:
+            cluster.stop()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def main(calls: int, seed: int) -> None:
+    settings = load_settings()
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    prop = hotel.get_property("harborview")
+    rng = random.Random(seed)
+    async with throwaway_database() as url:
+        await prepare_database(url, hotel)
+        pool = await create_pool(url, min_size=1, max_size=4)
+        http = aiohttp.ClientSession()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        runner = await start_local_engine(hotel, "127.0.0.1", port)
+        try:
+            destinations = build_destinations(destination_rules(settings), hotel, pool)
+            tools = build_tools(pool, None, destinations, settings, http)
+            connector = RealtimeConnector(
+                http,
+                f"ws://127.0.0.1:{port}/v1/realtime",
+                tools=tools.schemas(),
+                capabilities=CAPABILITIES,
+            )
+            today = dt.datetime.now(prop.zone).date()
+            results: list[CallResult] = []
+            for persona in personas(calls, rng, today, [r.name for r in prop.room_types]):
+                caller = f"+1415555{rng.randrange(10000):04d}"
+                language = persona.language
+                session = await connector.open(CallContext(prop.id, caller, language=language))
+                try:
+                    context = ToolContext(prop, None, caller)
+                    rooms = {r.code: r.name for r in prop.room_types}
+                    result = await one_call(
+                        session, persona, tools, context, prop.greeting_words, rng, rooms
+                    )
+                finally:
+                    await session.close()
+                results.append(result)
+                print(
+                    f"{persona.language} {persona.temperament:12} {persona.voice:16} → {result.outcome:9} "
+                    f"turns {result.caller_turns:2} loops {result.loops} {result.error}",
+                    flush=True,
+                )
+        finally:
+            await runner.cleanup()
+            await http.close()
+            await pool.close()
+    report(results)
+
+
+def report(results: list[CallResult]) -> None:
+    done = [r for r in results if r.outcome in ("booked", "escalated")]
+    booked = [r for r in results if r.outcome == "booked"]
+    reactions = [ms for r in results for ms in r.reaction_ms]
+    print(
+        "\n| calls | booked | escalated | failed (booked wrong) | success | loops | caller turns per booking (mean) | time to book s p50 | reaction ms p50 / p95 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {len(results)} | {len(booked)} | {len(done) - len(booked)} | {len(results) - len(done)} ({sum(r.outcome == 'wrong' for r in results)}) "
+        f"| {100 * len(done) / max(1, len(results)):.0f} % | {sum(r.loops for r in results)} "
+        f"| {statistics.mean(r.caller_turns for r in booked) if booked else float('nan'):.1f} "
+        f"| {pct([r.seconds_to_book or 0 for r in booked], 0.5):.1f} "
+        f"| {pct(reactions, 0.5):.0f} / {pct(reactions, 0.95):.0f} |"
+    )
+    print("\n| temperament | calls | booked | escalated | failed | loops |")
+    print("|---|---|---|---|---|---|")
+    for temperament in sorted({r.persona.temperament + "/" + r.persona.language for r in results}):
+        group = [
+            r for r in results if r.persona.temperament + "/" + r.persona.language == temperament
+        ]
+        counts = {k: sum(r.outcome == k for r in group) for k in ("booked", "escalated", "failed")}
+        print(
+            f"| {temperament} | {len(group)} | {counts['booked']} | {counts['escalated']} | {counts['failed']} | {sum(r.loops for r in group)} |"
+        )
+    for r in results:
+        if r.outcome == "failed" or r.loops or SHOW_ALL:
+            print(
+                f"\n-- {r.persona.temperament}/{r.persona.language} ({r.persona.voice}) {r.outcome} {r.error}"
+            )
+            for text in r.agent_said if SHOW_ALL else r.agent_said[-8:]:
+                print(f"   {text if text.startswith(('(caller)', '(heard)')) else '(agent)  ' + text}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--show", action="store_true", help="print every call's conversation")
+    args = parser.parse_args()
+    SHOW_ALL = args.show
+    asyncio.run(main(args.calls, args.seed))
