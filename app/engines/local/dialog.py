@@ -55,8 +55,11 @@ def _reply(step: Step) -> Reply:
 
 
 class DialogManager:
-    def __init__(self, prop: PropertyConfig, today: dt.date | None = None) -> None:
+    def __init__(
+        self, prop: PropertyConfig, today: dt.date | None = None, language: str = "en"
+    ) -> None:
         self.prop = prop
+        self.language = language  # "en" or "es": what the replies are worded in (settable)
         self.today = today or dt.datetime.now(prop.zone).date()
         self._fixed_day = today is not None  # a given day (tests, replays) is not the clock's
         self._callback_asked = False  # "when shall we call you back?" is the open question
@@ -65,6 +68,8 @@ class DialogManager:
         self._offered_more = False  # "anything else?" was asked: a plain "no" ends the call
 
     def greeting(self) -> str:
+        if self.language == "es":
+            return f"Gracias por llamar al {self.prop.name}. Soy {self.prop.agent.name}, ¿en qué puedo ayudarle?"
         return self.prop.greeting_words
 
     def expecting(self) -> str | None:
