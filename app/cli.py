@@ -456,7 +456,7 @@ async def _engine(settings: Settings, args: argparse.Namespace) -> int:
     if args.serve:
         hotel = load_hotel_config(settings.hotel_config)
         runner = await start_local_engine(
-            hotel, settings.local_engine_host, settings.local_engine_port
+            hotel, settings.local_engine_host, settings.local_engine_port, settings.default_language
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -25,11 +25,13 @@ from app.calls.silence import SilenceWatch
 from app.calls.write_behind import WriteBehind
 from app.engines.health import EngineCheck
 from app.engines.instructions import build_instructions
+from app.engines.local.espeak import EspeakTextToSpeech
 from app.engines.local.flite import FliteTextToSpeech
-from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
-from app.engines.local.server import create_engine_app
+from app.engines.local.server import capabilities as local_capabilities
+from app.engines.local.server import create_engine_app, languages_of
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
+from app.engines.speech import TextToSpeech
 from app.health import HealthCheck, TaskCheck
 from app.hotel import openings
 from app.hotel.config import HotelConfig, load_hotel_config
@@ -290,14 +292,33 @@ def build_engine(
     url = settings.local_engine_url or (
         f"ws://{settings.local_engine_host}:{settings.local_engine_port}/v1/realtime"
     )
-    return RealtimeConnector(http, url, tools=schemas, capabilities=LOCAL_CAPABILITIES)
+    return RealtimeConnector(
+        http,
+        url,
+        tools=schemas,
+        # what it speaks depends on the property (its hotel.yaml languages)
+        capabilities=lambda property_id: local_capabilities(hotel.get_property(property_id)),
+    )
 
 
-async def start_local_engine(hotel: HotelConfig, host: str, port: int) -> web.AppRunner:
-    """The offline engine's WebSocket server; its speech model loads in a thread at start."""
-    stt = WhisperSpeechToText()
+def local_tts(name: str) -> TextToSpeech:
+    """The offline engine's voices: "es" is espeak-ng's Spanish; anything else a flite voice."""
+    if name == "es":
+        return EspeakTextToSpeech()
+    return FliteTextToSpeech(name)
+
+
+async def start_local_engine(
+    hotel: HotelConfig, host: str, port: int, default_language: str = "en"
+) -> web.AppRunner:
+    """The offline engine's WebSocket server; its speech model loads in a thread at start.
+    `default_language` (DEFAULT_LANGUAGE): the greeting's, for a caller who chose none."""
+    # a caller's first words are heard as one of the languages the engine converses in
+    spoken = frozenset().union(*(languages_of(prop) for prop in hotel.properties))
+    stt = WhisperSpeechToText(languages=spoken)
     await asyncio.to_thread(stt.warm_up)
-    runner = web.AppRunner(create_engine_app(hotel, stt, FliteTextToSpeech), access_log=None)
+    app = create_engine_app(hotel, stt, local_tts, default_language)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("offline engine listening", host=host, port=port)
@@ -530,7 +551,7 @@ async def _serve(
     ]
     async with contextlib.AsyncExitStack() as stack:
         if settings.engine_kind == "local" and settings.local_engine_url is None:
-            engine_runner = await start_local_engine(hotel, *local)
+            engine_runner = await start_local_engine(hotel, *local, settings.default_language)
             stack.push_async_callback(engine_runner.cleanup)
 
         app = create_app(checks, voice_enabled=settings.voice_enabled)

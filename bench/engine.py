@@ -12,7 +12,9 @@
 - noise (breaths, line noise, thuds) heard as words, and as a "yes", after each question;
 - response latency over the real protocol: input_audio_buffer.speech_stopped → first
   response.output_audio.delta, p50/p95, with the VAD's silence window reported on its own;
-- text-to-speech time to first audio (flite, one short sentence, no cache).
+- text-to-speech time to first audio (flite, one short sentence, no cache);
+- Spanish: booking lines in espeak-ng's two Spanish voices through 8 kHz μ-law, heard by the
+  multilingual base model with the engine's Spanish prompt and without any (`spanish()`).
 
     .venv/bin/python bench/engine.py
 """
@@ -45,6 +47,7 @@ from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.hotel.config import PropertyConfig, load_hotel_config
+from app.main import local_tts
 from app.media.g711 import ulaw_decode, ulaw_encode
 from app.media.resample import resample
 from app.media.vad import SpeechDetector
@@ -297,7 +300,7 @@ async def latency(rounds: int = 12) -> None:
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     stt = WhisperSpeechToText()
     stt.warm_up()
-    server = TestServer(create_engine_app(hotel, stt, FliteTextToSpeech), host="127.0.0.1")
+    server = TestServer(create_engine_app(hotel, stt, local_tts), host="127.0.0.1")
     await server.start_server()
     tmp = Path(tempfile.mkdtemp())
     turn: list[float] = []
@@ -363,6 +366,71 @@ def tts() -> None:
         f"\ntext-to-speech time to first audio (flite, whole sentence, no cache), 10 runs: "
         f"p50 {1000 * np.percentile(times, 50):.0f} ms, p95 {1000 * np.percentile(times, 95):.0f} ms"
     )
+
+
+SPANISH = [
+    "Hola, quisiera reservar una habitación para el viernes.",
+    "Dos noches.",
+    "Somos dos adultos.",
+    "Me llamo María González.",
+    "Sí, por favor.",
+    "¿Tienen aparcamiento?",
+    "Quiero hablar con la recepción.",
+    "Tres noches, por favor.",
+    "La suite de la bahía.",
+    "Para el quince de diciembre.",
+]
+
+
+def _spanish_words(text: str) -> list[str]:
+    return re.findall(r"[a-záéíóúüñ0-9]+", text.lower())
+
+
+def spanish() -> None:
+    """Spanish booking lines (espeak-ng es and es-419) through 8 kHz μ-law on the base model:
+    as the engine hears them (Spanish prompt) and with no prompt. Lines heard word for word,
+    and WER (accents kept, punctuation and case ignored)."""
+    stt = WhisperSpeechToText()
+    stt.warm_up()
+    model = stt._model("multi")
+    tmp = Path(tempfile.mkdtemp())
+    print("\n| voice | prompt | lines | right | words | WER | STT s per line (mean) |")
+    print("|---|---|---|---|---|---|---|")
+    for voice in ("es", "es-419"):
+        results: dict[str, list[float]] = {"Spanish (the engine's)": [0, 0, 0], "none": [0, 0, 0]}
+        seconds: dict[str, list[float]] = {key: [] for key in results}
+        for text in SPANISH:
+            out = tmp / "es.wav"
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-s", "140", "-w", str(out), text], check=True
+            )
+            with wave.open(str(out)) as reader:
+                pcm = resample(reader.readframes(reader.getnframes()), reader.getframerate(), 8000)
+            audio = ulaw_decode(ulaw_encode(b"\x00\x00" * 2000 + pcm + b"\x00\x00" * 4000))
+            for key, counts in results.items():
+                started = time.perf_counter()
+                if key == "none":
+                    segments, _ = model.transcribe(
+                        stt._samples(audio, 8000),
+                        language="es",
+                        beam_size=5,
+                        vad_filter=False,
+                        without_timestamps=True,
+                    )
+                    heard = " ".join(segment.text for segment in segments)
+                else:
+                    heard = stt.transcribe(audio, 8000, "es").text
+                seconds[key].append(time.perf_counter() - started)
+                said, got = _spanish_words(text), _spanish_words(heard)
+                counts[0] += said == got
+                counts[1] += _edits(said, got)
+                counts[2] += len(said)
+        for key, (right, errors, words) in results.items():
+            print(
+                f"| espeak-ng {voice} | {key} | {len(SPANISH)} | {int(right)} | {int(words)} "
+                f"| {100 * errors / words:.1f} % | {np.mean(seconds[key]):.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

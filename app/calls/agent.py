@@ -148,14 +148,26 @@ class AgentConversation:
     def _first_words(self, engine: EngineSession, words: str) -> None:
         """The call's first words as written, or in the caller's language when they chose
         another in the phone menu and the engine speaks it (else as written: better English
-        than silence)."""
-        language = self._session.language if self._session is not None else "en"
+        than silence). An engine that words its own replies (the offline one) is asked for a
+        response with nothing said yet: it greets by itself, in the caller's language or else
+        in its default one (DEFAULT_LANGUAGE)."""
+        session = self._session
+        language = session.language if session is not None else "en"
         capabilities = engine.capabilities
-        if language != "en" and capabilities.speaks(language) and capabilities.free_instructions:
-            engine.respond(
-                f"Say this to the caller in {language_name(language)}, keeping its meaning and "
-                f'nothing more: "{words}"'
-            )
+        if language != "en" and capabilities.speaks(language):
+            if capabilities.free_instructions:
+                engine.respond(
+                    f"Say this to the caller in {language_name(language)}, keeping its meaning "
+                    f'and nothing more: "{words}"'
+                )
+            else:  # it has no words for the other openings: a greeting they understand, then
+                engine.respond()
+        elif (
+            not capabilities.free_instructions
+            and session is not None
+            and (words == self.property_for(session.property_id).greeting_words)
+        ):
+            engine.respond()
         else:
             engine.say(words)
 

@@ -83,8 +83,13 @@ class RealtimeSession:
             await self._ws.send_str(json.dumps(event))
 
     def update_session(
-        self, instructions: str, voice: str | None, tools: list[dict[str, Any]]
+        self,
+        instructions: str,
+        voice: str | None,
+        tools: list[dict[str, Any]],
+        language: str | None = None,
     ) -> None:
+        """`language`: the caller's, when known (ISO 639-1), for the transcription."""
         audio: dict[str, Any] = {
             "input": {
                 "format": {"type": "audio/pcmu"},
@@ -95,6 +100,8 @@ class RealtimeSession:
         }
         if voice:
             audio["output"]["voice"] = voice
+        if language:
+            audio["input"]["transcription"]["language"] = language
         self.send(
             {
                 "type": "session.update",
@@ -317,7 +324,8 @@ class RealtimeConnector:
         instructions: Callable[[CallContext], str] | None = None,
         voice: str | None = None,
         tools: list[dict[str, Any]] | None = None,
-        capabilities: EngineCapabilities | None = None,
+        # one for every session, or by the call's property (the offline engine's languages)
+        capabilities: EngineCapabilities | Callable[[str], EngineCapabilities] | None = None,
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
     ) -> None:
         self._http = http
@@ -338,7 +346,9 @@ class RealtimeConnector:
         except TimeoutError as exc:
             raise EngineError("engine did not start a session in time", retryable=True) from exc
         instructions = self._instructions(context) if self._instructions else ""
-        session.update_session(instructions, self._voice, self._tools)
+        # "en" is the channel's default, not a choice: the caller's first words may decide.
+        language = context.language if context.language != "en" else None
+        session.update_session(instructions, self._voice, self._tools, language)
         return session
 
     async def _handshake(self, context: CallContext) -> RealtimeSession:
@@ -358,7 +368,10 @@ class RealtimeConnector:
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise EngineError(f"engine unreachable: {exc}", retryable=True) from exc
-        session = RealtimeSession(ws, self._capabilities)
+        capabilities = self._capabilities
+        if callable(capabilities):
+            capabilities = capabilities(context.property_id)
+        session = RealtimeSession(ws, capabilities)
         try:
             await session.created.wait()
         except BaseException:

@@ -169,7 +169,9 @@ class CallRepository:
         latency_ms: int | None = None,
         interrupted: bool = False,
     ) -> Turn:
-        """Append a turn; its text is stored with card data redacted, whatever the caller said."""
+        """Append a turn; its text is stored with card data redacted, whatever the caller said.
+        A caller's turn heard in a language makes it the call's language (calls.language):
+        the call is in the language its caller speaks, whatever the menu left."""
         async with self._pool.acquire() as conn, conn.transaction():
             # Lock the call so concurrent appends get consecutive sequence numbers.
             found = await conn.fetchval("SELECT 1 FROM calls WHERE id = $1 FOR UPDATE", call_id)
@@ -192,6 +194,12 @@ class CallRepository:
                 latency_ms,
                 interrupted,
             )
+            if role is TurnRole.CALLER and language:
+                await conn.execute(
+                    "UPDATE calls SET language = $2 WHERE id = $1 AND language IS DISTINCT FROM $2",
+                    call_id,
+                    language,
+                )
         return _turn(row)
 
     async def mark_interrupted(self, call_id: uuid.UUID, seq: int, text: str | None = None) -> None:

@@ -1,9 +1,11 @@
 """The AI receptionist on a call: fake ARI (recorded), real RTP, the offline engine over its
-real WebSocket protocol, a real database. The caller's voice is espeak-ng; the agent's is flite."""
+real WebSocket protocol, a real database. The caller's voice is espeak-ng; the agent's is flite
+(espeak-ng's other Spanish voice in Spanish)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import subprocess
@@ -24,14 +26,21 @@ from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
 from app.calls.engine_port import PastTurn
 from app.calls.write_behind import WriteBehind
-from app.engines.local.flite import FliteTextToSpeech
-from app.engines.local.server import CAPABILITIES, SOCKETS, create_engine_app
+from app.engines.local.server import SOCKETS, create_engine_app
+from app.engines.local.voice import sentences
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.hotel.callbacks import NewCallback
 from app.hotel.config import load_hotel_config
-from app.main import build_destinations, build_telephony, build_tools, destination_rules
-from app.media.g711 import ulaw_encode
+from app.main import (
+    build_destinations,
+    build_engine,
+    build_telephony,
+    build_tools,
+    destination_rules,
+    local_tts,
+)
+from app.media.g711 import ulaw_decode, ulaw_encode
 from app.media.resample import resample
 from app.settings import load_settings
 from app.storage.callbacks_repo import CallbackRepository
@@ -50,9 +59,9 @@ ROOT = Path(__file__).resolve().parents[2]
 STT = WhisperSpeechToText()
 
 
-def _speech(text: str, tmp: Path) -> list[bytes]:
+def _speech(text: str, tmp: Path, voice: str = "en-us") -> list[bytes]:
     subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(tmp / "say.wav"), text], check=True
+        ["espeak-ng", "-v", voice, "-s", "150", "-w", str(tmp / "say.wav"), text], check=True
     )
     with wave.open(str(tmp / "say.wav")) as reader:
         pcm = resample(reader.readframes(reader.getnframes()), reader.getframerate(), 8000)
@@ -73,9 +82,24 @@ class Rig:
 async def rig(
     pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Rig]:
+    async with _rig(pool, monkeypatch, tmp_path_factory) as rig:
+        yield rig
+
+
+@contextlib.asynccontextmanager
+async def _rig(
+    pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Rig]:
+    """A call's whole path, wired as `frontdesk run` wires it."""
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     await seed(pool, hotel, horizon_days=10)
-    engine = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
+    # as `frontdesk run` starts it: with the offline voices and DEFAULT_LANGUAGE
+    default_language = load_settings().default_language
+    engine = TestServer(
+        create_engine_app(hotel, STT, local_tts, default_language), host="127.0.0.1"
+    )
     await engine.start_server()
     loop = asyncio.get_running_loop()
     _, rtp = await loop.create_datagram_endpoint(AsteriskRtp, local_addr=("127.0.0.1", 0))
@@ -85,7 +109,12 @@ async def rig(
     monkeypatch.setenv("RTP_PORT_MIN", "41100")
     monkeypatch.setenv("RTP_PORT_MAX", "41119")
     monkeypatch.setenv("WHISPER_DIR", str(tmp_path_factory.mktemp("whisper")))
-    settings = load_settings(asterisk_ari_url=url, asterisk_ari_password="secret")
+    settings = load_settings(
+        asterisk_ari_url=url,
+        asterisk_ari_password="secret",
+        engine="local",
+        local_engine_url=f"ws://127.0.0.1:{engine.port}/v1/realtime",
+    )
     http = aiohttp.ClientSession()
     client = AriClient(http, url, "frontdesk", "secret")
     writes = WriteBehind(is_transient)
@@ -93,12 +122,8 @@ async def rig(
     tools = build_tools(
         pool, call_log, build_destinations(destination_rules(settings), hotel, pool)
     )
-    connector = RealtimeConnector(
-        http,
-        f"ws://127.0.0.1:{engine.port}/v1/realtime",
-        tools=tools.schemas(),
-        capabilities=CAPABILITIES,
-    )
+    # the offline engine as the composition root connects to it (its languages by property)
+    connector = build_engine(settings, hotel, http, tools)
     app = build_telephony(
         settings,
         hotel,
@@ -114,16 +139,18 @@ async def rig(
     events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
     tasks = [asyncio.create_task(writes.run()), asyncio.create_task(events.run())]
     await asyncio.wait_for(events.connected.wait(), 5)
-    yield Rig(fake, app, rtp, pool, engine)
-    await app.stop(drain_seconds=0)
-    await writes.drain(5)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await http.close()
-    await fake.stop()
-    await engine.close()
-    rtp.transport.close()
+    try:
+        yield Rig(fake, app, rtp, pool, engine)
+    finally:  # a test that failed inside `async with _rig(…)` is cleaned up too
+        await app.stop(drain_seconds=0)
+        await writes.drain(5)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await http.close()
+        await fake.stop()
+        await engine.close()
+        rtp.transport.close()
 
 
 async def _until(condition: object, timeout: float = 20.0) -> None:
@@ -550,3 +577,64 @@ async def test_a_caller_back_from_a_menu_department_is_answered_for_its_property
         "SELECT property_id FROM calls WHERE channel_id = $1", call.caller_id
     )
     assert row["property_id"] == "pinecrest"
+
+
+def _heard(rig: Rig, since: int = 0) -> bytes:
+    """What the caller heard from us (our RTP), from the `since`-th packet on: 8 kHz μ-law."""
+    return b"".join(p.payload for p in rig.rtp.received[since:])
+
+
+def _language_heard(ulaw: bytes) -> str:
+    """The language an independent ear (Whisper's detection) hears in what the caller heard."""
+    detected = STT.detect_language(ulaw_decode(ulaw), 8000)
+    assert detected is not None, "the multilingual model is not installed"
+    return detected[0]
+
+
+async def _call_language(rig: Rig, call: FakeCall) -> str:
+    language = await rig.pool.fetchval(
+        "SELECT language FROM calls WHERE channel_id = $1", call.caller_id
+    )
+    return str(language)
+
+
+async def test_a_caller_speaking_spanish_is_answered_in_spanish_and_the_call_records_it(
+    rig: Rig, tmp_path: Path
+) -> None:
+    call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+    _, heard = await _agent_says(rig, call, "Harborview", 0)  # the greeting, in English
+    assert await _call_language(rig, call) == "en"
+    greeted = len(rig.rtp.received)
+    spanish = "Hola, quisiera reservar una habitación para el viernes."
+    await _say(rig, call, _speech(spanish, tmp_path, voice="es"))
+    reply, _ = await _agent_says(rig, call, "", heard)
+    rows = await rig.pool.fetch(
+        """SELECT t.text, t.language FROM turns t JOIN calls c ON c.id = t.call_id
+           WHERE c.channel_id = $1 AND t.role = 'caller'""",
+        call.caller_id,
+    )
+    assert [r["language"] for r in rows] == ["es"] and "reservar" in rows[0]["text"].lower()
+    async with asyncio.timeout(5):  # the call's row follows its caller's language
+        while await _call_language(rig, call) != "es":
+            await asyncio.sleep(0.05)
+    # The reply reached the caller in espeak-ng's Spanish voice (its first 200 ms, byte for byte).
+    first = ulaw_encode(local_tts("es").synthesize(sentences(reply)[0]))[:1600]
+    assert len(first) == 1600 and first in _heard(rig, greeted), reply
+
+
+async def test_a_caller_who_chose_spanish_in_the_menu_is_greeted_in_spanish(rig: Rig) -> None:
+    # dialplan/extensions.conf [frontdesk-language]: 2 sets CHANNEL(language)=es
+    call = await rig.fake.incoming_call(["agent", "menu"], exten="+15550100100", language="es")
+    greeting, _ = await _agent_says(rig, call, "", 0)
+    assert _language_heard(_heard(rig)) == "es", greeting
+    assert await _call_language(rig, call) == "es"  # from the start
+
+
+async def test_default_language_sets_the_greeting_when_the_caller_chose_none(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "es-ES")
+    async with _rig(pool, monkeypatch, tmp_path_factory) as rig:
+        call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+        greeting, _ = await _agent_says(rig, call, "", 0)
+        assert _language_heard(_heard(rig)) == "es", greeting

@@ -1,5 +1,6 @@
 """The offline engine over its real protocol (a WebSocket, Realtime GA events), with a caller
-voice unlike the engine's own (espeak-ng vs flite) through 8 kHz μ-law."""
+voice unlike the engine's own (espeak-ng vs flite; in Spanish espeak-ng's male voice vs the
+engine's female one) through 8 kHz μ-law."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import datetime as dt
 import json
 import subprocess
 import wave
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,14 +28,15 @@ from app.calls.engine_port import (
     ResponseDone,
 )
 from app.calls.records import TurnRole
-from app.engines.local.flite import FliteTextToSpeech
+from app.engines.local.dialog import DialogManager
 from app.engines.local.server import create_engine_app
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector, RealtimeSession
 from app.engines.realtime_events import validate_server_event
-from app.engines.speech import SpeechToText, Transcript
+from app.engines.speech import SpeechToText, TextToSpeech, Transcript
 from app.hotel.config import load_hotel_config
-from app.media.g711 import ulaw_encode
+from app.main import local_tts
+from app.media.g711 import ulaw_decode, ulaw_encode
 from app.media.resample import resample
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,17 +83,49 @@ class Client:
         )
 
 
+class NotedVoices:
+    """The engine's own voices (app.main.local_tts, what `frontdesk run` gives it), noting
+    which voice was asked to say which words."""
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str]] = []  # (voice name, text)
+
+    def __call__(self, name: str) -> TextToSpeech:
+        return _Noted(local_tts(name), name, self.said)
+
+    def voices_of(self, reply: str) -> set[str]:
+        """The voices that said the words of this reply."""
+        return {name for name, text in self.said if text.strip() and text.strip() in reply}
+
+
+class _Noted:
+    def __init__(self, tts: TextToSpeech, name: str, said: list[tuple[str, str]]) -> None:
+        self._tts, self._name, self._said = tts, name, said
+        self.rate = tts.rate
+
+    def synthesize(self, text: str) -> bytes:
+        self._said.append((self._name, text))
+        return self._tts.synthesize(text)
+
+
 @contextlib.asynccontextmanager
-async def _connected(stt: SpeechToText) -> AsyncIterator[Client]:
-    """The offline engine with these ears, and a client connected to it (session created)."""
+async def _connected(
+    stt: SpeechToText,
+    voices: NotedVoices | None = None,
+    default_language: str = "en",
+    property_id: str = "harborview",
+) -> AsyncIterator[Client]:
+    """The offline engine with these ears (and voices, and DEFAULT_LANGUAGE), and a client
+    connected to it (session created)."""
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
-    server = TestServer(create_engine_app(hotel, stt, FliteTextToSpeech), host="127.0.0.1")
+    app = create_engine_app(hotel, stt, voices or local_tts, default_language)
+    server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
         async with (
             aiohttp.ClientSession() as http,
             http.ws_connect(
-                f"http://127.0.0.1:{server.port}/v1/realtime?property=harborview"
+                f"http://127.0.0.1:{server.port}/v1/realtime?property={property_id}"
             ) as ws,
         ):
             c = Client(ws)
@@ -100,31 +135,39 @@ async def _connected(stt: SpeechToText) -> AsyncIterator[Client]:
         await server.close()
 
 
+async def _update(c: Client, language: str | None = None) -> None:
+    """The client's session.update; `language`: the transcription's (GA's field for it)."""
+    audio: dict[str, Any] = {
+        "input": {"format": {"type": "audio/pcmu"}},
+        "output": {"format": {"type": "audio/pcmu"}},
+    }
+    if language is not None:
+        audio["input"]["transcription"] = {"model": "gpt-4o-mini-transcribe", "language": language}
+    await c.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "instructions": "You are Ava.",
+                "audio": audio,
+                "tools": [
+                    {
+                        "type": "function",
+                        "name": "transfer_call",
+                        "parameters": {"type": "object"},
+                    },
+                    {"type": "function", "name": "end_call", "parameters": {"type": "object"}},
+                ],
+            },
+        }
+    )
+    await c.until("session.updated")
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[Client]:
     async with _connected(STT) as c:
-        await c.send(
-            {
-                "type": "session.update",
-                "session": {
-                    "type": "realtime",
-                    "instructions": "You are Ava.",
-                    "audio": {
-                        "input": {"format": {"type": "audio/pcmu"}},
-                        "output": {"format": {"type": "audio/pcmu"}},
-                    },
-                    "tools": [
-                        {
-                            "type": "function",
-                            "name": "transfer_call",
-                            "parameters": {"type": "object"},
-                        },
-                        {"type": "function", "name": "end_call", "parameters": {"type": "object"}},
-                    ],
-                },
-            }
-        )
-        await c.until("session.updated")
+        await _update(c)
         yield c
 
 
@@ -233,11 +276,98 @@ async def test_a_spanish_speaking_caller_is_recognised_as_such(
     await client.until("response.done")
 
 
-async def test_an_english_caller_stays_english(client: Client, tmp_path: Path) -> None:
+async def test_an_english_caller_stays_english_on_tiny_en(client: Client, tmp_path: Path) -> None:
+    before = Counter(STT.uses)
     await _speak(client, _caller_says_in("en-us", "Where can I park my car?", tmp_path))
     heard = await client.until("conversation.item.input_audio_transcription.completed")
     assert heard["language"] == "en" and "park" in heard["transcript"].lower()
     await client.until("response.done")
+    await _speak(client, _caller_says_in("en-us", "Is there wifi in the rooms?", tmp_path))
+    heard = await client.until("conversation.item.input_audio_transcription.completed")
+    assert heard["language"] == "en" and "wi" in heard["transcript"].lower()
+    await client.until("response.done")
+    # the first words' language detected once; every turn on the fast English model
+    assert Counter(STT.uses) - before == Counter({"detect": 1, "tiny.en": 2})
+
+
+async def _reply(client: Client) -> tuple[str, bytes]:
+    """The next response's words and audio."""
+    said = await client.until("response.output_audio_transcript.done")
+    done = await client.until("response.done")
+    return said["transcript"], client.audio(done["response"]["id"])
+
+
+def _language_heard(ulaw: bytes) -> str:
+    """The language an independent ear (Whisper's detection) hears in the agent's audio."""
+    detected = STT.detect_language(ulaw_decode(ulaw), 8000)
+    assert detected is not None, "the multilingual model is not installed"
+    return detected[0]
+
+
+async def test_spanish_first_words_switch_the_conversation_to_spanish(tmp_path: Path) -> None:
+    voices = NotedVoices()
+    async with _connected(STT, voices) as client:
+        await _update(client)  # no language: the caller's first words decide
+        before = Counter(STT.uses)
+        spanish = "Hola, quisiera reservar una habitación para el viernes"
+        await _speak(client, _caller_says_in("es", spanish, tmp_path))
+        heard = await client.until("conversation.item.input_audio_transcription.completed")
+        assert heard["language"] == "es" and "reservar" in heard["transcript"].lower()
+        reply, _ = await _reply(client)
+        assert voices.voices_of(reply) == {"es"}, voices.said  # espeak-ng's Spanish voice
+        assert Counter(STT.uses) - before == Counter({"detect": 1, "base": 1})
+        # and the next turn is heard in Spanish too, by the multilingual model, undetected
+        await _speak(client, _caller_says_in("es", "Sí, por favor.", tmp_path))
+        heard = await client.until("conversation.item.input_audio_transcription.completed")
+        assert heard["language"] == "es" and "por favor" in heard["transcript"].lower()
+        reply, _ = await _reply(client)
+        assert voices.voices_of(reply) == {"es"}, voices.said
+        assert Counter(STT.uses) - before == Counter({"detect": 1, "base": 2})
+
+
+async def test_a_caller_who_chose_spanish_is_greeted_and_heard_in_spanish(tmp_path: Path) -> None:
+    async with _connected(STT) as client:
+        await _update(client, language="es")  # what the client sends for a menu choice of 2
+        await client.send({"type": "response.create", "response": {}})
+        greeting, audio = await _reply(client)
+        prop = load_hotel_config(ROOT / "config" / "hotel.yaml").get_property("harborview")
+        assert greeting == DialogManager(prop, language="es").greeting() != prop.greeting_words
+        assert _language_heard(audio) == "es"
+        # A short answer, which detection alone takes for English: heard in Spanish, by the
+        # multilingual model, with nothing detected.
+        before = Counter(STT.uses)
+        await _speak(client, _caller_says_in("es", "Sí, por favor.", tmp_path))
+        heard = await client.until("conversation.item.input_audio_transcription.completed")
+        assert heard["language"] == "es" and "por favor" in heard["transcript"].lower()
+        await client.until("response.done")
+        assert Counter(STT.uses) - before == Counter({"base": 1})
+
+
+async def test_default_language_greets_in_spanish_then_an_english_caller_gets_english(
+    tmp_path: Path,
+) -> None:
+    voices = NotedVoices()
+    async with _connected(STT, voices, default_language="es-ES") as client:  # DEFAULT_LANGUAGE
+        await _update(client)
+        await client.send({"type": "response.create", "response": {}})
+        greeting, audio = await _reply(client)
+        assert _language_heard(audio) == "es", greeting
+        before = Counter(STT.uses)
+        await _speak(client, _caller_says_in("en-us", "Where can I park my car?", tmp_path))
+        heard = await client.until("conversation.item.input_audio_transcription.completed")
+        assert heard["language"] == "en" and "park" in heard["transcript"].lower()
+        reply, _ = await _reply(client)
+        assert "park" in reply.lower() and voices.voices_of(reply) == {"slt"}, voices.said
+        assert Counter(STT.uses) - before == Counter({"detect": 1, "tiny.en": 1})
+
+
+async def test_default_language_is_not_forced_on_a_property_without_it() -> None:
+    async with _connected(STT, default_language="es-ES", property_id="pinecrest") as client:
+        await _update(client)
+        await client.send({"type": "response.create", "response": {}})
+        greeting, _ = await _reply(client)
+    prop = load_hotel_config(ROOT / "config" / "hotel.yaml").get_property("pinecrest")
+    assert greeting == prop.greeting_words  # Pinecrest lists en-US only
 
 
 async def test_a_long_utterance_is_transcribed_while_it_goes_on(
@@ -303,7 +433,7 @@ async def test_the_question_asked_tells_speech_to_text_what_to_expect(tmp_path: 
 async def _booking_session() -> AsyncIterator[RealtimeSession]:
     """Our own Realtime client on the offline engine, offering the booking tools."""
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
-    server = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
+    server = TestServer(create_engine_app(hotel, STT, local_tts), host="127.0.0.1")
     await server.start_server()
     names = ["check_availability", "create_reservation", "transfer_call", "end_call"]
     tools = [{"type": "function", "name": n, "parameters": {"type": "object"}} for n in names]

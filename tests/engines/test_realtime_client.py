@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from app.calls.arrival import Arrival
 from app.calls.engine_port import AgentAudio, CallContext, EngineError
-from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
+from app.engines.local.server import capabilities
 from app.engines.realtime_client import RealtimeConnector
 from app.hotel.config import load_hotel_config
 from app.main import build_engine
@@ -132,22 +132,39 @@ async def test_the_engines_say_what_they_can_and_hear_how_the_caller_came(
     pcm_engine: tuple[str, list[dict[str, object]]],
 ) -> None:
     """build_engine (the composition root) over a real WebSocket: the offline engine's
-    capabilities come with its sessions; OpenAI's instructions tell how the caller came."""
+    capabilities (by property) come with its sessions; both are told the language the caller
+    chose (GA's transcription language); OpenAI's instructions tell how the caller came."""
     url, received = pcm_engine
     hotel = load_hotel_config(PROJECT_ROOT / "config" / "hotel.yaml")
     context = CallContext(
         "harborview", "+15551230000", Arrival.parse(["agent", "closed", "3300"]), "es"
     )
+
+    async def transcription() -> dict[str, object]:
+        async with asyncio.timeout(5):
+            while not any(e["type"] == "session.update" for e in received):
+                await asyncio.sleep(0.01)
+        [update] = [e for e in received if e["type"] == "session.update"]
+        return update["session"]["audio"]["input"]["transcription"]  # type: ignore[index,no-any-return]
+
     async with aiohttp.ClientSession() as http:
         offline = build_engine(load_settings(engine="local", local_engine_url=url), hotel, http)
         session = await offline.open(context)
-        assert session.capabilities == LOCAL_CAPABILITIES and not session.capabilities.speaks("es")
+        assert session.capabilities == capabilities(hotel.get_property("harborview"))
+        assert session.capabilities.speaks("es") and not session.capabilities.free_instructions
+        assert (await transcription())["language"] == "es"
+        await session.close()
+        received.clear()
+        session = await offline.open(CallContext("pinecrest"))  # English only; no choice
+        assert not session.capabilities.speaks("es")
+        assert "language" not in await transcription()  # the first words will decide
         await session.close()
 
         received.clear()
         settings = load_settings(engine="openai", openai_api_key="sk-test", openai_realtime_url=url)
         session = await build_engine(settings, hotel, http).open(context)
         assert session.capabilities.speaks("es") and session.capabilities.free_instructions
+        assert (await transcription())["language"] == "es"
         async with asyncio.timeout(5):
             while not any(e["type"] == "session.update" for e in received):
                 await asyncio.sleep(0.01)

@@ -286,6 +286,7 @@ class FakeAri:
         caller: str = "+15555550123",
         exten: str = "+15550100100",
         caller_name: str = "",
+        language: str = "en",  # CHANNEL(language): the dialplan's "es" when 2 was pressed
     ) -> FakeCall:
         n = next(_numbers)
         call = FakeCall(
@@ -299,6 +300,7 @@ class FakeAri:
         start = copy.deepcopy(RECORDED.stasis_start)
         start["args"] = call.args
         start["channel"]["caller"]["name"] = caller_name  # the SIP display name (recorded: "")
+        start["channel"]["language"] = language
         await self._emit([start], call)
         return call
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -63,6 +64,18 @@ async def test_a_call_from_ringing_to_ended(repo: CallRepository) -> None:
 
     with pytest.raises(ValueError, match="already ended"):
         await repo.set_state(call.id, CallState.TALKING)
+
+
+async def test_the_call_is_in_the_language_its_caller_speaks(repo: CallRepository) -> None:
+    call = await repo.create(replace(_inbound("1700000000.7"), language="en"))  # the channel's
+    await repo.add_turn(call.id, TurnRole.AGENT, "Harborview Hotel, this is Ava.", language="en")
+    await repo.add_turn(call.id, TurnRole.CALLER, "Hola, quisiera una habitación", language="es")
+    assert (stored := await repo.get(call.id)) is not None and stored.language == "es"
+    # neither the agent's words nor a turn of unknown language (a key, OpenAI) change it
+    await repo.add_turn(call.id, TurnRole.AGENT, "Thank you.", language="en")
+    await repo.add_turn(call.id, TurnRole.CALLER, "Vale")
+    await repo.add_turn(call.id, TurnRole.DTMF, "2", language="en")
+    assert (stored := await repo.get(call.id)) is not None and stored.language == "es"
 
 
 async def test_card_numbers_never_reach_the_turns_table(

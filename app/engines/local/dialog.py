@@ -72,7 +72,7 @@ class DialogManager:
         self, prop: PropertyConfig, today: dt.date | None = None, language: str = "en"
     ) -> None:
         self.prop = prop
-        self.language = language  # "en" or "es": the words the dialog speaks
+        self.language = language  # "en" or "es": what the replies are worded in (settable)
         self.today = today or dt.datetime.now(prop.zone).date()
         self._fixed_day = today is not None  # a given day (tests, replays) is not the clock's
         self._callback_asked = False  # "when shall we call you back?" is the open question
@@ -83,6 +83,8 @@ class DialogManager:
         self._said: list[str] = []  # what the agent said, latest last (tool results included)
 
     def greeting(self) -> str:
+        if self.language == "es":
+            return f"Gracias por llamar al {self.prop.name}. Soy {self.prop.agent.name}, ¿en qué puedo ayudarle?"
         return self.prop.greeting_words
 
     def expecting(self) -> str | None:

@@ -6,6 +6,11 @@ text-to-speech in chunks (response.output_audio.delta), function calls for trans
 end_call when the client registered those tools, response.cancel and conversation.item.truncate.
 Every event sent is built from the official SDK's models, so it is valid by construction.
 
+Languages: a session.update naming the transcription language (audio.input.transcription
+.language: the caller chose it in the phone menu) fixes the call's language; otherwise the
+dialog greets in the engine's default language and the caller's first words decide. The
+dialog, the speech-to-text and the voice follow the call's language.
+
 Serve it: `frontdesk run` starts it in-process, or run it on its own (`frontdesk engine serve`).
 Connect: ws://HOST:PORT/v1/realtime?property=<id>.
 """
@@ -45,6 +50,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.aio import cancel_and_wait
 from app.calls.engine_port import EngineCapabilities
+from app.calls.languages import base_language
 from app.engines.local.dialog import DialogManager, Reply
 from app.engines.local.voice import PhraseCache, Voice, sentences
 from app.engines.realtime_events import validate_client_event
@@ -64,9 +70,22 @@ PHRASES: web.AppKey[PhraseCache] = web.AppKey("phrases", PhraseCache)
 AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
 FIRST_PARTIAL_MS = 2000  # utterances longer than this get partial transcripts…
 PARTIAL_EVERY_MS = 1500  # …this often
-# What a client of this engine may rely on: the dialog is English, and response.create's
-# instructions are followed only as 'Say exactly: "…"'.
+DIALOG_LANGUAGES = frozenset({"en", "es"})  # what the dialog manager words its replies in
+# What a client of this engine may rely on: the dialog is English (and Spanish for a property
+# that lists it: capabilities()), and response.create's instructions are followed only as
+# 'Say exactly: "…"'; a response.create without them is answered in the call's language.
 CAPABILITIES = EngineCapabilities(languages=frozenset({"en"}), free_instructions=False)
+
+
+def languages_of(prop: PropertyConfig) -> frozenset[str]:
+    """The languages the engine converses in for this property: English, and those of its
+    hotel.yaml `languages` the dialog speaks."""
+    spoken = {base_language(code) for code in prop.languages}
+    return frozenset({"en"} | (spoken & DIALOG_LANGUAGES))
+
+
+def capabilities(prop: PropertyConfig) -> EngineCapabilities:
+    return EngineCapabilities(languages=languages_of(prop), free_instructions=False)
 
 
 def _id(prefix: str) -> str:
@@ -75,12 +94,18 @@ def _id(prefix: str) -> str:
 
 class LocalRealtimeSession:
     def __init__(
-        self, ws: web.WebSocketResponse, dialog: DialogManager, stt: SpeechToText, voice: Voice
+        self,
+        ws: web.WebSocketResponse,
+        dialog: DialogManager,
+        stt: SpeechToText,
+        voices: Callable[[str], Voice],
+        languages: frozenset[str] = frozenset({"en"}),
     ) -> None:
         self._ws = ws
         self._dialog = dialog
         self._stt = stt
-        self._voice = voice
+        self._voices = voices  # the voice for a language (the dialog's, reply by reply)
+        self._speaks = languages  # what the dialog may switch to for this property
         self._out: asyncio.Queue[BaseModel | None] = asyncio.Queue(maxsize=1000)
         self._session: dict[str, Any] = {
             "type": "realtime",
@@ -107,6 +132,8 @@ class LocalRealtimeSession:
         self._call_names: dict[str, str] = {}  # call_id -> tool name, for the result's turn
         self._replayed: set[str] = set()  # call_ids of function calls the client replayed
         self._outputs: list[tuple[str, str]] = []  # function_call_output items: (call_id, json)
+        # The language the caller is heard in: None until their first words decide it (or a
+        # session.update names it); then every turn is transcribed in it.
         self._language: str | None = None
         self._partial: asyncio.Task[None] | None = None
         self._partial_text = ""
@@ -251,6 +278,12 @@ class LocalRealtimeSession:
             str(tool.get("name")) for tool in update.get("tools") or [] if isinstance(tool, dict)
         }
         self._dialog.tools = self._tools
+        # GA's field for the language of the caller's audio: the client knows it (the phone
+        # menu's choice), so it is not guessed from the first words.
+        transcription = ((update.get("audio") or {}).get("input") or {}).get("transcription")
+        language = transcription.get("language") if isinstance(transcription, dict) else None
+        if isinstance(language, str) and language:
+            self._adopt(base_language(language))
         self._emit(
             SessionUpdatedEvent(
                 type="session.updated", event_id=_id("event"), session=self._session
@@ -363,7 +396,8 @@ class LocalRealtimeSession:
         transcript = await asyncio.to_thread(
             self._stt.transcribe, pcm, 8000, self._language, self._dialog.expecting()
         )
-        self._language = transcript.language or "en"
+        if self._language is None and transcript.text:  # a cough does not decide it
+            self._adopt(transcript.language or "en")
         # `language` is ours, beyond the GA fields (the SDK's models allow extra fields).
         self._emit(
             ConversationItemInputAudioTranscriptionCompletedEvent(
@@ -373,10 +407,18 @@ class LocalRealtimeSession:
                 content_index=0,
                 transcript=transcript.text,
                 usage={"type": "duration", "seconds": len(pcm) / 16000},
-                language=self._language,
+                language=self._language or transcript.language or "en",
             )
         )
         self._start_response(self._dialog.reply(transcript.text))
+
+    def _adopt(self, language: str) -> None:
+        """The call's language from now on: speech-to-text hears it, and the dialog (with its
+        voice) speaks it when it can for this property; otherwise it stays as it was."""
+        self._language = language
+        if language in self._speaks and language != self._dialog.language:
+            log.info("conversation language", language=language)
+            self._dialog.language = language
 
     # --- responses ------------------------------------------------------------------------------
     def _tool_reply(self, call_id: str, output: str) -> Reply:
@@ -421,11 +463,12 @@ class LocalRealtimeSession:
         output: list[dict[str, Any]] = []
         try:
             text = plain(reply.text)  # what the transcript shows: no markup
+            voice = self._voices(self._dialog.language)  # the words' language is the dialog's
             # Sentence by sentence: the caller hears the first one while the rest is rendered.
             for sentence in sentences(reply.text):
-                pcm = await asyncio.to_thread(self._voice.render, sentence)
-                if self._voice.rate != 8000:
-                    pcm = await asyncio.to_thread(resample, pcm, self._voice.rate, 8000)
+                pcm = await asyncio.to_thread(voice.render, sentence)
+                if voice.rate != 8000:
+                    pcm = await asyncio.to_thread(resample, pcm, voice.rate, 8000)
                 await self._send_audio(g711.ulaw_encode(pcm), plain(sentence), where)
             self._emit(
                 ResponseAudioDoneEvent(
@@ -536,16 +579,48 @@ def _scripted(instructions: str) -> str | None:
 
 
 def _voice_for(
-    prop: PropertyConfig, tts_factory: Callable[[str], TextToSpeech], cache: PhraseCache
+    prop: PropertyConfig,
+    tts_factory: Callable[[str], TextToSpeech],
+    cache: PhraseCache,
+    language: str = "en",
 ) -> Voice:
+    """The property's voice in a language: its flite voice for English; the factory's voice
+    named by the language code otherwise (`tts_factory("es")`). The lexicon respells words for
+    the English voice only."""
+    if language != "en":
+        return Voice(tts_factory(language), {}, cache, language)
     name = "slt" if prop.agent.local_voice == "default" else prop.agent.local_voice
     return Voice(tts_factory(name), prop.lexicon, cache, name)
 
 
+def _voices(
+    prop: PropertyConfig, tts_factory: Callable[[str], TextToSpeech], cache: PhraseCache
+) -> Callable[[str], Voice]:
+    """A call's voices by language, each made the first time that language is spoken."""
+    made: dict[str, Voice] = {}
+
+    def voice(language: str) -> Voice:
+        if language not in made:
+            made[language] = _voice_for(prop, tts_factory, cache, language)
+        return made[language]
+
+    return voice
+
+
 def create_engine_app(
-    hotel: HotelConfig, stt: SpeechToText, tts_factory: Callable[[str], TextToSpeech]
+    hotel: HotelConfig,
+    stt: SpeechToText,
+    tts_factory: Callable[[str], TextToSpeech],
+    default_language: str = "en",
 ) -> web.Application:
-    """The engine's web app; `tts_factory(voice name)` makes a text-to-speech for a voice."""
+    """The engine's web app. `tts_factory(name)` makes a text-to-speech: a flite voice's name
+    for English, a language code ("es") for another language's voice. `default_language`
+    (DEFAULT_LANGUAGE) is the greeting's when the client names none, for a property that
+    speaks it; the caller's first words then decide."""
+
+    def opening_language(prop: PropertyConfig) -> str:
+        language = base_language(default_language)
+        return language if language in languages_of(prop) else "en"
 
     async def realtime(request: web.Request) -> web.StreamResponse:
         property_id = request.query.get("property") or hotel.default_property.id
@@ -557,8 +632,9 @@ def create_engine_app(
         await ws.prepare(request)
         request.app[SOCKETS].add(ws)
         try:
-            voice = _voice_for(prop, tts_factory, request.app[PHRASES])
-            await LocalRealtimeSession(ws, DialogManager(prop), stt, voice).run()
+            dialog = DialogManager(prop, language=opening_language(prop))
+            voices = _voices(prop, tts_factory, request.app[PHRASES])
+            await LocalRealtimeSession(ws, dialog, stt, voices, languages_of(prop)).run()
         finally:
             request.app[SOCKETS].discard(ws)
         return ws
@@ -571,11 +647,14 @@ def create_engine_app(
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"engine shutting down")
 
     async def prerender(app: web.Application) -> None:
-        # Every call opens with its property's greeting: render each once, before the first.
+        # Every call opens with its property's greeting: render each once (in each language
+        # the property speaks), before the first.
         for prop in hotel.properties:
-            voice = _voice_for(prop, tts_factory, app[PHRASES])
-            for sentence in sentences(prop.greeting_words):
-                await asyncio.to_thread(voice.render, sentence)
+            for language in sorted(languages_of(prop)):
+                voice = _voice_for(prop, tts_factory, app[PHRASES], language)
+                greeting = DialogManager(prop, language=language).greeting()
+                for sentence in sentences(greeting):
+                    await asyncio.to_thread(voice.render, sentence)
 
     app = web.Application()
     app[SOCKETS] = weakref.WeakSet()
