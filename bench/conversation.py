@@ -137,6 +137,8 @@ def asked(agent_text: str) -> str | None:
     """The question at the end of what the agent said (its last sentence with a '?')."""
     lowered = agent_text.lower()
     questions = [s for s in re.split(r"(?<=[.!?])\s+", lowered) if "?" in s] or [lowered]
+    if re.search(r"(prefer|prefiere)", questions[-1]):  # "a person, or a call back: which?"
+        return "offer"
     for kind, pattern in QUESTIONS:
         if pattern.search(questions[-1]) or pattern.search(plain(questions[-1])):
             return kind
@@ -397,7 +399,7 @@ async def one_call(
                 break
             question = asked(said)
             caller.read_back = said
-            offered = offered or question == "offer"
+            offered = offered or question == "offer" or bool(QUESTIONS[0][1].search(said.lower()))
             last_questions.append(question)
             if question is not None and last_questions[-3:] == [question] * 3:
                 result.loops += 1
@@ -544,7 +546,9 @@ def report(results: list[CallResult]) -> None:
                 f"\n-- {r.persona.temperament}/{r.persona.language} ({r.persona.voice}) {r.outcome} {r.error}"
             )
             for text in r.agent_said if SHOW_ALL else r.agent_said[-8:]:
-                print(f"   {text if text.startswith(('(caller)', '(heard)')) else '(agent)  ' + text}")
+                print(
+                    f"   {text if text.startswith(('(caller)', '(heard)')) else '(agent)  ' + text}"
+                )
 
 
 if __name__ == "__main__":
