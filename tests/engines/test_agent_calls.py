@@ -345,9 +345,11 @@ async def _stay_asked_for_friday_two_nights(rig: Rig, call: FakeCall) -> None:
     assert arguments.get("nights") == 2 and arguments["adults"] == 2, arguments
 
 
-async def _agent_says(rig: Rig, call: FakeCall, expected: str, after: int) -> tuple[str, int]:
+async def _agent_says(
+    rig: Rig, call: FakeCall, expected: str, after: int, quiet: bool = True
+) -> tuple[str, int]:
     """Wait for an agent turn (after the first `after` ones) containing `expected`; that turn's
-    text and index, once the agent has stopped talking."""
+    text and index, once the agent has stopped talking (unless `quiet` is False)."""
     try:
         async with asyncio.timeout(30):
             while True:
@@ -360,7 +362,8 @@ async def _agent_says(rig: Rig, call: FakeCall, expected: str, after: int) -> tu
                 await asyncio.sleep(0.05)
     except TimeoutError:
         raise AssertionError(f"agent never said {expected!r}: {await _turns(rig, call)}") from None
-    await _quiet(rig)
+    if quiet:
+        await _quiet(rig)
     return agent[found[0]], found[0] + 1
 
 
