@@ -43,6 +43,7 @@ async def test_the_caller_interrupts_every_question_of_the_booking_and_is_heard(
     )
     assert row is not None, await _turns(rig, call)
     assert row["code"] == "double-queen" and row["guest_name"] == "John Smith"
+    assert ", ".join(row["confirmation_code"]) in said
     assert (row["check_out"] - row["check_in"]).days == 2 and row["check_in"].weekday() == 4
     # every question was cut short where the caller spoke: the rest was never played
     assert len(conversation.truncations) >= len(script)
