@@ -154,7 +154,7 @@ async def test_the_engines_say_what_they_can_and_hear_how_the_caller_came(
         [update] = [e for e in received if e["type"] == "session.update"]
         instructions = str(update["session"]["instructions"])  # type: ignore[index]
         assert "chose housekeeping in the phone menu, which is closed" in instructions
-        assert "speak Spanish" in instructions
+        assert "Speak Spanish with this caller" in instructions
         await session.close()
 
 
