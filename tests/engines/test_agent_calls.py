@@ -1,5 +1,7 @@
-"""The AI receptionist on a call: fake ARI (recorded), real RTP, the offline engine over its
-real WebSocket protocol, a real database. The caller's voice is espeak-ng; the agent's is flite."""
+"""The AI receptionist on a call: fake ARI (recorded), real RTP, a real database, and each call
+test twice: against the offline engine over its real WebSocket protocol (the agent's voice is
+flite), and against the strict OpenAI Realtime (GA) double (tests/fakes/ga_realtime.py, the
+offline dialog as its model, its voice a tone). The caller's voice is espeak-ng."""
 
 from __future__ import annotations
 
@@ -9,13 +11,14 @@ import json
 import subprocess
 import uuid
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from app.calls.agent import AgentConversation
@@ -44,6 +47,7 @@ from app.telephony.ari.events import EventStream
 from app.telephony.call_services import CallLimits
 from app.telephony.controller import StasisApp
 from tests.fakes.ari import FakeAri, FakeCall
+from tests.fakes.ga_realtime import DialogBrain, GaRealtime, Reply, ScriptedBrain
 from tests.integration.test_stasis_calls import AsteriskRtp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,16 +71,35 @@ class Rig:
     rtp: AsteriskRtp
     pool: asyncpg.Pool
     engine: TestServer
+    sockets: Callable[[], list[web.WebSocketResponse]]  # the engine's open connections
+    double: GaRealtime | None  # the GA double, when it is the engine
 
 
-@pytest.fixture
+@pytest.fixture(params=["offline", "ga"])
 async def rig(
-    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Rig]:
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     await seed(pool, hotel, horizon_days=10)
-    engine = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
-    await engine.start_server()
+    double: GaRealtime | None = None
+    if request.param == "offline":
+        engine = TestServer(create_engine_app(hotel, STT, FliteTextToSpeech), host="127.0.0.1")
+        await engine.start_server()
+        engine_url = f"ws://127.0.0.1:{engine.port}/v1/realtime"
+
+        def sockets() -> list[web.WebSocketResponse]:
+            return list(engine.app[SOCKETS])
+    else:
+        double = GaRealtime(
+            lambda property_id: DialogBrain(
+                hotel.get_property(property_id or hotel.default_property.id), STT
+            )
+        )
+        engine_url = await double.start()
+        engine, sockets = double.server, double.sockets
     loop = asyncio.get_running_loop()
     _, rtp = await loop.create_datagram_endpoint(AsteriskRtp, local_addr=("127.0.0.1", 0))
     assert rtp.transport is not None
@@ -93,11 +116,9 @@ async def rig(
     tools = build_tools(
         pool, call_log, build_destinations(destination_rules(settings), hotel, pool)
     )
+    # The offline dialog is the model either way: what it can do is the offline engine's.
     connector = RealtimeConnector(
-        http,
-        f"ws://127.0.0.1:{engine.port}/v1/realtime",
-        tools=tools.schemas(),
-        capabilities=CAPABILITIES,
+        http, engine_url, tools=tools.schemas(), capabilities=CAPABILITIES
     )
     app = build_telephony(
         settings,
@@ -114,7 +135,13 @@ async def rig(
     events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
     tasks = [asyncio.create_task(writes.run()), asyncio.create_task(events.run())]
     await asyncio.wait_for(events.connected.wait(), 5)
-    yield Rig(fake, app, rtp, pool, engine)
+    yield Rig(fake, app, rtp, pool, engine, sockets, double)
+    if double is not None:
+        # Nothing our client sent was refused, but for the races the service resolves
+        # (a response.create crossing its own response; a cancel as a response ends).
+        races = {"conversation_already_has_active_response", "response_cancel_not_active"}
+        refused = [e for s in double.sessions for e in s.errors() if e["code"] not in races]
+        assert refused == [], refused
     await app.stop(drain_seconds=0)
     await writes.drain(5)
     for task in tasks:
@@ -283,7 +310,7 @@ async def test_a_dropped_engine_connection_is_reopened_with_the_conversation_so_
     heard = await _book_until_guests(rig, call, tmp_path)
     conversation = next(iter(rig.app.calls)).conversation
     assert isinstance(conversation, AgentConversation)
-    for ws in list(rig.engine.app[SOCKETS]):  # the engine drops this call's socket, and only that
+    for ws in rig.sockets():  # the engine drops this call's socket, and only that
         await ws.close()
     await _until(lambda: conversation.reconnects == 1)
     await _say(rig, call, _speech("We are two adults.", tmp_path), start_seq=5000)
@@ -550,3 +577,60 @@ async def test_a_caller_back_from_a_menu_department_is_answered_for_its_property
         "SELECT property_id FROM calls WHERE channel_id = $1", call.caller_id
     )
     assert row["property_id"] == "pinecrest"
+
+
+@pytest.mark.parametrize("rig", ["ga"], indirect=True)
+async def test_the_function_calls_of_one_response_are_answered_together(rig: Rig) -> None:
+    # One response, two tools: both results go back, then one response.create (the service
+    # refuses a second while the first one's response is in progress).
+    assert rig.double is not None
+    brain = ScriptedBrain()
+    rig.double.brain_for = lambda _property: brain
+    lookups = [("get_hotel_info", {"topic": "parking"}), ("get_hotel_info", {"topic": "wifi"})]
+    brain.replies.extend(
+        [
+            Reply("Harborview Hotel, how can I help?"),
+            Reply("Let me look both up.", calls=lookups),
+            Reply("Parking is by valet, and the Wi-Fi is free."),
+        ]
+    )
+    call = await rig.fake.incoming_call(["agent"])
+    _, heard = await _agent_says(rig, call, "how can I help", 0)
+    await rig.fake.press(call, "1")
+    await _agent_says(rig, call, "Wi-Fi is free", heard)
+    [session] = rig.double.sessions
+    assert len(session.responses()) == 3 and len(brain.turns) == 3
+    answered = [i for i in brain.turns[2].new if i["type"] == "function_call_output"]
+    asked = [i["call_id"] for i in session.items if i["type"] == "function_call"]
+    assert [i["call_id"] for i in answered] == asked and len(asked) == 2
+    tools = await rig.pool.fetch(
+        """SELECT t.name, t.status FROM tool_invocations t JOIN calls c ON c.id = t.call_id
+           WHERE c.channel_id = $1 ORDER BY t.id""",
+        call.caller_id,
+    )
+    assert [(t["name"], t["status"]) for t in tools] == [("get_hotel_info", "ok")] * 2
+
+
+@pytest.mark.parametrize("rig", ["ga"], indirect=True)
+async def test_an_engine_refusing_the_session_settings_sends_the_caller_to_the_front_desk(
+    rig: Rig,
+) -> None:
+    # Both sides on different audio formats would be noise or silence for the caller.
+    assert rig.double is not None
+    rig.double.reject_update = "session.audio.input.format"
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: not rig.app.calls)
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+    [session] = rig.double.sessions
+    assert [e["param"] for e in session.errors()] == ["session.audio.input.format"]
+    assert not [e for e in session.received if e["type"] != "session.update"]  # no audio sent
+    async with asyncio.timeout(10):
+        while (
+            row := await rig.pool.fetchrow(
+                "SELECT * FROM calls WHERE channel_id = $1 AND state = 'ended'", call.caller_id
+            )
+        ) is None:
+            await asyncio.sleep(0.05)
+    assert row["end_reason"] == "transferred"
+    rig.double.sessions.clear()  # the refusal was this test's doing
