@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[
         ]
         findings += [Finding("ok" if s.ok else "fail", s) for s in await run_checks(checks)]
     findings += [
+        _models(settings),
         _sounds(settings.sounds_dir),
         _phone_menu(settings),
         _hold_music(settings.sounds_dir),
@@ -63,6 +65,76 @@ async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[
         _destinations(settings),
     ]
     return findings
+
+
+# Shutdown dates OpenAI has announced for models we may be configured with (its deprecations
+# page; the pinned SDK's model documentation lists the same).
+_REALTIME_SHUTDOWN = dt.date(2027, 1, 20)
+_TRANSCRIBE_SHUTDOWN = dt.date(2027, 2, 26)
+MODEL_SHUTDOWNS: dict[str, dt.date] = {
+    **dict.fromkeys(
+        (
+            "gpt-realtime",
+            "gpt-realtime-2025-08-28",
+            "gpt-realtime-mini",
+            "gpt-realtime-mini-2025-12-15",
+            "gpt-audio-mini",
+            "gpt-audio-mini-2025-12-15",
+        ),
+        _REALTIME_SHUTDOWN,
+    ),
+    **dict.fromkeys(
+        (
+            "whisper-1",
+            "gpt-4o-mini-transcribe",
+            "gpt-4o-mini-transcribe-2025-12-15",
+            "gpt-4o-transcribe",
+            "gpt-4o-transcribe-diarize",
+        ),
+        _TRANSCRIBE_SHUTDOWN,
+    ),
+}
+
+
+def model_shutdowns(settings: Settings, today: dt.date | None = None) -> list[str]:
+    """What is said of each configured OpenAI model with an announced shutdown date."""
+    today = today or dt.date.today()
+    problems = []
+    for variable, model in (
+        ("OPENAI_REALTIME_MODEL", settings.openai_realtime_model),
+        ("OPENAI_TRANSCRIBE_MODEL", settings.openai_transcribe_model),
+    ):
+        if (shutdown := MODEL_SHUTDOWNS.get(model)) is None:
+            continue
+        days = (shutdown - today).days
+        if days > 0:
+            said = f"OpenAI shuts it down on {shutdown:%Y-%m-%d} (in {days} days)"
+        else:
+            said = f"OpenAI shut it down on {shutdown:%Y-%m-%d}"
+        problems.append(f"{variable}={model}: {said}")
+    return problems
+
+
+def _models(settings: Settings) -> Finding:
+    if settings.engine_kind != "openai":
+        return Finding(
+            "ok", ComponentStatus("models", True, "ok", "offline engine: no OpenAI model in use")
+        )
+    problems = model_shutdowns(settings)
+    if problems:
+        return Finding(
+            "warn",
+            ComponentStatus(
+                "models",
+                False,
+                "shutdown_announced",
+                "; ".join(problems),
+                "set the variable to a current model (OpenAI's deprecations page names the "
+                "replacement) before that date",
+            ),
+        )
+    models = f"{settings.openai_realtime_model}, {settings.openai_transcribe_model}"
+    return Finding("ok", ComponentStatus("models", True, "ok", f"{models}: no shutdown announced"))
 
 
 # Whole private ranges: a staff "network" this wide takes in the guest Wi-Fi too.

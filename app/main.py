@@ -284,6 +284,7 @@ def build_engine(
             f"{settings.openai_realtime_url}?model={settings.openai_realtime_model}",
             api_key=settings.openai_api_key.get_secret_value(),
             voice=settings.openai_voice,
+            transcribe_model=settings.openai_transcribe_model,
             instructions=lambda context: build_instructions(
                 hotel.get_property(context.property_id), context
             ),

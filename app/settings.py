@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     twilio_phone_number: str | None = Field(None, pattern=r"^\+[1-9][0-9]{6,14}$")
     openai_api_key: SecretStr | None = None
     openai_realtime_model: str = Field("gpt-realtime", min_length=1)
+    # what transcribes the caller for the call's history (gpt-transcribe also says the language)
+    openai_transcribe_model: str = Field("gpt-4o-mini-transcribe", min_length=1)
     voice_recording_enabled: bool = False
     recording_storage: Literal["local", "s3"] = "local"
     default_language: str = Field("en-US", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")

@@ -374,6 +374,7 @@ class AgentConversation:
                     if await self._run(call, io, engine):
                         return None
                 if pending:
+                    engine.respond()  # one answer to all of the response's results
                     self.silence.reply_owed()  # the engine words the tools' results
             elif isinstance(event, EngineGone):
                 return event.reason
@@ -461,12 +462,12 @@ class AgentConversation:
         return False
 
     def _output(self, engine: EngineSession, call: FunctionCall, output: dict[str, Any]) -> None:
-        """A tool's result to the engine, which answers it; kept for a replay."""
+        """A tool's result to the engine (answered once all of the response's are in); kept
+        for a replay."""
         engine.function_output(call.call_id, output)
         # kept (and replayed) without card numbers, as the turns are
         arguments = redact_value(call.arguments)
         self.history.append(PastToolCall(call.call_id, call.name, arguments, output))
-        engine.respond()
 
     def _staff_summary(self, prop: PropertyConfig, department: str, summary: str) -> str:
         """What staff hear before a warm transfer joins them to the caller."""

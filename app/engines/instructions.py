@@ -7,7 +7,7 @@ import datetime as dt
 
 from app.calls.arrival import Why
 from app.calls.engine_port import CallContext
-from app.calls.languages import language_name
+from app.calls.languages import base_language, language_name
 from app.hotel.config import PropertyConfig
 
 
@@ -51,7 +51,8 @@ Questions guests ask:
 
 def how_they_came(prop: PropertyConfig, context: CallContext) -> str:
     """A line or two on the caller's way here, from the dialplan's Stasis arguments
-    (dialplan/extensions.conf [frontdesk-ai], [frontdesk-departments]; dialplan/hotel.conf)."""
+    (dialplan/extensions.conf [frontdesk-ai], [frontdesk-departments]; dialplan/hotel.conf),
+    and the language to speak."""
     arrival = context.arrival
     why = arrival.why
     # the department the dialplan rang (closed, unanswered)
@@ -84,10 +85,13 @@ def how_they_came(prop: PropertyConfig, context: CallContext) -> str:
             f"The caller chose {where} in the phone menu, which is closed now. Help them "
             "yourself, take a message or arrange a call back for when it opens."
         )
-    if context.language != "en":
+    if base_language(context.language) != "en":
+        # the call's language: the phone menu's choice, or what the caller was heard speaking
         language = language_name(context.language)
         lines.append(
-            f"The caller chose {language} in the phone menu: speak {language} from your first "
-            "words, and keep tool arguments (names, dates, room types) as the tools expect."
+            f"Speak {language} with this caller, from your first words: it is the language of "
+            "their call. Keep tool arguments (names, dates, room types) as the tools expect."
         )
-    return "\n".join(lines) + "\n" if lines else ""
+    else:
+        lines.append("If the caller speaks to you in another language, carry on in theirs.")
+    return "\n".join(lines) + "\n"

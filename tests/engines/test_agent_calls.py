@@ -1,6 +1,8 @@
-"""The AI receptionist on a call: fake ARI (recorded), real RTP, the offline engine over its
-real WebSocket protocol, a real database. The caller's voice is espeak-ng; the agent's is flite
-(espeak-ng's other Spanish voice in Spanish)."""
+"""The AI receptionist on a call: fake ARI (recorded), real RTP, a real database, and each call
+test twice: against the offline engine over its real WebSocket protocol (the agent's voice is
+the offline voice: Piper or flite, espeak-ng's Spanish voice in Spanish), and against the strict
+OpenAI Realtime (GA) double (tests/fakes/ga_realtime.py, the offline dialog as its model, its
+voice a tone). The caller's voice is espeak-ng."""
 
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ import json
 import subprocess
 import uuid
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from app.calls.agent import AgentConversation
@@ -26,7 +29,7 @@ from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
 from app.calls.engine_port import PastTurn
 from app.calls.write_behind import WriteBehind
-from app.engines.local.server import SOCKETS, create_engine_app
+from app.engines.local.server import CAPABILITIES, SOCKETS, create_engine_app
 from app.engines.local.voice import sentences
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
@@ -53,6 +56,7 @@ from app.telephony.ari.events import EventStream
 from app.telephony.call_services import CallLimits
 from app.telephony.controller import StasisApp
 from tests.fakes.ari import FakeAri, FakeCall
+from tests.fakes.ga_realtime import DialogBrain, GaRealtime, Reply, ScriptedBrain
 from tests.integration.test_stasis_calls import AsteriskRtp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,13 +80,18 @@ class Rig:
     rtp: AsteriskRtp
     pool: asyncpg.Pool
     engine: TestServer
+    sockets: Callable[[], list[web.WebSocketResponse]]  # the engine's open connections
+    double: GaRealtime | None  # the GA double, when it is the engine
 
 
-@pytest.fixture
+@pytest.fixture(params=["offline", "ga"])
 async def rig(
-    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Rig]:
-    async with _rig(pool, monkeypatch, tmp_path_factory) as rig:
+    async with _rig(pool, monkeypatch, tmp_path_factory, request.param) as rig:
         yield rig
 
 
@@ -91,16 +100,31 @@ async def _rig(
     pool: asyncpg.Pool,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory,
+    kind: str = "offline",
 ) -> AsyncIterator[Rig]:
     """A call's whole path, wired as `frontdesk run` wires it."""
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     await seed(pool, hotel, horizon_days=10)
-    # as `frontdesk run` starts it: with the offline voices and DEFAULT_LANGUAGE
-    default_language = load_settings().default_language
-    engine = TestServer(
-        create_engine_app(hotel, STT, local_tts, default_language), host="127.0.0.1"
-    )
-    await engine.start_server()
+    double: GaRealtime | None = None
+    if kind == "offline":
+        # as `frontdesk run` starts it: with the offline voices and DEFAULT_LANGUAGE
+        default_language = load_settings().default_language
+        engine = TestServer(
+            create_engine_app(hotel, STT, local_tts, default_language), host="127.0.0.1"
+        )
+        await engine.start_server()
+        engine_url = f"ws://127.0.0.1:{engine.port}/v1/realtime"
+
+        def sockets() -> list[web.WebSocketResponse]:
+            return list(engine.app[SOCKETS])
+    else:
+        double = GaRealtime(
+            lambda property_id: DialogBrain(
+                hotel.get_property(property_id or hotel.default_property.id), STT
+            )
+        )
+        engine_url = await double.start()
+        engine, sockets = double.server, double.sockets
     loop = asyncio.get_running_loop()
     _, rtp = await loop.create_datagram_endpoint(AsteriskRtp, local_addr=("127.0.0.1", 0))
     assert rtp.transport is not None
@@ -122,8 +146,13 @@ async def _rig(
     tools = build_tools(
         pool, call_log, build_destinations(destination_rules(settings), hotel, pool)
     )
-    # the offline engine as the composition root connects to it (its languages by property)
-    connector = build_engine(settings, hotel, http, tools)
+    if kind == "offline":
+        # the offline engine as the composition root connects to it (its languages by property)
+        connector = build_engine(settings, hotel, http, tools)
+    else:  # the offline dialog is the double's model: what it can do is the offline engine's
+        connector = RealtimeConnector(
+            http, engine_url, tools=tools.schemas(), capabilities=CAPABILITIES
+        )
     app = build_telephony(
         settings,
         hotel,
@@ -140,7 +169,13 @@ async def _rig(
     tasks = [asyncio.create_task(writes.run()), asyncio.create_task(events.run())]
     await asyncio.wait_for(events.connected.wait(), 5)
     try:
-        yield Rig(fake, app, rtp, pool, engine)
+        yield Rig(fake, app, rtp, pool, engine, sockets, double)
+        if double is not None:
+            # Nothing our client sent was refused, but for the races the service resolves
+            # (a response.create crossing its own response; a cancel as a response ends).
+            races = {"conversation_already_has_active_response", "response_cancel_not_active"}
+            refused = [e for s in double.sessions for e in s.errors() if e["code"] not in races]
+            assert refused == [], refused
     finally:  # a test that failed inside `async with _rig(…)` is cleaned up too
         await app.stop(drain_seconds=0)
         await writes.drain(5)
@@ -310,7 +345,7 @@ async def test_a_dropped_engine_connection_is_reopened_with_the_conversation_so_
     heard = await _book_until_guests(rig, call, tmp_path)
     conversation = next(iter(rig.app.calls)).conversation
     assert isinstance(conversation, AgentConversation)
-    for ws in list(rig.engine.app[SOCKETS]):  # the engine drops this call's socket, and only that
+    for ws in rig.sockets():  # the engine drops this call's socket, and only that
         await ws.close()
     await _until(lambda: conversation.reconnects == 1)
     await _say(rig, call, _speech("We are two adults.", tmp_path), start_seq=5000)
@@ -601,6 +636,7 @@ async def _call_language(rig: Rig, call: FakeCall) -> str:
     return str(language)
 
 
+@pytest.mark.parametrize("rig", ["offline"], indirect=True)
 async def test_a_caller_speaking_spanish_is_answered_in_spanish_and_the_call_records_it(
     rig: Rig, tmp_path: Path
 ) -> None:
@@ -625,6 +661,7 @@ async def test_a_caller_speaking_spanish_is_answered_in_spanish_and_the_call_rec
     assert len(first) == 1600 and first in _heard(rig, greeted), reply
 
 
+@pytest.mark.parametrize("rig", ["offline"], indirect=True)
 async def test_a_caller_who_chose_spanish_in_the_menu_is_greeted_in_spanish(rig: Rig) -> None:
     # dialplan/extensions.conf [frontdesk-language]: 2 sets CHANNEL(language)=es
     call = await rig.fake.incoming_call(["agent", "menu"], exten="+15550100100", language="es")
@@ -641,3 +678,60 @@ async def test_default_language_sets_the_greeting_when_the_caller_chose_none(
         call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
         greeting, _ = await _agent_says(rig, call, "", 0)
         assert _language_heard(_heard(rig)) == "es", greeting
+
+
+@pytest.mark.parametrize("rig", ["ga"], indirect=True)
+async def test_the_function_calls_of_one_response_are_answered_together(rig: Rig) -> None:
+    # One response, two tools: both results go back, then one response.create (the service
+    # refuses a second while the first one's response is in progress).
+    assert rig.double is not None
+    brain = ScriptedBrain()
+    rig.double.brain_for = lambda _property: brain
+    lookups = [("get_hotel_info", {"topic": "parking"}), ("get_hotel_info", {"topic": "wifi"})]
+    brain.replies.extend(
+        [
+            Reply("Harborview Hotel, how can I help?"),
+            Reply("Let me look both up.", calls=lookups),
+            Reply("Parking is by valet, and the Wi-Fi is free."),
+        ]
+    )
+    call = await rig.fake.incoming_call(["agent"])
+    _, heard = await _agent_says(rig, call, "how can I help", 0)
+    await rig.fake.press(call, "1")
+    await _agent_says(rig, call, "Wi-Fi is free", heard)
+    [session] = rig.double.sessions
+    assert len(session.responses()) == 3 and len(brain.turns) == 3
+    answered = [i for i in brain.turns[2].new if i["type"] == "function_call_output"]
+    asked = [i["call_id"] for i in session.items if i["type"] == "function_call"]
+    assert [i["call_id"] for i in answered] == asked and len(asked) == 2
+    tools = await rig.pool.fetch(
+        """SELECT t.name, t.status FROM tool_invocations t JOIN calls c ON c.id = t.call_id
+           WHERE c.channel_id = $1 ORDER BY t.id""",
+        call.caller_id,
+    )
+    assert [(t["name"], t["status"]) for t in tools] == [("get_hotel_info", "ok")] * 2
+
+
+@pytest.mark.parametrize("rig", ["ga"], indirect=True)
+async def test_an_engine_refusing_the_session_settings_sends_the_caller_to_the_front_desk(
+    rig: Rig,
+) -> None:
+    # Both sides on different audio formats would be noise or silence for the caller.
+    assert rig.double is not None
+    rig.double.reject_update = "session.audio.input.format"
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
+    await _until(lambda: not rig.app.calls)
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+    [session] = rig.double.sessions
+    assert [e["param"] for e in session.errors()] == ["session.audio.input.format"]
+    assert not [e for e in session.received if e["type"] != "session.update"]  # no audio sent
+    async with asyncio.timeout(10):
+        while (
+            row := await rig.pool.fetchrow(
+                "SELECT * FROM calls WHERE channel_id = $1 AND state = 'ended'", call.caller_id
+            )
+        ) is None:
+            await asyncio.sleep(0.05)
+    assert row["end_reason"] == "transferred"
+    rig.double.sessions.clear()  # the refusal was this test's doing

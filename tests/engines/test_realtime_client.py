@@ -161,7 +161,12 @@ async def test_the_engines_say_what_they_can_and_hear_how_the_caller_came(
         await session.close()
 
         received.clear()
-        settings = load_settings(engine="openai", openai_api_key="sk-test", openai_realtime_url=url)
+        settings = load_settings(
+            engine="openai",
+            openai_api_key="sk-test",
+            openai_realtime_url=url,
+            openai_transcribe_model="gpt-transcribe",
+        )
         session = await build_engine(settings, hotel, http).open(context)
         assert session.capabilities.speaks("es") and session.capabilities.free_instructions
         assert (await transcription())["language"] == "es"
@@ -171,7 +176,9 @@ async def test_the_engines_say_what_they_can_and_hear_how_the_caller_came(
         [update] = [e for e in received if e["type"] == "session.update"]
         instructions = str(update["session"]["instructions"])  # type: ignore[index]
         assert "chose housekeeping in the phone menu, which is closed" in instructions
-        assert "speak Spanish" in instructions
+        assert "Speak Spanish with this caller" in instructions
+        transcription = update["session"]["audio"]["input"]["transcription"]  # type: ignore[index]
+        assert transcription == {"model": "gpt-transcribe"}  # OPENAI_TRANSCRIBE_MODEL
         await session.close()
 
 

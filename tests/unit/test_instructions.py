@@ -44,9 +44,11 @@ def test_the_way_the_caller_came_is_explained(path: tuple[str, ...], said: str) 
     assert said in _for(*path)
 
 
-def test_a_caller_who_chose_spanish_is_spoken_to_in_spanish() -> None:
+def test_a_spanish_call_is_spoken_to_in_spanish() -> None:
     text = _for("menu", language="es")
-    assert "The caller chose Spanish in the phone menu: speak Spanish" in text
+    assert "Speak Spanish with this caller, from your first words" in text
+    english = _for("menu")
+    assert "Spanish" not in english and "another language, carry on in theirs" in english
 
 
 @pytest.mark.parametrize(
@@ -54,4 +56,4 @@ def test_a_caller_who_chose_spanish_is_spoken_to_in_spanish() -> None:
 )
 def test_a_channel_language_is_taken_without_its_region(channel: str, base: str) -> None:
     assert base_language(channel) == base
-    assert (base == "en") == ("phone menu" not in _for(language=base))
+    assert (base == "en") == ("from your first words" not in _for(language=channel))
