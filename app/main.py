@@ -8,6 +8,7 @@ import secrets
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -27,6 +28,7 @@ from app.engines.instructions import build_instructions
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
 from app.engines.local.server import create_engine_app
+from app.engines.local.voices import LocalVoices
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.health import HealthCheck, TaskCheck
@@ -292,11 +294,14 @@ def build_engine(
     return RealtimeConnector(http, url, tools=schemas, capabilities=LOCAL_CAPABILITIES)
 
 
-async def start_local_engine(hotel: HotelConfig, host: str, port: int) -> web.AppRunner:
-    """The offline engine's WebSocket server; its speech model loads in a thread at start."""
+async def start_local_engine(
+    hotel: HotelConfig, host: str, port: int, piper_voice: Path | None = None
+) -> web.AppRunner:
+    """The offline engine's WebSocket server; its speech model loads in a thread at start (its
+    voices as it renders the greetings, before the first call)."""
     stt = WhisperSpeechToText()
     await asyncio.to_thread(stt.warm_up)
-    runner = web.AppRunner(create_engine_app(hotel, stt, FliteTextToSpeech), access_log=None)
+    runner = web.AppRunner(create_engine_app(hotel, stt, LocalVoices(piper_voice)), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("offline engine listening", host=host, port=port)
@@ -526,7 +531,7 @@ async def _serve(
     ]
     async with contextlib.AsyncExitStack() as stack:
         if settings.engine_kind == "local" and settings.local_engine_url is None:
-            engine_runner = await start_local_engine(hotel, *local)
+            engine_runner = await start_local_engine(hotel, *local, settings.piper_voice)
             stack.push_async_callback(engine_runner.cleanup)
 
         app = create_app(checks, voice_enabled=settings.voice_enabled)

@@ -8,17 +8,31 @@ import threading
 from collections import OrderedDict
 
 from app.engines.speech import TextToSpeech
-from app.engines.ssml import Pause, Speak, apply_lexicon, parse
+from app.engines.ssml import Lexicon, Pause, Speak, apply_lexicon, lexicon_for, parse
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
+# A first sentence longer than this is split at a comma: a neural voice takes about 30 ms per
+# second of speech to render it, and the caller hears nothing until the first piece is done
+# (bench/README.md, bench/voice: the ≤ 150 ms target to first audio).
+FIRST_PIECE_CHARS = 60
+MIN_PIECE_CHARS = 12
 
 
 def sentences(text: str) -> list[str]:
     """A reply in the pieces it is spoken in: sentences, so the first one can be heard while
-    the next is rendered. Text with markup stays whole (a tag may span sentences)."""
+    the next is rendered, the first one split at its first comma when it is long. Text with
+    markup stays whole (a tag may span sentences)."""
     if "<" in text:
         return [text]
-    return [part for part in _SENTENCE_END.split(text.strip()) if part]
+    parts = [part for part in _SENTENCE_END.split(text.strip()) if part]
+    if parts and len(parts[0]) > FIRST_PIECE_CHARS:
+        for comma in _CLAUSE_END.finditer(parts[0]):
+            if MIN_PIECE_CHARS <= comma.start() < len(parts[0]) - MIN_PIECE_CHARS:
+                first = parts.pop(0)
+                parts[:0] = [first[: comma.start()], first[comma.end() :]]
+                break
+    return parts
 
 
 class PhraseCache:
@@ -56,10 +70,12 @@ class Voice:
     a worker thread."""
 
     def __init__(
-        self, tts: TextToSpeech, lexicon: dict[str, str], cache: PhraseCache, name: str = ""
+        self, tts: TextToSpeech, lexicon: Lexicon, cache: PhraseCache, name: str = ""
     ) -> None:
         self._tts = tts
-        self._lexicon = lexicon
+        # The engine behind the name: "joe" is flite's slt when Piper is missing, and takes
+        # flite's respellings then.
+        self._lexicon = lexicon_for(lexicon, name, getattr(tts, "family", ""))
         self._cache = cache
         self._name = name
         self.rate = tts.rate
