@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.engines.local.voice import PhraseCache, Voice
-from app.engines.ssml import Pause, Speak, apply_lexicon, parse, plain
+from app.engines.local.voice import PhraseCache, Voice, sentences
+from app.engines.ssml import Pause, Speak, apply_lexicon, lexicon_for, parse, plain
 
 
 def test_breaks_and_say_as() -> None:
@@ -67,3 +67,56 @@ def test_phrases_are_rendered_once_and_pauses_are_silence() -> None:
     other = Voice(tts, {}, cache, "kal")  # another voice never gets slt's audio
     other.render("two")
     assert tts.said[-1] == "two"
+
+
+def test_a_lexicon_entry_may_be_for_one_engine_or_voice_only() -> None:
+    lexicon = {
+        "Harborview": "Harbor View",
+        "Embarcadero": {"flite": "em-bar-ka-DAIR-oh"},
+        "BART": {"joe": "Bart", "piper": "B A R T"},
+    }
+    assert lexicon_for(lexicon, "joe", "piper") == {"Harborview": "Harbor View", "BART": "Bart"}
+    assert lexicon_for(lexicon, "es", "espeak-ng") == {"Harborview": "Harbor View"}
+    flite = lexicon_for(lexicon, "slt", "flite")
+    assert flite == {"Harborview": "Harbor View", "Embarcadero": "em-bar-ka-DAIR-oh"}
+
+
+class FliteLike(CountingTts):
+    family = "flite"
+
+
+def test_a_voice_takes_the_respellings_of_the_engine_behind_its_name() -> None:
+    # "joe" said by flite (Piper missing) takes flite's respellings, not Piper's.
+    tts = FliteLike()
+    lexicon = {"Embarcadero": {"flite": "em-bar-ka-DAIR-oh"}, "Harborview": "Harbor View"}
+    Voice(tts, lexicon, PhraseCache(), "joe").render("Harborview, near Embarcadero.")
+    assert tts.said == ["Harbor View, near em-bar-ka-DAIR-oh."]
+    plain_tts = CountingTts()
+    Voice(plain_tts, lexicon, PhraseCache(), "joe").render("Harborview, near Embarcadero.")
+    assert plain_tts.said == ["Harbor View, near Embarcadero."]
+
+
+def test_a_long_first_sentence_is_spoken_in_two_pieces() -> None:
+    # The caller hears the first piece while the rest is rendered (bench/voice.py).
+    reply = (
+        "So that's the Harbor King, arriving Friday, December 4th for 2 nights, under the name "
+        "Ada Lovelace. Shall I book it?"
+    )
+    assert sentences(reply) == [
+        "So that's the Harbor King,",
+        "arriving Friday, December 4th for 2 nights, under the name Ada Lovelace.",
+        "Shall I book it?",
+    ]
+    short = "Yes, Wi-Fi is free everywhere in the hotel. The network is open."
+    assert sentences(short) == [
+        "Yes, Wi-Fi is free everywhere in the hotel.",
+        "The network is open.",
+    ]
+    # No piece shorter than a few words: "Yes," alone would be a stutter.
+    assert (
+        sentences("Yes, we have rooms with roll-in showers, and lifts to every floor.")[0]
+        == "Yes, we have rooms with roll-in showers,"
+    )
+    assert sentences('A <break time="1s"/> pause, then a long sentence, kept whole.') == [
+        'A <break time="1s"/> pause, then a long sentence, kept whole.'
+    ]

@@ -12,27 +12,52 @@ from app.engines.ssml import Lexicon, Pause, Speak, apply_lexicon, lexicon_for, 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
-# A first sentence longer than this is split at a comma: a neural voice takes about 30 ms per
-# second of speech to render it, and the caller hears nothing until the first piece is done
-# (bench/README.md, bench/voice: the ≤ 150 ms target to first audio).
-FIRST_PIECE_CHARS = 60
+# Where a long clause without punctuation can be split and still sound like one: before a
+# preposition or "and" that starts a phrase of its own.
+_PHRASE_START = re.compile(r"\s+(?=(?:with|on|for|from|and|at|until|to)\s)")
+# A first sentence longer than this is split: a neural voice takes about 40 ms per second of
+# speech to render it on this machine, and the caller hears nothing until the first piece is
+# done (bench/README.md, bench/voice: the ≤ 150 ms target to first audio). The rest of the
+# reply is rendered while the first piece plays.
+FIRST_PIECE_CHARS = 40
 MIN_PIECE_CHARS = 12
+LONG_CHARS = 60  # longer and without a comma: split before a phrase
+
+
+def _cut(sentence: str, at: re.Match[str] | None) -> list[str]:
+    return [sentence] if at is None else [sentence[: at.start()], sentence[at.end() :]]
+
+
+def _split_first(sentence: str) -> list[str]:
+    """A long first sentence in pieces: at its first comma (or semicolon, colon); a first
+    piece still very long, before a phrase near its 40th character; never leaving a piece of
+    a word or two."""
+    if len(sentence) <= FIRST_PIECE_CHARS:
+        return [sentence]
+    fits = range(MIN_PIECE_CHARS, len(sentence) - MIN_PIECE_CHARS)
+    pieces = _cut(
+        sentence, next((m for m in _CLAUSE_END.finditer(sentence) if m.start() in fits), None)
+    )
+    head = pieces[0]
+    if len(head) > LONG_CHARS:
+        phrases = [
+            m
+            for m in _PHRASE_START.finditer(head)
+            if 20 <= m.start() <= LONG_CHARS and len(head) - m.end() >= 20
+        ]
+        best = min(phrases, key=lambda m: abs(m.start() - FIRST_PIECE_CHARS), default=None)
+        pieces[:1] = _cut(head, best)
+    return pieces
 
 
 def sentences(text: str) -> list[str]:
     """A reply in the pieces it is spoken in: sentences, so the first one can be heard while
-    the next is rendered, the first one split at its first comma when it is long. Text with
-    markup stays whole (a tag may span sentences)."""
+    the next is rendered, the first one split when it is long. Text with markup stays whole
+    (a tag may span sentences)."""
     if "<" in text:
         return [text]
     parts = [part for part in _SENTENCE_END.split(text.strip()) if part]
-    if parts and len(parts[0]) > FIRST_PIECE_CHARS:
-        for comma in _CLAUSE_END.finditer(parts[0]):
-            if MIN_PIECE_CHARS <= comma.start() < len(parts[0]) - MIN_PIECE_CHARS:
-                first = parts.pop(0)
-                parts[:0] = [first[: comma.start()], first[comma.end() :]]
-                break
-    return parts
+    return _split_first(parts[0]) + parts[1:] if parts else parts
 
 
 class PhraseCache:
