@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.engines.local.voice import PhraseCache, Voice, sentences
+from app.engines.local.voice import PhraseCache, Voice, prerender_texts, sentences
 from app.engines.ssml import Pause, Speak, apply_lexicon, lexicon_for, parse, plain
 
 
@@ -96,7 +96,7 @@ def test_a_voice_takes_the_respellings_of_the_engine_behind_its_name() -> None:
     assert plain_tts.said == ["Harbor View, near Embarcadero."]
 
 
-def test_a_long_first_sentence_is_spoken_in_two_pieces() -> None:
+def test_a_long_first_sentence_is_spoken_in_pieces() -> None:
     # The caller hears the first piece while the rest is rendered (bench/voice.py).
     reply = (
         "So that's the Harbor King, arriving Friday, December 4th for 2 nights, under the name "
@@ -107,16 +107,49 @@ def test_a_long_first_sentence_is_spoken_in_two_pieces() -> None:
         "arriving Friday, December 4th for 2 nights, under the name Ada Lovelace.",
         "Shall I book it?",
     ]
-    short = "Yes, Wi-Fi is free everywhere in the hotel. The network is open."
-    assert sentences(short) == [
-        "Yes, Wi-Fi is free everywhere in the hotel.",
-        "The network is open.",
+    # At the first comma however short the piece before it (a speaker pauses there anyway),
+    # never leaving a word or two after it.
+    assert sentences("Yes, Wi-Fi is free everywhere in the hotel.")[0] == "Yes,"
+    assert sentences("And how many nights, roughly, will you stay?") == [
+        "And how many nights,",
+        "roughly, will you stay?",
     ]
-    # No piece shorter than a few words: "Yes," alone would be a stutter.
-    assert (
-        sentences("Yes, we have rooms with roll-in showers, and lifts to every floor.")[0]
-        == "Yes, we have rooms with roll-in showers,"
-    )
+    assert sentences("We have rooms for up to sixty people, or so.") == [
+        "We have rooms for up to sixty people, or so."
+    ]
+    # Without a comma, a long one before a phrase near its 40th character.
+    assert sentences(
+        "I've sent a text to the number ending 0 1 8 8 with a secure link to pay."
+    ) == [
+        "I've sent a text to the number ending 0 1 8 8",
+        "with a secure link to pay.",
+    ]
+    assert sentences("Thank you for calling the Harborview Hotel. Goodbye.") == [
+        "Thank you for calling the Harborview Hotel.",
+        "Goodbye.",
+    ]
     assert sentences('A <break time="1s"/> pause, then a long sentence, kept whole.') == [
         'A <break time="1s"/> pause, then a long sentence, kept whole.'
+    ]
+
+
+def test_spanish_replies_are_spoken_sentence_by_sentence() -> None:
+    assert sentences("Permítame comprobarlo. ¿Cuántas noches se quedará? ¡Perfecto!") == [
+        "Permítame comprobarlo.",
+        "¿Cuántas noches se quedará?",
+        "¡Perfecto!",
+    ]
+
+
+def test_the_pieces_to_prerender_are_the_greeting_and_each_fixed_replys_first() -> None:
+    texts = prerender_texts(
+        "Thank you for calling. How can I help?",
+        ["Of course, I'll put you through to the front desk.", "Of course, I'll hold.", ""],
+    )
+    # Short replies stay whole; a long one's first piece is what the caller waits for.
+    assert texts == [
+        "Thank you for calling.",
+        "How can I help?",
+        "Of course,",
+        "Of course, I'll hold.",
     ]
