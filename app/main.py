@@ -8,6 +8,7 @@ import secrets
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -25,10 +26,10 @@ from app.calls.silence import SilenceWatch
 from app.calls.write_behind import WriteBehind
 from app.engines.health import EngineCheck
 from app.engines.instructions import build_instructions
-from app.engines.local.espeak import EspeakTextToSpeech
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import capabilities as local_capabilities
 from app.engines.local.server import create_engine_app, languages_of
+from app.engines.local.voices import LocalVoices
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
 from app.engines.speech import TextToSpeech
@@ -302,23 +303,30 @@ def build_engine(
     )
 
 
+_VOICES = LocalVoices()  # the packaged voices, for tools and tests that speak as the engine
+
+
 def local_tts(name: str) -> TextToSpeech:
-    """The offline engine's voices: "es" is espeak-ng's Spanish; anything else a flite voice."""
-    if name == "es":
-        return EspeakTextToSpeech()
-    return FliteTextToSpeech(name)
+    """The offline engine's voices by name (app/engines/local/voices.py): "joe" (Piper, the
+    default), "es" (espeak-ng's Spanish), flite's."""
+    return _VOICES(name)
 
 
 async def start_local_engine(
-    hotel: HotelConfig, host: str, port: int, default_language: str = "en"
+    hotel: HotelConfig,
+    host: str,
+    port: int,
+    default_language: str = "en",
+    piper_voice: Path | None = None,
 ) -> web.AppRunner:
-    """The offline engine's WebSocket server; its speech model loads in a thread at start.
-    `default_language` (DEFAULT_LANGUAGE): the greeting's, for a caller who chose none."""
+    """The offline engine's WebSocket server; its speech model loads in a thread at start (its
+    voices as it renders the greetings, before the first call). `default_language`
+    (DEFAULT_LANGUAGE): the greeting's, for a caller who chose none."""
     # a caller's first words are heard as one of the languages the engine converses in
     spoken = frozenset().union(*(languages_of(prop) for prop in hotel.properties))
     stt = WhisperSpeechToText(languages=spoken)
     await asyncio.to_thread(stt.warm_up)
-    app = create_engine_app(hotel, stt, local_tts, default_language)
+    app = create_engine_app(hotel, stt, LocalVoices(piper_voice), default_language)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
@@ -552,7 +560,9 @@ async def _serve(
     ]
     async with contextlib.AsyncExitStack() as stack:
         if settings.engine_kind == "local" and settings.local_engine_url is None:
-            engine_runner = await start_local_engine(hotel, *local, settings.default_language)
+            engine_runner = await start_local_engine(
+                hotel, *local, settings.default_language, settings.piper_voice
+            )
             stack.push_async_callback(engine_runner.cleanup)
 
         app = create_app(checks, voice_enabled=settings.voice_enabled)

@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     local_engine_host: str = "127.0.0.1"
     local_engine_port: int = Field(8765, ge=1, le=65535)
     local_engine_url: str | None = Field(None, pattern=r"^wss?://")
+    # The offline engine's neural voice: a Piper model (.onnx, its .onnx.json beside it);
+    # unset, the packaged en_US-joe-medium. Missing or unloadable: flite speaks instead.
+    piper_voice: Path | None = None
 
     # --- payments and text messages --------------------------------------------------------
     # offline: a signed, expiring link to the property's booking page (no payment service);

@@ -7,14 +7,17 @@
   <say-as interpret-as="date">2026-12-04</say-as>   "Friday, December 4th"
   <speak>…</speak> and any other tag: the words inside are kept, the tag is dropped
 
-The lexicon (hotel.yaml `lexicon:`) respells words the voice gets wrong
-("Embarcadero: em-bar-ka-DAIR-oh"); it applies to whole words, in any case.
+The lexicon (hotel.yaml `lexicon:`) respells words the voice gets wrong; it applies to whole
+words, in any case. A plain entry is for every voice ("Harborview: Harbor View"); a mapping is by
+voice name or engine, for a respelling that helps one voice and hurts another
+("Embarcadero: {flite: em-bar-ka-DAIR-oh}": Piper says the word right as it is).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import unescape
 
@@ -96,7 +99,22 @@ def plain(text: str) -> str:
     return " ".join(s.text for s in parse(text) if isinstance(s, Speak))
 
 
-def apply_lexicon(text: str, lexicon: dict[str, str]) -> str:
+Lexicon = Mapping[str, str | Mapping[str, str]]
+
+
+def lexicon_for(lexicon: Lexicon, voice: str, engine: str) -> dict[str, str]:
+    """The respellings one voice uses: the plain entries, and those given for its name
+    (joe, slt, es) or, failing that, its engine (piper, flite, espeak-ng)."""
+    chosen: dict[str, str] = {}
+    for word, said in lexicon.items():
+        if isinstance(said, str):
+            chosen[word] = said
+        elif voice in said or engine in said:
+            chosen[word] = said.get(voice, said.get(engine, word))
+    return chosen
+
+
+def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
     for word, said in lexicon.items():
         text = re.sub(rf"\b{re.escape(word)}\b", said, text, flags=re.IGNORECASE)
     return text

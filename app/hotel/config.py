@@ -242,10 +242,16 @@ class AgentConfig(_Model):
     voice: Literal[
         "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
     ] = "marin"
-    # The offline engine's voice (flite): slt, kal, kal16, awb, rms; "default" is slt.
-    local_voice: Literal["default", "slt", "kal", "kal16", "awb", "rms"] = "default"
+    # The offline engine's voice: joe (Piper, neural; flite slt without Piper) or one of
+    # flite's: slt, kal, kal16, awb, rms. "default" is joe.
+    local_voice: Literal["default", "joe", "slt", "kal", "kal16", "awb", "rms"] = "joe"
     greeting: str
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en-US"
+
+    @field_validator("local_voice")
+    @classmethod
+    def _default_voice(cls, value: str) -> str:
+        return "joe" if value == "default" else value
 
 
 class PropertyConfig(_Model):
@@ -271,7 +277,9 @@ class PropertyConfig(_Model):
         list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]], Field(min_length=1)
     ] = ["en-US"]
     agent: AgentConfig
-    lexicon: dict[str, str] = {}
+    # Respellings for the offline voice (app/engines/ssml.py): a word to what is said, or to
+    # a mapping by voice or engine ({flite: …}) for one that helps only some voices.
+    lexicon: dict[str, str | dict[str, str]] = {}
     # The phone menu's own words, per language (en, es): welcome and menu replace what
     # `frontdesk sounds build` would otherwise say from the departments.
     phone_prompts: dict[str, dict[Literal["welcome", "menu"], str]] = {}

@@ -1,7 +1,8 @@
-"""Text-to-speech with Debian's espeak-ng: the offline engine's Spanish voice (flite has none).
+"""Text-to-speech with Debian's espeak-ng: the offline engine's Spanish voice.
 
-The same voice says the phone menu's Spanish prompts (app/pbx/sounds.py), so a caller who
-pressed 2 hears one voice from the menu to the agent.
+No Spanish Piper voice ships as a package and flite has no Spanish, so a Spanish call is
+answered by espeak-ng (formant synthesis: robotic, but every word is there; bench/README.md
+compares its variants). The same program says the phone menu's Spanish prompts.
 """
 
 from __future__ import annotations
@@ -14,24 +15,24 @@ from pathlib import Path
 
 from app.media.resample import resample
 
-SPANISH = "es+f3"
+SPANISH = "es-419"  # Latin American Spanish: most Spanish-speaking callers of a US hotel
 
 
 class EspeakTextToSpeech:
-    rate = 8000
+    family = "espeak-ng"
 
-    def __init__(self, voice: str = SPANISH, words_per_minute: int = 150) -> None:
+    def __init__(self, voice: str = SPANISH, words_per_minute: int = 160, rate: int = 8000) -> None:
         binary = shutil.which("espeak-ng")
         if binary is None:
             raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
         self._binary = binary
         self.voice = voice
         self._speed = words_per_minute
+        self.rate = rate
 
     def synthesize(self, text: str) -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "speech.wav"
-            # "--" : a sentence starting with "-" is words, not an option
             subprocess.run(
                 [
                     self._binary,

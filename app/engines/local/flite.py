@@ -10,16 +10,21 @@ from pathlib import Path
 
 from app.media.resample import resample
 
+VOICES = ("slt", "kal", "kal16", "awb", "rms")
+
 
 class FliteTextToSpeech:
     rate = 8000
+    family = "flite"
 
     def __init__(self, voice: str = "slt") -> None:
         binary = shutil.which("flite")
         if binary is None:
             raise RuntimeError("flite is not installed (apt-get install flite)")
         self._binary = binary
-        self.voice = voice
+        # A voice flite does not have ("joe" when Piper is missing, "es") is said by slt, the
+        # fallback voice; flite itself would pick kal without a word.
+        self.voice = voice if voice in VOICES else "slt"
 
     def synthesize(self, text: str) -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
