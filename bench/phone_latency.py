@@ -396,6 +396,9 @@ async def _through_pbx(
         await phone.open()
         try:
             await phone.call(AI_NUMBER)
+            if index == 0:  # what Asterisk bridges the call with (its technology adds delay)
+                await asyncio.sleep(1.0)
+                print((await asyncio.to_thread(pbx.cli, "bridge show all")).strip(), flush=True)
             return await converse(index, phone.rtp, voice, lambda: phone.hung_up, show)
         finally:
             await phone.close()

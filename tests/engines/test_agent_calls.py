@@ -550,3 +550,17 @@ async def test_a_caller_back_from_a_menu_department_is_answered_for_its_property
         "SELECT property_id FROM calls WHERE channel_id = $1", call.caller_id
     )
     assert row["property_id"] == "pinecrest"
+
+
+async def test_a_caller_hanging_up_closes_the_engine_session_and_its_tasks(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+    await _until(lambda: len(rig.rtp.received) > 50)  # the greeting is being spoken
+    sockets = rig.engine.app[SOCKETS]
+    assert len(sockets) == 1
+    await rig.fake.caller_hangs_up(call)  # the conversation is cancelled mid-turn
+    await _until(lambda: not rig.app.calls)
+    # Every task of the conversation cancelled and done, keys included, and the engine told
+    # the session is over (its socket closed), not left to the garbage collector.
+    await _until(lambda: len(sockets) == 0, timeout=5)
+    left = [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("engine-")]
+    assert left == []

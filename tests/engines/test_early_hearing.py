@@ -85,7 +85,7 @@ async def test_a_turn_is_transcribed_during_the_pause_that_ends_it(tmp_path: Pat
     given, _ = ears.calls[0]
     assert heard["transcript"] == f"heard {given}"
     # It was started before the VAD's window closed: on less audio than the whole turn
-    # (which ends 400 ms into the silence), about 160 ms of quiet after the words.
+    # (which ends 400 ms into the silence), EARLY_TRANSCRIPT_MS of quiet after the words.
     whole = round(heard["usage"]["seconds"] * 16000)
     assert given <= whole - 150 * BYTES_PER_MS
     timing = next(e for e in logs if e["event"] == "reply timing")

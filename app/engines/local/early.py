@@ -28,7 +28,7 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 RATE = 8000
-EARLY_TRANSCRIPT_MS: int | None = 160  # silence after which the turn is transcribed (None: off)
+EARLY_TRANSCRIPT_MS: int | None = 120  # quiet after which the turn is transcribed (None: off)
 EARLY_LANGUAGE_MS: int | None = 1500  # speech after which the first turn's language is found
 MIN_LANGUAGE_MS = 1000  # …or at its first pause after this much (shorter: no guess)
 
