@@ -209,9 +209,15 @@ class AgentConversation:
         try:
             return await self._converse(io, engine)
         finally:
-            await cancel_and_wait(pump)
-            await cancel_and_wait(keys)
-            await engine.close()
+            # Nested: a cancelled call (the caller hung up) re-raises from the first wait,
+            # and would leave the keys task pending and the engine session open.
+            try:
+                await cancel_and_wait(pump)
+            finally:
+                try:
+                    await cancel_and_wait(keys)
+                finally:
+                    await engine.close()
 
     async def _reconnect(self, session: CallSession, attempts: int = 3) -> EngineSession | None:
         """A new engine session that knows the conversation so far (replayed as items)."""

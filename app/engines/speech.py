@@ -6,7 +6,7 @@ Both are blocking and CPU-bound: callers run them in a worker thread, never on t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,13 @@ class SpeechToText(Protocol):
         """Text of an utterance; with language None the engine decides (and says which).
         `expecting`: the kind of answer the question just asked invites ("Three nights. Two
         adults."), which an engine may use to hear short answers better."""
+        ...
+
+
+@runtime_checkable
+class DetectsLanguage(Protocol):
+    def detect_language(self, pcm16: bytes, rate: int) -> tuple[str, float] | None:
+        """The language spoken and how sure; None when this engine cannot tell."""
         ...
 
 

@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
+from app.log import get_logger
 from app.media.jitter import JitterBuffer
 from app.media.pacer import Pacer, PacingScheduler
 from app.telephony.rtp import PT_PCMU, RtpError, RtpPacket, build, parse
+
+log = get_logger(__name__)
 
 SAMPLES_PER_FRAME = 160  # 20 ms at 8 kHz
 
@@ -169,16 +172,14 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self._sequence = (self._sequence + 1) & 0xFFFF
         if not self._first:
             self._timestamp = (self._timestamp + SAMPLES_PER_FRAME * (1 + skipped)) & 0xFFFFFFFF
+        marker = self._first or skipped > 0
         packet = RtpPacket(
-            self.payload_type,
-            self._sequence,
-            self._timestamp,
-            self._ssrc,
-            frame,
-            marker=self._first or skipped > 0,
+            self.payload_type, self._sequence, self._timestamp, self._ssrc, frame, marker=marker
         )
         self._first = False
         self._transport.sendto(build(packet), self.remote)
+        if marker:  # the agent starts talking: when its first packet left (the reply's latency)
+            log.debug("talkspurt sent", endpoint=self.name, sequence=self._sequence)
         self.counters.packets_out += 1
         if self._on_sent is not None:
             self._on_sent(frame)

@@ -735,3 +735,16 @@ async def test_an_engine_refusing_the_session_settings_sends_the_caller_to_the_f
             await asyncio.sleep(0.05)
     assert row["end_reason"] == "transferred"
     rig.double.sessions.clear()  # the refusal was this test's doing
+
+
+async def test_a_caller_hanging_up_closes_the_engine_session_and_its_tasks(rig: Rig) -> None:
+    call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+    await _until(lambda: len(rig.rtp.received) > 50)  # the greeting is being spoken
+    assert len(rig.sockets()) == 1
+    await rig.fake.caller_hangs_up(call)  # the conversation is cancelled mid-turn
+    await _until(lambda: not rig.app.calls)
+    # Every task of the conversation cancelled and done, keys included, and the engine told
+    # the session is over (its socket closed), not left to the garbage collector.
+    await _until(lambda: len(rig.sockets()) == 0, timeout=5)
+    left = [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("engine-")]
+    assert left == []

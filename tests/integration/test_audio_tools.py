@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app.media.audio_file import AudioFileError, convert, encode, load
+from app.media.levels import frame_level, lead_trimmed
 from app.media.vad import SpeechDetector, segments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,6 +102,51 @@ def test_the_detector_says_start_and_end_once(utterance: tuple[Path, float]) -> 
     assert changes == ["start", "end"]
     with pytest.raises(ValueError, match="bytes"):
         detector.push(b"\x00" * 100)
+
+
+def _end(pcm: bytes, detector: SpeechDetector) -> tuple[int, int, int]:
+    """Feed 20 ms frames until the detector says "end": (frame index, unvoiced_run, quiet_run)."""
+    for n, i in enumerate(range(0, len(pcm) - 319, 320)):
+        if detector.push(pcm[i : i + 320]) == "end":
+            return n, detector.unvoiced_run, detector.quiet_run
+    raise AssertionError("the detector never said end")
+
+
+def test_quiet_is_counted_from_when_the_voice_stopped(utterance: tuple[Path, float]) -> None:
+    audio = load(utterance[0])
+    frames = [audio.pcm[i : i + 320] for i in range(0, len(audio.pcm) - 319, 320)]
+    last_loud = max(n for n, f in enumerate(frames) if frame_level(f) > 100)
+    at, unvoiced, quiet = _end(audio.pcm, SpeechDetector())
+    # webrtcvad goes on calling frames speech after the voice has stopped: its silence
+    # count starts late; the quiet by level starts at the voice's last loud frame.
+    assert abs((at - quiet) - last_loud) <= 2
+    assert quiet > unvoiced
+    # The turn itself still ends on webrtcvad's word: the same frame as without the gate.
+    assert _end(audio.pcm, SpeechDetector(quiet_below=None))[0] == at
+
+
+def test_on_a_noisy_line_quiet_is_webrtcvads_own(utterance: tuple[Path, float]) -> None:
+    audio = load(utterance[0])
+    samples = np.frombuffer(audio.pcm, "<i2").astype(np.float64)
+    noise = np.random.default_rng(7).normal(0, 0.04 * np.abs(samples).max(), samples.size)
+    noisy = np.clip(samples + noise, -32768, 32767).astype("<i2").tobytes()
+    detector = SpeechDetector()
+    for i in range(0, len(noisy) - 319, 320):
+        detector.push(noisy[i : i + 320])
+        if detector.speaking:  # noise above the floor: quiet is never ahead of webrtcvad
+            assert detector.quiet_run <= detector.unvoiced_run + 1
+
+
+def test_a_voices_leading_silence_is_trimmed_to_a_breath() -> None:
+    rate = 8000
+    tone = (np.cos(np.arange(800) / 3) * 8000).astype("<i2").tobytes()
+    pcm = b"\x00\x00" * 2000 + tone  # 250 ms of silence, then sound
+    trimmed = lead_trimmed(pcm, rate, keep_ms=20)
+    assert len(trimmed) == len(tone) + 2 * 160  # 20 ms of the silence kept: no clipped onset
+    assert trimmed.endswith(tone)
+    assert lead_trimmed(tone, rate) == tone  # nothing to trim
+    silence = b"\x00\x00" * 800
+    assert lead_trimmed(silence, rate) == silence  # all silence: left as it is
 
 
 @pytest.mark.parametrize("fmt", ["ulaw", "alaw"])

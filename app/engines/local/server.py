@@ -21,6 +21,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import time
 import uuid
 import weakref
 from collections.abc import Callable
@@ -52,6 +53,7 @@ from app.aio import cancel_and_wait
 from app.calls.engine_port import EngineCapabilities
 from app.calls.languages import base_language
 from app.engines.local.dialog import DialogManager, Reply
+from app.engines.local.early import EarlyHearing
 from app.engines.local.voice import PhraseCache, Voice, sentences
 from app.engines.realtime_events import validate_client_event
 from app.engines.speech import SpeechToText, TextToSpeech
@@ -59,6 +61,7 @@ from app.engines.ssml import plain
 from app.hotel.config import HotelConfig, PropertyConfig
 from app.log import get_logger
 from app.media import g711
+from app.media.levels import lead_trimmed
 from app.media.resample import resample
 from app.media.vad import SpeechDetector
 
@@ -68,6 +71,9 @@ FRAME = 160  # 20 ms of μ-law at 8 kHz
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets", weakref.WeakSet)
 PHRASES: web.AppKey[PhraseCache] = web.AppKey("phrases", PhraseCache)
 AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
+VAD_END_MS = 400  # silence that ends the caller's turn
+VAD_QUIET_BELOW: float | None = 0.02  # the voice is quiet 34 dB under the turn's loudest (vad.py)
+LEAD_IN_KEPT_MS: int | None = 20  # of the voice's silence before a reply's first word
 FIRST_PARTIAL_MS = 2000  # utterances longer than this get partial transcripts…
 PARTIAL_EVERY_MS = 1500  # …this often
 DIALOG_LANGUAGES = frozenset({"en", "es"})  # what the dialog manager words its replies in
@@ -117,7 +123,9 @@ class LocalRealtimeSession:
             },
         }
         self._tools: set[str] = set()
-        self._vad = SpeechDetector(sample_rate=8000, frame_ms=20)
+        self._vad = SpeechDetector(
+            sample_rate=8000, frame_ms=20, end_ms=VAD_END_MS, quiet_below=VAD_QUIET_BELOW
+        )
         self._pending = bytearray()  # μ-law not yet a whole frame
         self._speech = bytearray()  # the current utterance, PCM16
         self._lead_in: list[bytes] = []  # a little audio from before speech was detected
@@ -135,10 +143,15 @@ class LocalRealtimeSession:
         # The language the caller is heard in: None until their first words decide it (or a
         # session.update names it); then every turn is transcribed in it.
         self._language: str | None = None
+        self._hearing = EarlyHearing(stt)  # every speech-to-text job of the call goes through it
         self._partial: asyncio.Task[None] | None = None
         self._partial_text = ""
         self._next_partial_ms = FIRST_PARTIAL_MS
         self._greeted = False
+        # When the caller's last turn ended, and what its reply cost so far (the reply's
+        # first audio logs them: "reply timing", bench/phone_latency.py reads it).
+        self._stopped_at: float | None = None
+        self._timing: dict[str, int] = {}
 
     # --- one writer ---------------------------------------------------------------------------
     def _emit(self, event: BaseModel) -> None:
@@ -165,6 +178,7 @@ class LocalRealtimeSession:
             await cancel_and_wait(self._response)
             await cancel_and_wait(self._turn)
             await cancel_and_wait(self._partial)
+            await self._hearing.close()
             self._out.put_nowait(None)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer, 2)
@@ -196,6 +210,7 @@ class LocalRealtimeSession:
         elif kind == "input_audio_buffer.clear":
             self._pending.clear()
             self._speech.clear()
+            self._hearing.drop()
         elif kind == "response.create":
             instructions = (data.get("response") or {}).get("instructions") or ""
             scripted = _scripted(instructions)
@@ -319,6 +334,12 @@ class LocalRealtimeSession:
                 self._end_of_speech()
             elif self._vad.speaking:
                 self._maybe_partial()
+                self._hearing.heard(
+                    self._speech,
+                    self._vad.quiet_run * 20,
+                    self._language,
+                    self._dialog.expecting,
+                )
 
     def _maybe_partial(self) -> None:
         """A long utterance still going on: what has been said so far, as transcript deltas,
@@ -328,6 +349,8 @@ class LocalRealtimeSession:
             return
         if self._partial is not None and not self._partial.done():
             return
+        if self._vad.quiet_run or self._hearing.busy:
+            return  # a pause is for the turn's own transcript (early.py), not a partial
         self._next_partial_ms = speech_ms + PARTIAL_EVERY_MS
         self._partial = asyncio.create_task(
             self._transcribe_partial(self._speech_item or _id("item"), bytes(self._speech)),
@@ -335,9 +358,7 @@ class LocalRealtimeSession:
         )
 
     async def _transcribe_partial(self, item_id: str, pcm: bytes) -> None:
-        transcript = await asyncio.to_thread(
-            self._stt.transcribe, pcm, 8000, self._language, self._dialog.expecting()
-        )
+        transcript = await self._hearing.transcribe(pcm, self._language, self._dialog.expecting())
         text = transcript.text.strip()
         # Deltas only ever add: a later guess that rewrites the start waits for the final one.
         if not text.startswith(self._partial_text) or text == self._partial_text:
@@ -359,6 +380,12 @@ class LocalRealtimeSession:
         self._partial, self._partial_text = None, ""
         self._next_partial_ms = FIRST_PARTIAL_MS
         item_id = self._speech_item or _id("item")
+        self._stopped_at = time.monotonic()
+        self._timing = {
+            "hangover_ms": self._vad.unvoiced_run * 20,
+            "quiet_ms": self._vad.quiet_run * 20,
+            "speech_ms": len(self._speech) // 16,
+        }
         self._emit(
             InputAudioBufferSpeechStoppedEvent(
                 type="input_audio_buffer.speech_stopped",
@@ -386,6 +413,7 @@ class LocalRealtimeSession:
             )
         )
         utterance, self._speech = bytes(self._speech), bytearray()
+        self._hearing.ended()
         self._turn = asyncio.create_task(
             self._understand(item_id, utterance), name="local-engine-turn"
         )
@@ -393,9 +421,9 @@ class LocalRealtimeSession:
     async def _understand(self, item_id: str, pcm: bytes) -> None:
         self._absorb_history()  # before the transcription: its hints follow the dialog's state
         # The call's first utterance decides its language; later ones keep it.
-        transcript = await asyncio.to_thread(
-            self._stt.transcribe, pcm, 8000, self._language, self._dialog.expecting()
-        )
+        started = time.monotonic()
+        transcript = await self._hearing.transcript(pcm, self._language, self._dialog.expecting())
+        self._timing["stt_ms"] = round((time.monotonic() - started) * 1000)
         if self._language is None and transcript.text:  # a cough does not decide it
             self._adopt(transcript.language or "en")
         # `language` is ours, beyond the GA fields (the SDK's models allow extra fields).
@@ -465,10 +493,16 @@ class LocalRealtimeSession:
             text = plain(reply.text)  # what the transcript shows: no markup
             voice = self._voices(self._dialog.language)  # the words' language is the dialog's
             # Sentence by sentence: the caller hears the first one while the rest is rendered.
-            for sentence in sentences(reply.text):
+            for n, sentence in enumerate(sentences(reply.text)):
+                rendering = time.monotonic()
                 pcm = await asyncio.to_thread(voice.render, sentence)
                 if voice.rate != 8000:
                     pcm = await asyncio.to_thread(resample, pcm, voice.rate, 8000)
+                if n == 0 and LEAD_IN_KEPT_MS is not None:
+                    # The voice's leading silence (flite: 200-280 ms) would be dead air before
+                    # the answer; between sentences it is a pause, and stays.
+                    pcm = lead_trimmed(pcm, 8000, LEAD_IN_KEPT_MS)
+                self._reply_timing(rendering)
                 await self._send_audio(g711.ulaw_encode(pcm), plain(sentence), where)
             self._emit(
                 ResponseAudioDoneEvent(
@@ -529,6 +563,20 @@ class LocalRealtimeSession:
                     response={**base, "status": status, "output": output},
                 )
             )
+
+    def _reply_timing(self, rendering: float) -> None:
+        """The first audio of the reply to a caller's turn: where the time since the end of
+        their speech went (the VAD's hangover came before it)."""
+        if self._stopped_at is None:
+            return
+        now = time.monotonic()
+        log.info(
+            "reply timing",
+            **self._timing,
+            tts_ms=round((now - rendering) * 1000),
+            to_first_audio_ms=round((now - self._stopped_at) * 1000),
+        )
+        self._stopped_at = None
 
     async def _send_audio(self, ulaw: bytes, words_said: str, where: dict[str, Any]) -> None:
         """Audio deltas of AUDIO_CHUNK_MS, each with the words it roughly carries."""

@@ -10,6 +10,7 @@ turn; in Spanish with a prompt of its own.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
@@ -19,7 +20,10 @@ import numpy as np
 
 from app.engines.local.models import whisper_base, whisper_tiny_en
 from app.engines.speech import Transcript
+from app.log import get_logger
 from app.media.resample import resample
+
+log = get_logger(__name__)
 
 # Whisper continues the prompt's style and vocabulary: booking words and numbers said the way
 # callers say them ("two adults", "my name is") are misheard far less often with it.
@@ -118,9 +122,11 @@ class WhisperSpeechToText:
     def transcribe(
         self, pcm16: bytes, rate: int, language: str | None = None, expecting: str | None = None
     ) -> Transcript:
+        started = time.monotonic()
         if language is None:
             detected = self.detect_language(pcm16, rate)
             language = detected[0] if detected else "en"
+        detected_at = time.monotonic()
         multi = self._model("multi") if language != "en" and self._multilingual else None
         model = multi or self._model("en")
         self.uses["base" if multi else "tiny.en"] += 1
@@ -143,6 +149,12 @@ class WhisperSpeechToText:
         )
         strict = multi is not None
         text = " ".join(s.text.strip() for s in segments if not _not_speech(s, strict)).strip()
+        log.debug(
+            "transcribed",
+            audio_ms=len(pcm16) * 500 // rate,
+            language_ms=round((detected_at - started) * 1000),
+            decode_ms=round((time.monotonic() - detected_at) * 1000),
+        )
         return Transcript(text, language if multi else "en")
 
     def transcribe_with_base(self, pcm16: bytes, rate: int, language: str) -> Transcript:
