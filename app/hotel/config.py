@@ -98,10 +98,26 @@ class Policies(_Model):
     smoking: str
 
 
+# A language a property speaks to callers, as the dialog knows it: "en", "es".
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+
+
+class FaqTranslation(_Model):
+    """An FAQ entry in another language: the answer said to callers in it, and the words
+    they ask with."""
+
+    question: str = ""
+    answer: str
+    keywords: list[str] = []
+
+
 class FaqEntry(_Model):
     question: str
     answer: str
     keywords: list[str] = []
+    # The same entry in the property's other languages ({es: {answer: …, keywords: […]}});
+    # a caller in a language without one hears the English answer.
+    translations: dict[Language, FaqTranslation] = {}
 
 
 class SeasonalRate(_Model):
@@ -245,6 +261,8 @@ class AgentConfig(_Model):
     # The offline engine's voice (flite): slt, kal, kal16, awb, rms; "default" is slt.
     local_voice: Literal["default", "slt", "kal", "kal16", "awb", "rms"] = "default"
     greeting: str
+    # The greeting in the property's other languages ({es: …}), {property_name} filled in too.
+    greetings: dict[Language, str] = {}
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en-US"
 
 
@@ -285,6 +303,19 @@ class PropertyConfig(_Model):
         """What the agent opens a call with: the persona's greeting, the name filled in."""
         return self.agent.greeting.replace("{property_name}", self.name)
 
+    def greeting_in(self, language: str) -> str | None:
+        """The greeting in a language ("en", "es"), the name filled in; None when hotel.yaml
+        has none in it (English always has one)."""
+        if language == "en":
+            return self.greeting_words
+        greeting = self.agent.greetings.get(language)
+        return greeting.replace("{property_name}", self.name) if greeting is not None else None
+
+    @property
+    def spoken_languages(self) -> set[str]:
+        """The languages callers are served in: 'en', 'es' (from `languages`)."""
+        return {tag.split("-")[0] for tag in self.languages}
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -316,6 +347,19 @@ class PropertyConfig(_Model):
             raise _at(
                 "departments", "a front_desk department is required (callers fall back to it)"
             )
+        for language in self.agent.greetings:
+            if language not in self.spoken_languages:
+                raise _at(
+                    f"agent.greetings.{language}",
+                    f"a greeting in {language!r}, which `languages` does not list",
+                )
+        for index, entry in enumerate(self.faq):
+            for language in entry.translations:
+                if language not in self.spoken_languages:
+                    raise _at(
+                        f"faq[{index}].translations.{language}",
+                        f"an answer in {language!r}, which `languages` does not list",
+                    )
         used: dict[str, str] = {}
         for key, department in self.departments.items():
             if department.dtmf is None:
