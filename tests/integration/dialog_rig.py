@@ -42,10 +42,14 @@ class Conversation:
         self.tools = tools
         self.heard: list[str] = []  # every agent turn, tool results as turns of their own
         self.replies: list[Reply] = []  # the dialog's replies to the caller's words
+        self.spoken: list[Reply] = []  # every reply, tool results' too, as `heard`
+        self.last: Reply | None = None  # the last thing said (a tool's answer, if one ran)
+        self.calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (tool, args, output)
 
     async def say(self, words: str) -> str:
         reply = self.dialog.reply(words)
         self.replies.append(reply)
+        self.spoken.append(reply)
         self.heard.append(reply.text)
         spoken = [reply.text]
         while reply.call is not None:
@@ -58,15 +62,21 @@ class Conversation:
                 output: dict[str, Any] = result.output
             except ToolError as exc:
                 output = {"error": str(exc)}
+            self.calls.append((reply.call.name, reply.call.arguments, output))
             reply = self.dialog.tool_result(reply.call.name, output)
+            self.spoken.append(reply)
             self.heard.append(reply.text)
             spoken.append(reply.text)
+        self.last = reply
         return " ".join(spoken)
 
 
-async def hotel_tools(pool: asyncpg.Pool, callbacks: bool = False) -> ToolRegistry:
+async def hotel_tools(
+    pool: asyncpg.Pool, callbacks: bool = False, seeded: bool = True
+) -> ToolRegistry:
     """The tools a call has, on a freshly seeded hotel (with schedule_callback if asked)."""
-    await seed(pool, HOTEL, horizon_days=60, now=NOW)
+    if seeded:
+        await seed(pool, HOTEL, horizon_days=60, now=NOW)
     payments = PaymentTools(
         PaymentRepository(pool), OfflinePaymentProvider(b"k" * 32), SmsRepository(pool)
     )

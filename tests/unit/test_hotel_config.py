@@ -163,6 +163,20 @@ def test_money_keeps_its_cents() -> None:
             "properties[0].agent.voice",
             "Input should be 'alloy'",
         ),
+        (
+            "    languages: [en-US, es-ES]",
+            "    languages: [en-US]",
+            "es: Gracias por llamar",
+            "properties[0].agent.greetings.es",
+            "a greeting in 'es', which `languages` does not list",
+        ),
+        (
+            "        translations:\n          es:",
+            "        translations:\n          fr:",
+            "          fr:",
+            "properties[0].faq[0].translations.fr",
+            "an answer in 'fr', which `languages` does not list",
+        ),
     ],
 )
 def test_mistakes_name_their_line_and_key(
@@ -212,6 +226,17 @@ def _at(day: str, hhmm: str) -> dt.datetime:
     date = dt.date(2026, 11, 23) + dt.timedelta(days=days.index(day))
     hour, minute = (int(x) for x in hhmm.split(":"))
     return dt.datetime.combine(date, dt.time(hour, minute), ZoneInfo("America/Los_Angeles"))
+
+
+def test_the_greeting_and_faq_in_another_language() -> None:
+    prop = load_hotel_config(DEMO).get_property("harborview")
+    assert prop.greeting_in("en") == prop.greeting_words
+    assert prop.greeting_in("es") == (
+        "Gracias por llamar al Harborview Hotel. Soy Ava, ¿en qué puedo ayudarle?"
+    )
+    assert load_hotel_config(DEMO).get_property("pinecrest").greeting_in("es") is None
+    wifi = prop.faq[0].translations["es"]
+    assert "wifi" in wifi.keywords and wifi.answer.startswith("Sí, el wifi es gratuito")
 
 
 def test_business_hours() -> None:

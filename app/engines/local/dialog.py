@@ -34,6 +34,8 @@ _KEYED_MANY = re.compile(r"keyed ([\d*]+) on the (?:telephone )?keypad")
 # Said back to the guest when we call ("calling you back about …"), and seen by staff.
 _REASON_BOOKING = "your booking enquiry"
 _REASON_CALL = "your call to us earlier"
+# For staff, when the dialog gives up on understanding the caller.
+_NOT_UNDERSTOOD = "The AI receptionist could not understand the caller."
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class DialogManager:
         self._said: list[str] = []  # everything said, in order (never a third time running)
         self._last = ""  # what "repeat that" repeats
         self._last_question: str | None = None
+        self._caller_name: str | None = None  # introduced before any booking
 
     # --- the call's language --------------------------------------------------------------------
     @property
@@ -141,19 +144,32 @@ class DialogManager:
             return self._keyed(keyed.group(1))
         if _KEYED_MANY.search(said):
             return Reply(w.say("keyed_many"))
-        if BookingFlow.wanted(utterance, self.today, self._language) and department in (
-            None,
-            "reservations",
-            "front_desk",
+        answer = faq_answer(self.prop, set(WORD.findall(said)), self._language)
+        if department in (None, "reservations", "front_desk") and (
+            BookingFlow.wanted(utterance, self.today, self._language)
+            or (answer is None and self._about_a_stay(utterance))
         ):
             self.booking = self._new_booking()
             return self._step(self.booking.hear(utterance))
         if department is not None:
             return self._transfer(department, utterance)
-        answer = faq_answer(self.prop, set(WORD.findall(said)), self._language)
         if answer is not None:
             return Reply(answer)
+        name = p.introduced_name(utterance)
+        if name is not None:  # kept for the booking they are about to ask for
+            self._caller_name = name
+            return Reply(f"{w.say('name_thanks', name=name)} {w.say('how_help')}")
         return self._ask_here("cant_help")
+
+    def _about_a_stay(self, utterance: str) -> bool:
+        """A date, a length or a party said out of the blue ("Friday, for two adults"): a
+        hotel receptionist hears a booking."""
+        p = self.parse
+        return (
+            p.parse_dates(utterance, self.today)[0] is not None
+            or p.parse_nights(utterance) is not None
+            or p.parse_guests(utterance)[0] is not None
+        )
 
     def _new_booking(self) -> BookingFlow:
         return BookingFlow(
@@ -161,6 +177,7 @@ class DialogManager:
             self.today,
             can_text_links="generate_payment_link" in self.tools,
             language=self._language,
+            name=self._caller_name,
         )
 
     def _out(self, reply: Reply) -> Reply:
@@ -199,8 +216,10 @@ class DialogManager:
         if attempt > 2:  # offered twice: the front desk sorts it out
             self._rescue = None
             self._asked.pop("rescue", None)
-            return self._transfer("front_desk", note="The AI receptionist could not understand "
-                                  "the caller.", text=w.say("rescue_transfer", desk=w.department("front_desk")))  # fmt: skip
+            desk = w.department("front_desk")
+            return self._transfer(
+                "front_desk", note=_NOT_UNDERSTOOD, text=w.say("rescue_transfer", desk=desk)
+            )
         self._asked["rescue"] = attempt
         self._rescue = key
         apology = "" if attempt > 1 or after_error else w.say("not_getting")

@@ -75,6 +75,9 @@ _TOKEN = re.compile(r"[a-z0-9']+")
 _FILLER = {"um", "uh", "er", "erm", "just", "please", "only", "oh", "well", "maybe", "about",
            "i", "think", "say", "let's", "lets", "make", "it", "for", "so"}  # fmt: skip
 
+_PARTY_FILLER = {"we", "are", "we're", "there", "will", "be", "of", "us", "in", "all", "total",
+                 "people", "adults", "guests"}  # fmt: skip
+
 # The phrases that steer a call, over words lowered with accents folded (faq.fold).
 CUES: dict[str, re.Pattern[str]] = {
     "goodbye": re.compile(r"\b(bye|goodbye|that's all|that is all|nothing else|hang up)\b"),
@@ -285,10 +288,10 @@ def parse_guests(text: str, asked: bool = False) -> tuple[int | None, int | None
             adults = 1
         elif re.search(r"\b(my wife|my husband|my partner|the two of us|a couple)\b", joined):
             adults = 2
-    if asked and adults is None:
-        numbers = [n for w in words if (n := _number(w)) is not None and w not in ("a", "an")]
-        if numbers:
-            adults = numbers[0]
+    if asked and adults is None:  # "three", "we are three", "two of us please"
+        rest = [w for w in words if w not in _FILLER and w not in _PARTY_FILLER]
+        if len(rest) == 1 and rest[0] not in ("a", "an") and _number(rest[0]):
+            adults = _number(rest[0])
     if re.search(r"\bno (kids|children)\b", joined):
         children = 0
     return adults, children
@@ -370,13 +373,17 @@ def parse_position(text: str) -> str | None:
 
 
 def wants_booking(text: str, today: dt.date) -> bool:
-    """Booking words ("book", "availability"), or a room with a date or a length of stay
-    ("a king room from the 8th"); "my room is cold" is not a booking."""
+    """Booking words ("book", "availability"), or a room with a date, a length of stay or its
+    kind ("a king room from the 8th", "the king room, please"); "my room is cold" is not."""
     words = set(_words(text))
     if words & _BOOKING_WORDS:
         return True
     if words & _ROOM_WORDS:
-        return parse_date(text, today) is not None or parse_nights(text) is not None
+        return (
+            parse_date(text, today) is not None
+            or parse_nights(text) is not None
+            or bool(re.search(r"\b(king|queen|suite|double|twin|single) rooms?\b", " ".join(words)))
+        )
     return False
 
 

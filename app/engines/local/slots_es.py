@@ -69,6 +69,7 @@ _NAME_END = {"y", "para", "por", "llegamos", "llego", "somos", "mi", "con", "gra
 _TOKEN = re.compile(r"[a-z0-9]+")
 _FILLER = {"eh", "em", "pues", "bueno", "por", "favor", "solo", "solamente", "unas", "unos",
            "serian", "seran", "son", "creo", "que", "mm", "vale"}  # fmt: skip
+_PARTY_FILLER = {"para", "seremos", "vamos", "a", "ser", "en", "total", "somos", "nosotros"}
 _DIGITS = {"cero": "0", "uno": "1", "un": "1", "una": "1", "dos": "2", "tres": "3",
            "cuatro": "4", "cinco": "5", "seis": "6", "siete": "7", "ocho": "8", "nueve": "9"}  # fmt: skip
 
@@ -267,10 +268,10 @@ def parse_guests(text: str, asked: bool = False) -> tuple[int | None, int | None
             re.search(r"\b(nosotros dos|los dos|las dos)\b", joined)
         ):
             adults = 2
-    if asked and adults is None:
-        numbers = [n for w in words if (n := _number(w)) is not None]
-        if numbers:
-            adults = numbers[0]
+    if asked and adults is None:  # "dos", "para dos", "seremos tres"
+        rest = [w for w in words if w not in _FILLER and w not in _PARTY_FILLER]
+        if len(rest) == 1 and _number(rest[0]):
+            adults = _number(rest[0])
     if re.search(r"\bsin (ninos|hijos|menores)\b", joined):
         children = 0
     return adults, children

@@ -82,7 +82,7 @@ class Wording:
         ),
         "room": (
             "Which would you like?",
-            "Which would you like: {rooms}? You can also say 'the first one' or 'the cheapest'.",
+            "Which would you like: {rooms}? For example, 'the first one' or 'the cheapest'.",
         ),
         "room_one": (
             "Would you like me to book the {room}?",
@@ -179,8 +179,10 @@ class Wording:
         """A room type with its article, for a list of rooms ('the Harbor King')."""
         return f"the {name}"
 
-    def rooms(self, names: list[str]) -> str:
-        return " or ".join(self.room(n) for n in names)
+    def rooms(self, names: list[str], last: str = "or") -> str:
+        """'the Harbor King, the Accessible King or the Double Queen'."""
+        rooms = [self.room(n) for n in names]
+        return f" {last} ".join([", ".join(rooms[:-1]), rooms[-1]] if len(rooms) > 1 else rooms)
 
     # --- facts as words -------------------------------------------------------------------------
     def date(self, day: dt.date, today: dt.date) -> str:

@@ -91,7 +91,7 @@ class SpanishWording(Wording):
         ),
         "room": (
             "¿Cuál prefiere?",
-            "¿Cuál prefiere: {rooms}? También puede decir la primera, o la más barata.",
+            "¿Cuál prefiere: {rooms}? Por ejemplo: la primera, o la más barata.",
         ),
         "room_one": (
             "¿Quiere que le reserve la {room}?",
@@ -210,8 +210,8 @@ class SpanishWording(Wording):
     def room(self, name: str) -> str:
         return f"la {name}"
 
-    def rooms(self, names: list[str]) -> str:
-        return " o ".join(self.room(n) for n in names)
+    def rooms(self, names: list[str], last: str = "o") -> str:
+        return super().rooms(names, last)
 
     def date(self, day: dt.date, today: dt.date) -> str:
         """'hoy', 'mañana', 'el jueves tres de diciembre' (the year when it is not this one)."""
