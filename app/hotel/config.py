@@ -311,11 +311,6 @@ class PropertyConfig(_Model):
         greeting = self.agent.greetings.get(language)
         return greeting.replace("{property_name}", self.name) if greeting is not None else None
 
-    @property
-    def spoken_languages(self) -> set[str]:
-        """The languages callers are served in: 'en', 'es' (from `languages`)."""
-        return {tag.split("-")[0] for tag in self.languages}
-
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -347,19 +342,6 @@ class PropertyConfig(_Model):
             raise _at(
                 "departments", "a front_desk department is required (callers fall back to it)"
             )
-        for language in self.agent.greetings:
-            if language not in self.spoken_languages:
-                raise _at(
-                    f"agent.greetings.{language}",
-                    f"a greeting in {language!r}, which `languages` does not list",
-                )
-        for index, entry in enumerate(self.faq):
-            for language in entry.translations:
-                if language not in self.spoken_languages:
-                    raise _at(
-                        f"faq[{index}].translations.{language}",
-                        f"an answer in {language!r}, which `languages` does not list",
-                    )
         used: dict[str, str] = {}
         for key, department in self.departments.items():
             if department.dtmf is None:

@@ -242,6 +242,16 @@ async def test_a_room_of_the_quote_chosen_later_by_position(
     assert (await _reservation(pool))["code"] == shown[-1]["room_type"]
 
 
+async def test_once_booked_a_change_of_dates_books_nothing_more(
+    talk: Conversation, pool: asyncpg.Pool
+) -> None:
+    await _at(talk, "pay")
+    said = await talk.say("Actually, make it three nights.")
+    assert said == "Shall I text you the payment link? Please say yes or no."
+    assert [c[0] for c in talk.calls].count("create_reservation") == 1
+    assert await pool.fetchval("SELECT count(*) FROM reservations") == 1
+
+
 STEERABLE = [*STAGES, "rescue"]
 
 

@@ -163,20 +163,6 @@ def test_money_keeps_its_cents() -> None:
             "properties[0].agent.voice",
             "Input should be 'alloy'",
         ),
-        (
-            "    languages: [en-US, es-ES]",
-            "    languages: [en-US]",
-            "es: Gracias por llamar",
-            "properties[0].agent.greetings.es",
-            "a greeting in 'es', which `languages` does not list",
-        ),
-        (
-            "        translations:\n          es:",
-            "        translations:\n          fr:",
-            "          fr:",
-            "properties[0].faq[0].translations.fr",
-            "an answer in 'fr', which `languages` does not list",
-        ),
     ],
 )
 def test_mistakes_name_their_line_and_key(

@@ -103,6 +103,8 @@ class BookingFlow:
     def hear(self, utterance: str) -> Step:
         p, say = self.parse, self.words.say
         acks: list[str] = []
+        if self.confirmation_code:  # booked: only the payment link is left to settle
+            return self.offer_answer(self._yes_no(utterance))
         choice = self._choice(utterance)
         changed = self._take_stay(utterance, dates=choice is None or not choice[1])
         switched = choice is not None and (choice[0] != self.room or not self.chosen)
@@ -152,8 +154,6 @@ class BookingFlow:
                 return self._ask("change", [], room=self._a_room())
         elif stage == "change" and not (took or answer is True):
             return self._ask("change", acks, room=self._a_room())
-        elif stage == "pay":
-            return self.offer_answer(answer)
         elif stage == "lead":
             if answer is True:
                 return Step(say("noting_lead"), ToolCall("create_lead", self._lead()))
