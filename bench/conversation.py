@@ -221,7 +221,7 @@ class Caller:
         if quirk == "person" and question == "guests":
             return "This is taking too long. Let me talk to someone."
         if question == "offer":
-            return "Yes, please."
+            return "The front desk, please."
         if question == "arrival":
             return f"We'd arrive on {self._en_date(p.arrival)}."
         if question == "nights":

@@ -98,10 +98,26 @@ class Policies(_Model):
     smoking: str
 
 
+# A language a property speaks to callers, as the dialog knows it: "en", "es".
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+
+
+class FaqTranslation(_Model):
+    """An FAQ entry in another language: the answer said to callers in it, and the words
+    they ask with."""
+
+    question: str = ""
+    answer: str
+    keywords: list[str] = []
+
+
 class FaqEntry(_Model):
     question: str
     answer: str
     keywords: list[str] = []
+    # The same entry in the property's other languages ({es: {answer: …, keywords: […]}});
+    # a caller in a language without one hears the English answer.
+    translations: dict[Language, FaqTranslation] = {}
 
 
 class SeasonalRate(_Model):
@@ -246,6 +262,8 @@ class AgentConfig(_Model):
     # flite's: slt, kal, kal16, awb, rms. "default" is joe.
     local_voice: Literal["default", "joe", "slt", "kal", "kal16", "awb", "rms"] = "joe"
     greeting: str
+    # The greeting in the property's other languages ({es: …}), {property_name} filled in too.
+    greetings: dict[Language, str] = {}
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en-US"
 
     @field_validator("local_voice")
@@ -292,6 +310,14 @@ class PropertyConfig(_Model):
     def greeting_words(self) -> str:
         """What the agent opens a call with: the persona's greeting, the name filled in."""
         return self.agent.greeting.replace("{property_name}", self.name)
+
+    def greeting_in(self, language: str) -> str | None:
+        """The greeting in a language ("en", "es"), the name filled in; None when hotel.yaml
+        has none in it (English always has one)."""
+        if language == "en":
+            return self.greeting_words
+        greeting = self.agent.greetings.get(language)
+        return greeting.replace("{property_name}", self.name) if greeting is not None else None
 
     @field_validator("timezone")
     @classmethod

@@ -7,78 +7,18 @@ on a call. (The same conversation over audio and the real protocol: tests/engine
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
 
 from app.engines.local import slots
 from app.engines.local.dialog import DialogManager, Reply
-from app.hotel.config import load_hotel_config
-from app.hotel.errors import ToolError
-from app.hotel.payments import OfflinePaymentProvider
-from app.hotel.tools.booking_tools import BookingTools
-from app.hotel.tools.call_tools import call_tools
-from app.hotel.tools.payment_tools import PaymentTools
-from app.hotel.tools.registry import ToolContext, ToolRegistry
-from app.storage.booking_repo import BookingRepository
-from app.storage.payments_repo import PaymentRepository
-from app.storage.seed import seed
-from app.storage.sms_repo import SmsRepository
-
-ROOT = Path(__file__).resolve().parents[2]
-HOTEL = load_hotel_config(ROOT / "config" / "hotel.yaml")
-PROP = HOTEL.get_property("harborview")
-NOW = dt.datetime(2026, 12, 1, 20, 0, tzinfo=dt.UTC)
-TODAY = dt.date(2026, 12, 1)  # a Tuesday at the hotel
-CALLER = "+14155550134"
-
-
-class Conversation:
-    """The dialog and the registry, wired as the engine and the agent wire them."""
-
-    def __init__(self, tools: ToolRegistry) -> None:
-        self.dialog = DialogManager(PROP, TODAY)
-        self.dialog.tools = set(tools.names())  # as the engine learns them from session.update
-        self.tools = tools
-        self.heard: list[str] = []
-
-    async def say(self, words: str) -> str:
-        reply = self.dialog.reply(words)
-        self.heard.append(reply.text)
-        spoken = [reply.text]
-        while reply.call is not None:
-            try:
-                result = await self.tools.invoke(
-                    reply.call.name,
-                    json.loads(json.dumps(reply.call.arguments)),  # over the wire as JSON
-                    ToolContext(PROP, None, CALLER, NOW),
-                )
-                output: dict[str, Any] = result.output
-            except ToolError as exc:
-                output = {"error": str(exc)}
-            reply = self.dialog.tool_result(reply.call.name, output)
-            spoken.append(reply.text)
-        return " ".join(spoken)
+from tests.integration.dialog_rig import CALLER, PROP, TODAY, Conversation, hotel_tools
 
 
 @pytest.fixture
 async def talk(pool: asyncpg.Pool) -> Conversation:
-    return await conversation(pool)
-
-
-async def conversation(pool: asyncpg.Pool) -> Conversation:
-    """The demo hotel seeded, its booking, payment and call tools on the real database."""
-    await seed(pool, HOTEL, horizon_days=60, now=NOW)
-    payments = PaymentTools(
-        PaymentRepository(pool), OfflinePaymentProvider(b"k" * 32), SmsRepository(pool)
-    )
-    tools = ToolRegistry(
-        [*BookingTools(BookingRepository(pool)).tools(), *payments.tools(), *call_tools()]
-    )
-    return Conversation(tools)
+    return Conversation(await hotel_tools(pool))
 
 
 async def test_a_whole_booking_from_first_words_to_confirmation_code(

@@ -214,6 +214,17 @@ def _at(day: str, hhmm: str) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(hour, minute), ZoneInfo("America/Los_Angeles"))
 
 
+def test_the_greeting_and_faq_in_another_language() -> None:
+    prop = load_hotel_config(DEMO).get_property("harborview")
+    assert prop.greeting_in("en") == prop.greeting_words
+    assert prop.greeting_in("es") == (
+        "Gracias por llamar al Harborview Hotel. Soy Ava, ¿en qué puedo ayudarle?"
+    )
+    assert load_hotel_config(DEMO).get_property("pinecrest").greeting_in("es") is None
+    wifi = prop.faq[0].translations["es"]
+    assert "wifi" in wifi.keywords and wifi.answer.startswith("Sí, el wifi es gratuito")
+
+
 def test_business_hours() -> None:
     hours = BusinessHours(
         mon=["08:00-12:00", "13:00-17:00"], fri=["22:00-02:00"], sat=["00:00-24:00"]

@@ -1,31 +1,39 @@
 """The offline engine's booking conversation: fill the slots, quote, confirm, book.
 
   collect   arrival, nights (or departure) and guests; then check_availability
-  choose    the quote was read out; the caller picks a room (or yes to the first)
+  choose    the quote was read out; the caller picks a room (by name, "the first one",
+            "the cheapest"), or says yes to the one offered
   name      "May I have your name for the booking?"
   phone     "Shall I use the number you're calling from?" (else the caller reads one)
   confirm   everything read back; yes → create_reservation
+  change    "what would you like to change?"
+  pay       "shall I text you a link to pay?" → generate_payment_link
   lead      not ready to book: "shall the team contact you?" → create_lead
 
-Every answer may also change earlier slots ("actually, make it three nights"): a change of
-dates, guests or room goes back to a fresh quote. Whatever was asked, every slot an answer
-gives is kept (a name given when the nights were asked, a departure date, a room). Each
-question is asked at most twice, the second time with an example; after that the flow stops
-asking and offers a person or a call back (Step.escalate). The tools do the checking (past
-dates, room sizes) and their errors are read out as they are.
+Whatever was asked, every answer is searched for every slot: a name given when the nights
+were asked is kept (and not asked for later), a room named early is kept, a second date is
+the departure, "two nights" is the length wherever it comes. The next question is always the
+first slot still missing, so nothing given is asked for again. A change of dates, guests or
+an unquoted room goes back to a fresh quote.
+
+Each question is asked at most twice, the second time with an example of an answer; a third
+time the flow says so (Step.escalate) and the dialog offers a person or a call back instead.
+The tools do the checking (past dates, room sizes) and their errors are read out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.engines.local import slots
+from app.engines.local.language import Parser, parser, wording
+from app.engines.local.wording import Wording, cents
 from app.hotel.config import PropertyConfig, RoomTypeConfig
 from app.hotel.faq import words_of
-from app.hotel.spoken import spoken_date
+
+_ROOM_CONTEXT = {"room", "suite", "king", "queen", "bed", "double", "accessible", "habitacion",
+                 "cuarto", "cama"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,37 +49,10 @@ class Step:
     text: str
     call: ToolCall | None = None
     done: bool = False  # the booking conversation is over (booked, or given up)
-    escalate: bool = False  # asked twice without an answer: a person or a callback offered
-    hand_over: bool = False  # offered already and still no answer: the front desk takes over
-
-
-# Each question: how it is first asked, and the second time, rephrased with an example.
-QUESTIONS = {
-    "arrival": ("What date would you like to arrive?",
-                "Which day would you arrive? For example, 'the twelfth of December', or 'this Friday'."),
-    "length": ("And how many nights will you be staying?",
-               "How long would you stay? For example, 'three nights', or 'until the fifth'."),
-    "guests": ("How many adults will be staying, and any children?",
-               "How many people is the room for? For example, 'two adults and one child', or 'just me'."),
-    "name": ("May I have your name for the booking?",
-             "What name should the booking be under? For example, 'my name is Anna Smith'."),
-    "phone": ("Shall I use the number you're calling from for the booking?",
-              "Shall I use the number you're calling from? Say 'yes', or read me another number digit by digit."),
-    "confirm": ("Shall I book it?", "Shall I go ahead and book it? Please say yes or no."),
-    "pay": ("Would you like me to text you a secure link to pay now? Otherwise you can pay at check-in.",
-            "Shall I text you the payment link? Please say yes or no."),
-    "lead": ("Would you like our reservations team to contact you about it on the number you're calling from?",
-             "Shall our reservations team call you about it? Please say yes or no."),
-}  # fmt: skip
-ESCALATION = (
-    "I'm sorry, I'm not getting this right. I can put you through to our front desk, or "
-    "have someone call you back. Which would you prefer?"
-)
-
-_BOOKING_WORDS = {"book", "booking", "reserve", "reservation", "availability", "available",
-                  "vacancy", "vacancies", "rates", "rate", "price", "stay", "nights", "night"}  # fmt: skip
-_NOT_READY = ("not ready", "think about it", "just looking", "not yet", "maybe later", "call me back",
-              "send me", "get back to")  # fmt: skip
+    # The question would be asked a third time: `text` is only what comes before it, and the
+    # dialog offers a person or a call back instead.
+    escalate: bool = False
+    question: str | None = None  # the question `text` asks ("length", "name" …)
 
 
 @dataclass
@@ -90,193 +71,178 @@ class BookingFlow:
     options: list[dict[str, Any]] = field(default_factory=list)
     can_text_links: bool = False  # the payment link tool is on offer
     confirmation_code: str | None = None
-    asked: Counter[str] = field(default_factory=Counter)  # question → times asked in a row
-    offers: int = 0  # times a person or a call back was offered
+    language: str = "en"  # "en" or "es": the words heard and said (the dialog sets it)
+    chosen: bool = False  # the caller took a room of the quote
+    phone_settled: bool = False  # the number calling, or one read out
+    other_number: bool = False  # "no, use another number": the digits are asked for
+    asked: dict[str, int] = field(default_factory=dict)  # question → times asked
+    pending: str | None = None  # the question asked last
+    total_cents: int = 0  # of the reservation made
+    no_rooms: bool = False  # the last quote had nothing: "try other dates?"
+    readback: str = ""  # the last read-back: a new one is a new question
 
-    def ask(self, key: str, lead: str = "") -> Step:
-        """A question of QUESTIONS: its first wording, its example the second time, and no
-        third time: a person or a call back is offered instead."""
-        self.asked[key] += 1
-        times = self.asked[key]
-        if times > 2:
-            return self.escalation(lead)
-        text = QUESTIONS[key][min(times, 2) - 1]
-        return Step(f"{lead} {text}".strip())
+    @property
+    def parse(self) -> Parser:
+        return parser(self.language)
 
-    def escalation(self, lead: str = "") -> Step:
-        """The offer of a person or a call back; the second time, the front desk at once."""
-        self.offers += 1
-        self.asked.clear()  # after the offer the caller gets a fresh try
-        if self.offers > 1:
-            return Step(lead, hand_over=True)
-        return Step(f"{lead} {ESCALATION}".strip(), escalate=True)
-
-    def answered(self, *keys: str) -> None:
-        for key in keys:
-            self.asked.pop(key, None)
+    @property
+    def words(self) -> Wording:
+        return wording(self.prop, self.language)
 
     @staticmethod
-    def wanted(utterance: str, today: dt.date) -> bool:
-        """Booking words ("book", "availability"), or a room with a date or a length of stay
-        ("a king room from the 8th"); "my room is cold" is not a booking."""
-        words = words_of(utterance)
-        if words & _BOOKING_WORDS:
-            return True
-        if words & {"checking", "arrive", "arriving", "arrival", "staying", "coming"}:
-            return slots.parse_dates(utterance, today)[0] is not None
-        if words & {"room", "rooms", "suite", "suites"}:
-            return (
-                slots.parse_dates(utterance, today)[0] is not None
-                or slots.parse_nights(utterance) is not None
-            )
-        return False
+    def wanted(utterance: str, today: dt.date, language: str = "en") -> bool:
+        """Booking words ("book", "reservar"), or a room with a date or a length of stay;
+        "my room is cold" is not a booking."""
+        return parser(language).wants_booking(utterance, today)
+
+    @property
+    def length_known(self) -> bool:
+        return self.nights is not None or self.check_out is not None
 
     # --- the caller speaks ----------------------------------------------------------------------
     def hear(self, utterance: str) -> Step:
-        corrected = self._take_caller(utterance)
-        if self.stage == "choose":  # naming one of the rooms just offered is a choice
-            room = self._room_in(utterance) or self._room_at(utterance)
-            if room is not None and any(
-                o["room_type"] == room.code and o.get("bookable") for o in self.options
-            ):
-                self.room = room
-                self.answered("choose")
-                return self._ask_name()
-        if self._take_stay(utterance) and self.stage not in ("collect", "name", "phone"):
-            self.stage, self.options = "collect", []
-        if self.stage == "collect":
-            return self._next_question()
-        if self.stage == "choose":
-            return self._choose(utterance)
-        if self.stage == "name":
-            self.name = self.name or slots.parse_name(utterance)
-            return self._ask_phone() if self.name else self.ask("name", "Sorry.")
-        if self.stage == "phone":
-            return self._phone(utterance)
-        if self.stage == "confirm":
-            answer = self._yes_no(utterance)
-            if answer is True:
-                return Step(
-                    "Booking that for you now.", ToolCall("create_reservation", self._reservation())
-                )
-            if corrected:  # "no, the name is Anna Novak": read it back again
-                self.answered("confirm")
-                return self._read_back()
-            if answer is False:
-                self.stage = "collect"
-                return Step("All right, nothing is booked. What would you like to change?")
-            return self.ask("confirm")
-        if self.stage == "pay":
+        p, say = self.parse, self.words.say
+        acks: list[str] = []
+        if self.confirmation_code:  # booked: only the payment link is left to settle
             return self.offer_answer(self._yes_no(utterance))
-        if self.stage == "lead":
-            answer = self._yes_no(utterance)
-            if answer is True:
-                return Step("I'll note that for the team.", ToolCall("create_lead", self._lead()))
-            if answer is None:
-                return self.ask("lead")
-            self.stage = "done"
-            return Step("No problem. Is there anything else I can help you with?", done=True)
-        return self._next_question()
-
-    def _take_caller(self, utterance: str) -> bool:
-        """A name or a phone number given in passing, at any stage, is kept; True when one
-        changed."""
-        before = (self.name, self.phone)
-        name = slots.parse_name_given(utterance)
+        choice = self._choice(utterance)
+        changed = self._take_stay(utterance, dates=choice is None or not choice[1])
+        switched = choice is not None and (choice[0] != self.room or not self.chosen)
+        if choice is not None and switched:
+            self.room, self.chosen = choice[0], True
+            acks.append(say("room_chosen", room=choice[0].name))
+        name = p.introduced_name(utterance)
+        if name is None and self.stage == "name" and not changed and choice is None:
+            name = p.parse_name(utterance)
         if name is not None:
             self.name = name
-            self.answered("name")
-        digits = slots.parse_digits(utterance)
-        if 10 <= len(digits) <= 11 and self.stage not in ("phone",):
-            self.phone = digits
-        return (self.name, self.phone) != before
-
-    def _room_at(self, utterance: str) -> RoomTypeConfig | None:
-        """'The first one', 'the cheaper one': a room by its place in what was read out."""
-        bookable = [o for o in self.options if o.get("bookable")][:3]
-        where = slots.parse_position(utterance)
-        if where is None or not bookable:
-            return None
-        if where == "cheapest":
-            chosen = min(bookable, key=lambda o: float(o.get("total") or 0))
-        elif where == "dearest":
-            chosen = max(bookable, key=lambda o: float(o.get("total") or 0))
-        elif isinstance(where, int) and -len(bookable) <= where < len(bookable):
-            chosen = bookable[where]
-        else:
-            return None
-        return self._config_room(str(chosen["room_type"]))
+            acks.append(say("name_thanks", name=name))
+        digits = p.parse_digits(utterance)
+        if len(digits) >= 10:
+            self.phone, self.phone_settled = digits, True
+        if changed and self.stage != "collect":
+            self.stage, self.options, self.chosen = "collect", [], False
+        elif changed and self.pending and self.room is not None and self._room_in(utterance):
+            acks.append(say("room_noted", room=self.room.name))  # named out of turn: kept
+        answer = self._yes_no(utterance)
+        stage = self.stage
+        took = switched or name is not None
+        if stage in ("choose", "name", "phone", "confirm", "change") and p.cue(
+            utterance, "not_ready"
+        ):
+            return self._ask_lead(acks, say("lead_not_ready"))
+        if stage == "choose" and choice is None:
+            bookable = self._bookable()
+            if answer is True and bookable:
+                offered = self.room if self._offered(self.room) else None
+                self.room = offered or self._config_room(bookable[0]["room_type"])
+                self.chosen = True
+                acks.append(say("room_chosen", room=self.room.name))
+            elif answer is False:
+                return self._ask_lead(acks, say("lead_declined"))
+        elif stage == "phone" and not self.phone_settled:
+            if answer is True and not self.other_number:
+                self.phone, self.phone_settled = None, True
+            elif answer is False or digits:
+                self.other_number = True
+        elif stage == "confirm" and not took:
+            if answer is True:
+                return Step(say("booking_now"), ToolCall("create_reservation", self._reservation()))
+            if answer is False:
+                self.stage = "change"
+                self.asked.pop("change", None)
+                return self._ask("change", [], room=self._a_room())
+        elif stage == "change" and not (took or answer is True):
+            return self._ask("change", acks, room=self._a_room())
+        elif stage == "lead":
+            if answer is True:
+                return Step(say("noting_lead"), ToolCall("create_lead", self._lead()))
+            if answer is False:
+                self.stage = "done"
+                return Step(f"{say('no_problem')} {say('anything_else')}", done=True)
+            return self._ask_lead(acks, "")
+        elif stage == "collect" and answer is False and self.no_rooms and self.check_in is None:
+            self.stage = "done"  # "try other dates?" "no"
+            return Step(f"{say('no_problem')} {say('anything_else')}", done=True)
+        return self.next(acks)
 
     def offer_payment_link(self) -> Step:
         """The caller wants to pay (or started reading a card): a link by text instead."""
-        self.stage = "pay"
-        return Step(
-            "Please don't give card details over the phone. I can text you a secure link to "
-            "pay instead. Shall I send it?"
-        )
+        self.stage, self.pending = "pay", "pay"
+        self.asked["pay"] = 1
+        return Step(self.words.say("offer_link"), question="pay")
 
     def offer_answer(self, answer: bool | None) -> Step:
+        say = self.words.say
         if answer is True and self.confirmation_code:
             return Step(
-                "Sending it now.",
+                say("sending"),
                 ToolCall("generate_payment_link", {"confirmation_code": self.confirmation_code}),
             )
         if answer is None:
-            return self.ask("pay")
+            return self._ask("pay", [], summary="", offer="")
         self.stage = "done"
-        return Step(
-            "No problem, you can pay at check-in. Is there anything else I can help you with?",
-            done=True,
-        )
+        return Step(f"{say('pay_later')} {say('anything_else')}", done=True)
+
+    def retry(self) -> Step:
+        """The caller would rather go on than talk to a person: the question once more, in
+        its second wording."""
+        if self.pending is not None:
+            self.asked[self.pending] = 1
+        return self.next([self.words.say("keep_trying")])
 
     def _yes_no(self, utterance: str) -> bool | None:
-        keyed = slots.parse_digits(utterance)
+        keyed = self.parse.parse_digits(utterance)
         if "keypad" in utterance and keyed in ("1", "2"):
             return keyed == "1"  # "press 1 for yes, 2 for no"
-        return slots.parse_yes_no(utterance)
+        return self.parse.parse_yes_no(utterance)
 
-    def _take_stay(self, utterance: str) -> bool:
-        """Fill what the words say about the stay; True when something changed."""
+    def _take_stay(self, utterance: str, dates: bool = True) -> bool:
+        """Fill what the words say about the stay; True when something changed that needs a
+        new quote."""
+        p = self.parse
         before = (self.check_in, self.check_out, self.nights, self.adults, self.children, self.room)
-        # A bare number answers "how many adults?" only once that was the question.
-        asked_guests = self.stage == "collect" and self.check_in is not None and self.length_known
-        arrival, departure = slots.parse_dates(utterance, self.today)
-        nights = slots.parse_nights(utterance)
-        if (
-            departure is None
-            and arrival is not None
-            and self.check_in is not None
-            and not self.length_known
-            and arrival > self.check_in
-        ):
-            # the arrival is known and the length was asked: a later date is the departure
-            arrival, departure = self.check_in, arrival
-        if arrival is not None and (self.stage == "collect" or arrival != self.check_in):
-            self.check_in = arrival
-        if departure is not None:
-            self.check_out, self.nights = departure, None
-        elif nights is not None:
+        if dates:
+            self._take_dates(utterance)
+        nights = p.parse_nights(utterance, asked=self.pending == "length")
+        if nights is not None:
             self.nights, self.check_out = nights, None
-        adults, children = slots.parse_guests(utterance, asked=asked_guests and self.adults is None)
+        adults, children = p.parse_guests(
+            utterance, asked=self.pending == "guests" and self.adults is None
+        )
         if adults is not None:
             self.adults = adults
         if children is not None:
             self.children = children
         room = self._room_in(utterance)
-        if room is not None:
+        if room is not None and not self._offered(room):
             self.room = room
         after = (self.check_in, self.check_out, self.nights, self.adults, self.children, self.room)
-        if self.check_in is not None:
-            self.answered("arrival")
-        if self.length_known:
-            self.answered("length")
-        if self.adults is not None:
-            self.answered("guests")
         return after != before
 
-    @property
-    def length_known(self) -> bool:
-        return self.nights is not None or self.check_out is not None
+    def _take_dates(self, utterance: str) -> None:
+        p = self.parse
+        arrival, departure = p.parse_dates(utterance, self.today, arrival=self.check_in)
+        if (
+            arrival is not None
+            and departure is None
+            and self.check_in is not None
+            and not self.length_known
+            and self.pending != "arrival"
+        ):
+            # One date, the arrival known, the length asked: the day they leave.
+            later = p.parse_dates(utterance, self.check_in)[0]
+            if later is not None and later > self.check_in:
+                arrival, departure = None, later
+        if arrival is not None and (self.stage == "collect" or arrival != self.check_in):
+            if self.check_in is not None and self.check_out is not None and departure is None:
+                # a new arrival keeps the length of the stay
+                self.nights, self.check_out = (self.check_out - self.check_in).days, None
+            self.check_in = arrival
+        if departure is not None:
+            self.check_out, self.nights = departure, None
+        if self.check_in and self.check_out and self.check_out <= self.check_in:
+            self.check_out = None
 
     def _room_in(self, utterance: str) -> RoomTypeConfig | None:
         words = words_of(utterance)
@@ -297,124 +263,136 @@ class BookingFlow:
     @staticmethod
     def _room_context(words: set[str]) -> bool:
         # "king" alone names a room only when the caller is talking about rooms or beds.
-        return bool(words & {"room", "suite", "king", "queen", "bed", "double", "accessible"})
+        return bool(words & _ROOM_CONTEXT)
+
+    def _bookable(self) -> list[dict[str, Any]]:
+        return [o for o in self.options if o.get("bookable")]
+
+    def _offered(self, room: RoomTypeConfig | None) -> bool:
+        return room is not None and any(o["room_type"] == room.code for o in self._bookable())
+
+    def _choice(self, utterance: str) -> tuple[RoomTypeConfig, bool] | None:
+        """A room of the quote just read: (the room, chosen by position)."""
+        shown = self._bookable()[:3]
+        if not shown or self.stage in ("collect", "pay", "lead", "done"):
+            return None
+        position = self.parse.parse_position(utterance)
+        if position is not None:
+            if position.isdigit():
+                index = int(position) - 1
+                option = shown[index] if index < len(shown) else None
+            elif position == "last":
+                option = shown[-1]
+            elif position == "cheapest":
+                option = min(shown, key=lambda o: cents(o.get("total")))
+            elif position == "dearest":
+                option = max(shown, key=lambda o: cents(o.get("total")))
+            else:  # the biggest: the most guests, then the dearer
+                option = max(
+                    shown,
+                    key=lambda o: (
+                        self._config_room(o["room_type"]).max_occupancy,
+                        cents(o.get("total")),
+                    ),
+                )
+            return (self._config_room(option["room_type"]), True) if option else None
+        room = self._room_in(utterance)
+        if room is not None and self._offered(room):
+            return room, False
+        return None
+
+    def _config_room(self, code: str) -> RoomTypeConfig:
+        return next(r for r in self.prop.room_types if r.code == code)
+
+    def _a_room(self) -> str:
+        return (self.room or self.prop.room_types[0]).name
 
     def expecting(self) -> str | None:
         """The answers the question just asked invites (see DialogManager.expecting). Never
         yes or no: they are heard well without help, and a prompt ending in "yes" is what
         Whisper writes back on noise."""
+        hint = self.words.hint
         if self.stage == "collect":
             if self.check_in is None:
-                return "We would like to arrive on the twelfth of December. This Friday. Tomorrow."
+                return hint("arrival")
             if not self.length_known:
-                return "Three nights. Two nights, please. Just one night. A week."
+                return hint("length")
             if self.adults is None:
-                return "Two adults and one child. Just me, one adult. Two adults, no children."
-            # "What would you like to change?": any of it
-            rooms = ". ".join(f"The {r.name}" for r in self.prop.room_types[:3])
-            return f"From the twelfth of December. Three nights. Two adults. {rooms}."
+                return hint("guests")
+        if self.stage in ("collect", "change"):  # "What would you like to change?": any of it
+            rooms = ". ".join(hint("room", room=r.name) for r in self.prop.room_types[:3])
+            return hint("change", rooms=rooms)
         if self.stage == "choose":  # the rooms just read out
-            bookable = [o for o in self.options if o.get("bookable")][:3]
-            return ". ".join(f"The {o['name']}" for o in bookable) + "." if bookable else None
+            bookable = self._bookable()[:3]
+            rooms = ". ".join(hint("room", room=o["name"]) for o in bookable)
+            return rooms + "." if bookable else None
         if self.stage == "phone":
-            return "Use five five five, one two three, four five six seven."
+            return hint("phone")
         return None  # yes or no (confirm, pay, lead), a name: nothing to add
 
     # --- questions ------------------------------------------------------------------------------
-    def _next_question(self) -> Step:
-        self.stage = "collect"
-        if self.check_in is None:
-            first = not self.asked["arrival"] and self.adults is None and not self.length_known
-            return self.ask("arrival", "I'd be glad to help with a booking." if first else "")
-        if not self.length_known:
-            return self.ask("length")
-        if self.adults is None:
-            return self.ask("guests")
-        arguments = self._stay_arguments()
-        if self.room is not None:
-            arguments["room_type"] = self.room.code
-        return Step("Let me check that for you.", ToolCall("check_availability", arguments))
+    def _ask(self, key: str, acks: list[str], first: str | None = None, **values: Any) -> Step:
+        """Ask `key` (after `acks`): the first wording, then the second; never a third time."""
+        attempt = self.asked.get(key, 0) + 1
+        self.pending = key
+        if attempt > 2:
+            return Step(" ".join(acks), escalate=True, question=key)
+        self.asked[key] = attempt
+        text = first if attempt == 1 and first else self.words.ask(key, attempt, **values)
+        return Step(" ".join([*acks, text]).strip(), question=key)
 
-    def _choose(self, utterance: str) -> Step:
-        bookable = [o for o in self.options if o.get("bookable")]
-        lowered = utterance.lower()
-        if any(p in lowered for p in _NOT_READY):
-            self.stage = "lead"
+    def next(self, acks: list[str]) -> Step:
+        """The first slot still missing, asked; or the tool that comes next."""
+        say = self.words.say
+        if self.check_in is None or not self.length_known or self.adults is None:
+            self.stage, self.options, self.chosen = "collect", [], False
+            if self.check_in is None:
+                first = say("other_dates") if self.no_rooms else None
+                return self._ask("arrival", acks, first)
+            if not self.length_known:
+                return self._ask("length", acks)
+            return self._ask("guests", acks)
+        if not self.options:
+            self.stage = "collect"
+            arguments = self._stay_arguments()
+            if self.room is not None:
+                arguments["room_type"] = self.room.code
             return Step(
-                "Of course. Would you like our reservations team to contact you about it "
-                "on the number you're calling from?"
+                " ".join([*acks, say("checking")]), ToolCall("check_availability", arguments)
             )
-        answer = self._yes_no(utterance)
-        if answer is True and bookable:
-            self.room = self._config_room(bookable[0]["room_type"])
-            return self._ask_name()
-        if answer is False:
-            self.stage = "lead"
-            return Step(
-                "No problem. Would you like our reservations team to contact you with an "
-                "offer for those dates?"
-            )
-        names = " or the ".join(o["name"] for o in bookable[:3])
-        self.asked["choose"] += 1
-        if self.asked["choose"] > 2:
-            return self.escalation()
-        if self.asked["choose"] == 2:
-            return Step(
-                f"Which room would you like? You can say its name, or 'the first one'. The {names}?"
-            )
-        return Step(f"Which would you like: the {names}?")
-
-    def _config_room(self, code: str) -> RoomTypeConfig:
-        return next(r for r in self.prop.room_types if r.code == code)
-
-    def _ask_name(self) -> Step:
-        assert self.room is not None
-        if self.name:  # given earlier, in passing
-            return self._ask_phone(f"The {self.room.name}, lovely.")
-        self.stage = "name"
-        return self.ask("name", f"The {self.room.name}, lovely.")
-
-    def _ask_phone(self, lead: str = "") -> Step:
-        if self.phone:  # read out earlier
-            return self._read_back()
-        self.stage = "phone"
-        return self.ask("phone", f"{lead} Thank you, {self.name}.".strip())
-
-    def _phone(self, utterance: str) -> Step:
-        digits = slots.parse_digits(utterance)
-        if len(digits) >= 10:
-            self.phone = digits
-            return self._read_back()
-        answer = self._yes_no(utterance)
-        if answer is True:
-            self.phone = None
-            return self._read_back()
-        if answer is False or digits:
-            self.asked["number"] += 1
-            if self.asked["number"] > 2:
-                return self.escalation()
-            if self.asked["number"] == 2:
-                return Step(
-                    "Please read me the number digit by digit, for example 'four one five, five five five, zero one three four'."
-                )
-            return Step(
-                "What number should we use? Please say it digit by digit, with the area code."
-            )
-        return self.ask("phone")
-
-    def _read_back(self) -> Step:
+        if not self.chosen:
+            self.stage = "choose"
+            return self._ask_room(acks)
+        if self.name is None:
+            self.stage = "name"
+            return self._ask("name", acks)
+        if not self.phone_settled:
+            self.stage = "phone"
+            return self._ask("phone_digits" if self.other_number else "phone", acks)
         self.stage = "confirm"
-        assert self.room is not None and self.check_in is not None
+        assert self.room is not None and self.check_in is not None and self.adults is not None
         nights = self.nights or ((self.check_out or self.check_in) - self.check_in).days
-        guests = f"{self.adults} adult{'s' if self.adults != 1 else ''}"
-        if self.children:
-            guests += f" and {self.children} {'child' if self.children == 1 else 'children'}"
-        return self.ask(
-            "confirm",
-            f"So that's the {self.room.name}, arriving {spoken_date(self.check_in, self.today)} "
-            f"for {nights} night{'s' if nights != 1 else ''}, for {guests}, under the name "
-            f"{self.name}.",
-        )
+        readback = self.words.readback(
+            self.room.name, self.check_in, nights, self.adults, self.children, self.name,
+            self.today,
+        )  # fmt: skip
+        if readback != self.readback:  # new details: a new question
+            self.readback = readback
+            self.asked.pop("confirm", None)
+        return self._ask("confirm", acks, readback=readback)
+
+    def _ask_room(self, acks: list[str]) -> Step:
+        bookable = self._bookable()
+        if len(bookable) == 1 or self._offered(self.room):
+            offered = self.room if self._offered(self.room) else None
+            name = offered.name if offered else str(bookable[0]["name"])
+            return self._ask("room_one", acks, room=name)
+        names = [str(o["name"]) for o in bookable[:3]]
+        return self._ask("room", acks, rooms=self.words.rooms(names))
+
+    def _ask_lead(self, acks: list[str], offer: str) -> Step:
+        self.stage = "lead"
+        return self._ask("lead", acks, offer=offer)
 
     def _stay_arguments(self) -> dict[str, Any]:
         assert self.check_in is not None
@@ -440,8 +418,11 @@ class BookingFlow:
         assert self.check_in is not None
         room = self.room.name if self.room else "a room"
         nights = self.nights or ((self.check_out or self.check_in) - self.check_in).days
+        interest = f"{room} from {self.check_in.isoformat()} for {nights} nights"
+        if self.language != "en":
+            interest += f" (the caller speaks {self.language})"  # for whoever calls back
         arguments: dict[str, Any] = {
-            "interest": f"{room} from {self.check_in.isoformat()} for {nights} nights",
+            "interest": interest,
             "consent_to_contact": True,
             "check_in": self.check_in.isoformat(),
             "adults": self.adults,
@@ -455,61 +436,91 @@ class BookingFlow:
             arguments["room_type"] = self.room.code
         return arguments
 
+    def staff_summary(self) -> str:
+        """Where the booking stood, for the person the caller is put through to."""
+        parts = []
+        if self.check_in:
+            parts.append(f"arriving {self.check_in.isoformat()}")
+        if self.check_out:
+            parts.append(f"leaving {self.check_out.isoformat()}")
+        elif self.nights:
+            parts.append(f"{self.nights} nights")
+        if self.adults:
+            parts.append(
+                f"{self.adults} adults" + (f", {self.children} children" if self.children else "")
+            )
+        if self.room:
+            parts.append(self.room.name)
+        if self.name:
+            parts.append(f"name {self.name}")
+        return f"Booking so far: {', '.join(parts)}." if parts else ""
+
     # --- a tool answered ------------------------------------------------------------------------
     def tool_result(self, name: str, output: dict[str, Any]) -> Step:
+        words = self.words
         error = output.get("error")
         if error:
-            return self._after_error(name, str(error))
+            return self._after_error(str(error))
+        self.asked.clear()  # the booking moved on: its questions start afresh
         if name == "check_availability":
             self.options = list(output.get("options") or [])
-            summary = str(output.get("summary", ""))
-            bookable = [o for o in self.options if o.get("bookable")]
-            if not bookable:
-                self.stage = "collect"
-                self.check_in = None
-                return Step(f"{summary} Would you like to try other dates?")
+            summary = words.quote(output, self.today)
+            if not self._bookable():
+                self.stage, self.options, self.chosen = "collect", [], False
+                short = [
+                    o for o in output.get("options") or []
+                    if int(o.get("rooms_left") or 0) > 0
+                    and int(o.get("minimum_nights") or 0) > int(output.get("nights") or 0)
+                ]  # fmt: skip
+                if short:  # long enough, it could be booked: ask the length again
+                    self.nights = self.check_out = None
+                    return self._ask("length", [summary], words.say("fewer_nights"))
+                self.check_in, self.no_rooms = None, True
+                return self.next([summary])
+            self.no_rooms = False
             self.stage = "choose"
-            if len(bookable) == 1 or self.room is not None:
-                return Step(f"{summary} Would you like me to book the {bookable[0]['name']}?")
-            return Step(f"{summary} Which would you like?")
+            return self._ask_room([summary])
         if name == "create_reservation":
             self.confirmation_code = str(output.get("confirmation_code") or "") or None
+            self.total_cents = cents(output.get("total"))
+            summary = words.booked(output, self.adults or 1, self.children, self.today)
             if self.can_text_links and self.confirmation_code:
                 self.stage = "pay"
-                return self.ask("pay", str(output.get("summary", "")))
+                return self._ask("pay", [], summary=summary, offer=words.say("pay_offer"))
             self.stage = "done"
-            return Step(
-                f"{output.get('summary', '')} Is there anything else I can help you with?",
-                done=True,
-            )
+            return Step(f"{summary} {words.say('anything_else')}", done=True)
         if name == "generate_payment_link":
             self.stage = "done"
-            return Step(
-                f"{output.get('summary', '')} Is there anything else I can help you with?",
-                done=True,
-            )
+            sent = words.link_sent(output, self.total_cents)
+            return Step(f"{sent} {words.say('anything_else')}", done=True)
         if name == "create_lead":
             self.stage = "done"
-            return Step(
-                f"{output.get('summary', '')} Is there anything else I can help you with?",
-                done=True,
-            )
-        return Step("Is there anything else I can help you with?", done=True)
+            return Step(f"{words.lead_noted(output)} {words.say('anything_else')}", done=True)
+        return Step(words.say("anything_else"), done=True)
 
-    def _after_error(self, name: str, error: str) -> Step:
-        """The tool said no, in words for the caller; forget the slot it was about."""
+    def _after_error(self, error: str) -> Step:
+        """The tool said no (in English words for the caller); forget the slot it was about,
+        and ask for it. An error this language has no words for: an apology, and a person."""
         lowered = error.lower()
-        if "taken" in lowered or "room called" in lowered or "did you mean" in lowered:
+        spoken = self.words.tool_error(error)
+        # "…Shall I look at a larger room?": the party is right, that room is too small
+        if any(w in lowered for w in ("taken", "room called", "did you mean", "larger room")):
             self.room = None
+        elif "needs at least" in lowered:
+            self.nights = self.check_out = None
         elif "date" in lowered or "night" in lowered or "passed" in lowered:
             self.check_in = self.check_out = self.nights = None
         elif "adult" in lowered or "guests" in lowered:
             self.adults, self.room = None, None
         elif "phone" in lowered:
-            self.stage = "phone"
-            return Step(error)
-        self.stage, self.options = "collect", []
-        if error.rstrip().endswith("?"):
-            return Step(error)
-        following = self._next_question()
-        return Step(f"{error} {following.text}", following.call)
+            self.stage, self.phone_settled, self.other_number = "phone", False, True
+            self.pending = "phone_digits"
+            if spoken is None:
+                return Step(self.words.say("error"), escalate=True)
+            return Step(spoken, question="phone_digits")
+        self.stage, self.options, self.chosen = "collect", [], False
+        if spoken is None:
+            return Step(self.words.say("error"), escalate=True)
+        if spoken.rstrip().endswith("?"):
+            return Step(spoken)
+        return self.next([spoken])

@@ -1,9 +1,18 @@
 """The offline engine's dialog manager: rule-based, honest about what it is.
 
 No language model ships as a package, so the offline brain matches what the caller said
-against a few intents, in this order: goodbye; a booking (the booking flow, which calls the
-hotel tools through function calls); a department or a person (transfer); the hotel's own
-facts (FAQ). One DialogManager per conversation: it remembers where the booking stands.
+against a few intents, in this order: "repeat that"; goodbye; card details (refused); a
+person ("let me talk to someone", at any stage); "start over"; the answer to an offer of a
+person or a call back; a call back; a department; a booking (the booking flow, which calls
+the hotel tools through function calls); the hotel's own facts (FAQ).
+
+A caller is never stranded: a question is asked at most twice (the second time with an
+example), then a person or a call back is offered; a third time, the front desk. The same
+sentence is never said three times in a row, except when the caller asks to hear it again.
+
+The dialog speaks English or Spanish (`language`, set from the call: the menu's key or the
+first words heard); what that changes lives in language.py's modules, not here. One
+DialogManager per conversation: it remembers where the booking stands.
 """
 
 from __future__ import annotations
@@ -13,39 +22,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.engines.local import booking_flow, slots
 from app.engines.local.booking_flow import BookingFlow, Step, ToolCall
+from app.engines.local.language import Parser, language_code, parser, wording
+from app.engines.local.wording import Wording
 from app.hotel.config import PropertyConfig
 from app.hotel.faq import WORD, faq_answer, normal
 
-_GOODBYE = {"bye", "goodbye", "that's all", "that is all", "nothing else", "hang up"}
-_PERSON = {
-    "front desk",
-    "operator",
-    "human",
-    "someone",
-    "real person",
-    "representative",
-    "receptionist",
-}
+# The agent writes keys pressed in English, whatever the call's language.
 _KEYED = re.compile(r"pressed (\d|\*|#) on the (?:telephone )?keypad")
 _KEYED_MANY = re.compile(r"keyed ([\d*]+) on the (?:telephone )?keypad")
-_TRANSFER = re.compile(
-    r"\b(put me through|transfer|speak (to|with)|talk (to|with)|connect me|get me)\b"
-)
-_CARD = re.compile(
-    r"\b(card number|card details|credit card|debit card|visa|mastercard|amex|american express|expiry date|security code|cvv)\b"
-)
-_CALLBACK = re.compile(r"\b(call me back|call back|callback|ring me back|phone me back)\b")
-_DONE = re.compile(r"^\W*(no|nope|nah|nothing|that's it|that is it)\b[\w\s,.'!]{0,30}$")
-_REPEAT = re.compile(
-    r"\b(repeat (that|it|this|yourself)|repeat\b|say (that|it) again|pardon|come again|"
-    r"what did you say|didn't (catch|hear) (that|you|it))\b"
-)
-_START_OVER = re.compile(
-    r"\b(start (over|again|afresh)|begin again|from the (beginning|start|top)|from scratch)\b"
-)
-_WANT_DESK = re.compile(r"\b(front desk|person|someone|somebody|human|put me through|transfer)\b")
+# Said back to the guest when we call ("calling you back about …"), and seen by staff.
+_REASON_BOOKING = "your booking enquiry"
+_REASON_CALL = "your call to us earlier"
+# For staff, when the dialog gives up on understanding the caller.
+_NOT_UNDERSTOOD = "The AI receptionist could not understand the caller."
 
 
 @dataclass(frozen=True)
@@ -56,152 +46,231 @@ class Reply:
     # For staff, before the caller joins (a warm transfer); empty: a blind one.
     transfer_summary: str = ""
     call: ToolCall | None = None  # a hotel tool to run; its result comes back to `tool_result`
-
-
-def _reply(step: Step) -> Reply:
-    return Reply(step.text, call=step.call)
+    question: str | None = None  # the question `text` asks ("length", "rescue" …), if any
 
 
 class DialogManager:
-    """Understands one caller. Never strands them: "repeat that", "start over" and "let me
-    talk to someone" work at any point; no sentence is said three times in a row (the third
-    time a person or a call back is offered instead, and after that offer twice, the front
-    desk)."""
+    """`language` ("en" or "es", settable at any time) is the language the caller is heard
+    and answered in; `greeting()` is in it too."""
 
     def __init__(
         self, prop: PropertyConfig, today: dt.date | None = None, language: str = "en"
     ) -> None:
         self.prop = prop
-        self.language = language  # "en" or "es": what the replies are worded in (settable)
         self.today = today or dt.datetime.now(prop.zone).date()
         self._fixed_day = today is not None  # a given day (tests, replays) is not the clock's
+        self._language = language_code(language)
         self._callback_asked = False  # "when shall we call you back?" is the open question
         self.booking: BookingFlow | None = None
         self.tools: set[str] = set()  # what the client registered (session.update)
         self._offered_more = False  # "anything else?" was asked: a plain "no" ends the call
-        self._offered_help = False  # a person or a call back was offered: "yes" takes it
-        self._said: list[str] = []  # what the agent said, latest last (tool results included)
+        self._asked: dict[str, int] = {}  # the dialog's own questions → times asked
+        self._rescue: str | None = None  # "rescue" or "rescue_desk": a person was offered
+        self._said: list[str] = []  # everything said, in order (never a third time running)
+        self._last = ""  # what "repeat that" repeats
+        self._last_question: str | None = None
+        self._caller_name: str | None = None  # introduced before any booking
+
+    # --- the call's language --------------------------------------------------------------------
+    @property
+    def language(self) -> str:
+        return self._language
+
+    @language.setter
+    def language(self, value: str) -> None:
+        self._language = language_code(value)
+        if self.booking is not None:
+            self.booking.language = self._language
+
+    @property
+    def words(self) -> Wording:
+        return wording(self.prop, self._language)
+
+    @property
+    def parse(self) -> Parser:
+        return parser(self._language)
 
     def greeting(self) -> str:
-        if self.language == "es":
-            return f"Gracias por llamar al {self.prop.name}. Soy {self.prop.agent.name}, ¿en qué puedo ayudarle?"
-        return self.prop.greeting_words
+        text = self.words.greeting()
+        self._last, self._last_question = text, None
+        return text
 
     def expecting(self) -> str | None:
         """Answers the question just asked invites, worded as callers say them, for the
         speech-to-text to listen for; None when nothing in particular was asked."""
+        if self._rescue:
+            return None
         if self._callback_asked:
-            return "Tomorrow morning. This afternoon at three. On this number, please."
+            return self.words.hint("callback_when")
         if self.booking is not None and self.booking.stage != "done":
             return self.booking.expecting()
         return None
 
+    # --- the caller speaks ----------------------------------------------------------------------
     def reply(self, utterance: str) -> Reply:
         said = normal(utterance)
-        if _REPEAT.search(said) and self._said:
-            return Reply(self._said[-1])  # asked for: the one repeat that is no loop
-        return self._spoken(self._reply(utterance))
+        if not WORD.findall(said):
+            return self._out(self._ask_here("unheard"))
+        self._asked.pop("unheard", None)
+        if self.parse.cue(utterance, "repeat"):
+            return Reply(self._last or self.greeting(), question=self._last_question)
+        reply = self._route(utterance, said)
+        if reply.question != "cant_help":
+            self._asked.pop("cant_help", None)
+        return self._out(reply)
 
-    def _spoken(self, reply: Reply) -> Reply:
-        """Never the same sentence three times in a row: the third time, help is offered
-        instead; the help offer itself a third time, the caller goes to the front desk."""
-        if reply.call is None and self._said[-2:] == [reply.text, reply.text]:
-            if reply.text == booking_flow.ESCALATION:
-                reply = self._transfer("front_desk")
-            else:
-                self._offered_help = True
-                reply = Reply(booking_flow.ESCALATION)
-        self._said = [*self._said[-3:], reply.text]
-        return reply
-
-    def _reply(self, utterance: str) -> Reply:
-        said = normal(utterance)
-        words = set(WORD.findall(said))
-        if not words:
-            return Reply("Sorry, I didn't catch that. Could you say it again?")
-        offered_help, self._offered_help = self._offered_help, False
-        if offered_help:
-            taken = self._take_help(utterance, said)
-            if taken is not None:
-                return taken
+    def _route(self, utterance: str, said: str) -> Reply:
+        p, w = self.parse, self.words
         offered_more, self._offered_more = self._offered_more, False
-        if any(phrase in said for phrase in _GOODBYE) or (offered_more and _DONE.match(said)):
-            return Reply(f"Thank you for calling the {self.prop.name}. Goodbye.", end_call=True)
-        if _CARD.search(said) or len(slots.parse_digits(said)) >= 12:
+        if p.cue(utterance, "goodbye") or (offered_more and p.cue(utterance, "done")):
+            return Reply(w.say("goodbye"), end_call=True)
+        if p.cue(utterance, "card") or len(p.parse_digits(said)) >= 12:
             return self._card_details()
-        if self._callback_asked or _CALLBACK.search(said):
+        if p.cue(utterance, "person"):
+            return self._transfer("front_desk", utterance)
+        if p.cue(utterance, "start_over"):
+            return self._start_over()
+        if self._rescue is not None:
+            return self._rescued(utterance, said)
+        if self._callback_asked or p.cue(utterance, "callback"):
             return self._callback(utterance)
-        asks_transfer = _TRANSFER.search(said) is not None
         department = self._department_in(said)
-        if asks_transfer and department is not None:
+        if p.cue(utterance, "transfer") and department is not None:
             return self._transfer(department, utterance)
-        if _START_OVER.search(said) and self.booking is not None:
-            self.booking = self._new_booking()
-            step = self.booking.ask("arrival", "Of course, let's start again.")
-            return Reply(step.text)
         if self.booking is not None and self.booking.stage != "done":
             return self._step(self.booking.hear(utterance))
         keyed = _KEYED.search(said)
         if keyed:
             return self._keyed(keyed.group(1))
         if _KEYED_MANY.search(said):
-            return Reply("Thank you. How can I help you?")
-        if BookingFlow.wanted(utterance, self.today) and department in (
-            None,
-            "reservations",
-            "front_desk",
+            return Reply(w.say("keyed_many"))
+        answer = faq_answer(self.prop, set(WORD.findall(said)), self._language)
+        if department in (None, "reservations", "front_desk") and (
+            BookingFlow.wanted(utterance, self.today, self._language)
+            or (answer is None and self._about_a_stay(utterance))
         ):
             self.booking = self._new_booking()
             return self._step(self.booking.hear(utterance))
         if department is not None:
             return self._transfer(department, utterance)
-        answer = faq_answer(self.prop, words)
         if answer is not None:
             return Reply(answer)
-        self._offered_help = True  # "yes" now means the front desk
-        return Reply(
-            "I'm sorry, I can't help with that myself. I can check rooms and prices, book a "
-            "stay, answer questions about the hotel, or put you through to the front desk."
+        name = p.introduced_name(utterance)
+        if name is not None:  # kept for the booking they are about to ask for
+            self._caller_name = name
+            return Reply(f"{w.say('name_thanks', name=name)} {w.say('how_help')}")
+        return self._ask_here("cant_help")
+
+    def _about_a_stay(self, utterance: str) -> bool:
+        """A date, a length or a party said out of the blue ("Friday, for two adults"): a
+        hotel receptionist hears a booking."""
+        p = self.parse
+        return (
+            p.parse_dates(utterance, self.today)[0] is not None
+            or p.parse_nights(utterance) is not None
+            or p.parse_guests(utterance)[0] is not None
         )
 
     def _new_booking(self) -> BookingFlow:
         return BookingFlow(
-            self.prop, self.today, can_text_links="generate_payment_link" in self.tools
+            self.prop,
+            self.today,
+            can_text_links="generate_payment_link" in self.tools,
+            language=self._language,
+            name=self._caller_name,
         )
+
+    def _out(self, reply: Reply) -> Reply:
+        """Remember what is said (for "repeat that"); never the same words three times in a
+        row: the third time, a person or a call back is offered instead."""
+        plain = reply.call is None and reply.transfer_to is None and not reply.end_call
+        if plain and self._said[-2:] == [reply.text, reply.text]:
+            reply = self._offer_rescue("")
+        self._said = [*self._said[-1:], reply.text]
+        if reply.call is None:  # "Let me check that for you" is not worth repeating
+            self._last, self._last_question = reply.text, reply.question
+        return reply
 
     def _step(self, step: Step) -> Reply:
-        if step.hand_over:
-            desk = self._transfer(
-                "front_desk", about="They want to book a room; we could not understand each other."
-            )
-            return Reply(f"{step.text} {desk.text}".strip(), transfer_to=desk.transfer_to,
-                         transfer_summary=desk.transfer_summary)  # fmt: skip
         if step.escalate:
-            self._offered_help = True
-        return _reply(step)
+            return self._offer_rescue(step.text, after_error=not step.question)
+        self._offered_more = step.done
+        return Reply(step.text, call=step.call, question=step.question)
 
-    def _take_help(self, utterance: str, said: str) -> Reply | None:
-        """The answer to "the front desk, or a call back?": either, or None to carry on (the
-        caller answered the question after all)."""
-        if _CALLBACK.search(said) or "call me" in said or "call back" in said:
-            return self._callback(utterance)
-        yes = slots.parse_yes_no(utterance)
-        short_yes = yes is True and len(WORD.findall(said)) <= 5  # "yes, please", not a request
-        if _WANT_DESK.search(said) or (short_yes and not self._booking_slots_in(utterance)):
+    def _ask_here(self, key: str, **values: Any) -> Reply:
+        """One of the dialog's own questions (not the booking's): twice, then a person."""
+        attempt = self._asked.get(key, 0) + 1
+        if attempt > 2:
+            self._asked.pop(key, None)
+            return self._offer_rescue("")
+        self._asked[key] = attempt
+        return Reply(self.words.ask(key, attempt, **values), question=key)
+
+    # --- a person or a call back, instead of a third time ---------------------------------------
+    def _offer_rescue(
+        self, before: str, after_error: bool = False, desk_only: bool = False
+    ) -> Reply:
+        w = self.words
+        key = "rescue" if "schedule_callback" in self.tools and not desk_only else "rescue_desk"
+        attempt = self._asked.get("rescue", 0) + 1
+        if attempt > 2:  # offered twice: the front desk sorts it out
+            self._rescue = None
+            self._asked.pop("rescue", None)
+            desk = w.department("front_desk")
             return self._transfer(
-                "front_desk",
-                about="They asked for a person after we could not understand each other.",
+                "front_desk", note=_NOT_UNDERSTOOD, text=w.say("rescue_transfer", desk=desk)
             )
-        return None
+        self._asked["rescue"] = attempt
+        self._rescue = key
+        apology = "" if attempt > 1 or after_error else w.say("not_getting")
+        question = w.ask(key, attempt, desk=w.department("front_desk"))
+        text = " ".join(part for part in (before, apology, question) if part)
+        return Reply(text, question=key)
 
-    def _booking_slots_in(self, utterance: str) -> bool:
-        """Words that answer a booking question ("yes, two nights") rather than the offer."""
-        return (
-            slots.parse_nights(utterance) is not None
-            or slots.parse_dates(utterance, self.today)[0] is not None
-            or slots.parse_guests(utterance)[0] is not None
-        )
+    def _rescued(self, utterance: str, said: str) -> Reply:
+        """The answer to "shall I put you through, or have someone call you back?"."""
+        p, offered = self.parse, self._rescue
+        answer = p.parse_yes_no(utterance)
+        position = p.parse_position(utterance)
+        department = self._department_in(said)
+        if offered == "rescue" and (p.cue(utterance, "callback") or position == "2"):
+            self._rescue = None
+            return self._callback(utterance)
+        if department is not None or position == "1" or (offered == "rescue_desk" and answer):
+            self._rescue = None
+            return self._transfer(department or "front_desk", utterance)
+        if answer is False:  # neither: go on trying
+            self._rescue = None
+            if self.booking is not None and self.booking.stage != "done":
+                return self._step(self.booking.retry())
+            return Reply(f"{self.words.say('keep_trying')} {self.words.say('how_help')}")
+        before = ""
+        if self.booking is not None and self.booking.stage != "done":
+            step = self.booking.hear(utterance)  # perhaps the answer, after all
+            if not step.escalate:
+                self._rescue = None
+                self._asked.pop("rescue", None)
+                return self._step(step)
+            before = step.text
+        else:  # something else the dialog understands, perhaps
+            self._rescue = None
+            reply = self._route(utterance, said)
+            if reply.question != "cant_help":
+                self._asked.pop("rescue", None)
+                return reply
+            self._asked.pop("cant_help", None)
+        return self._offer_rescue(before, desk_only=offered == "rescue_desk")
 
+    def _start_over(self) -> Reply:
+        self._rescue, self._callback_asked = None, False
+        self._asked.clear()
+        start = self.words.say("start_over")
+        if self.booking is None:
+            return Reply(f"{start} {self.words.say('how_help')}")
+        self.booking = self._new_booking()
+        return self._step(self.booking.next([start]))
+
+    # --- call backs, cards, transfers -----------------------------------------------------------
     def _now(self) -> dt.datetime:
         if self._fixed_day:  # mid-morning of the given day
             return dt.datetime.combine(self.today, dt.time(9), tzinfo=self.prop.zone)
@@ -211,18 +280,21 @@ class DialogManager:
         if "schedule_callback" not in self.tools:
             self._callback_asked = False
             return self._transfer("front_desk")
-        when = slots.parse_when(utterance, self._now())
+        when = self.parse.parse_when(utterance, self._now())
         if when is None:
-            if self._callback_asked:  # asked once already: the desk can sort it out
+            attempt = self._asked.get("callback_when", 0) + 1
+            if attempt > 2:  # no time heard twice: the desk can sort it out
                 self._callback_asked = False
-                return Reply("Sorry, I didn't catch a time. Could you say a day and a time?")
+                self._asked.pop("callback_when", None)
+                return self._offer_rescue("", desk_only=True)
             self._callback_asked = True
-            return Reply("Of course. When would be a good time for us to call you back?")
+            self._asked["callback_when"] = attempt
+            return Reply(self.words.ask("callback_when", attempt), question="callback_when")
         self._callback_asked = False
-        # Said back to the guest when we call ("calling you back about …").
-        reason = "your booking enquiry" if self.booking else "your call to us earlier"
+        self._asked.pop("callback_when", None)
+        reason = _REASON_BOOKING if self.booking else _REASON_CALL
         return Reply(
-            "Let me arrange that.",
+            self.words.say("arranging"),
             call=ToolCall(
                 "schedule_callback",
                 {"when": when.replace(tzinfo=None).isoformat(timespec="minutes"), "reason": reason},
@@ -234,54 +306,73 @@ class DialogManager:
         booking to pay for and the tool is there), else the front desk."""
         booking = self.booking
         if booking is not None and booking.confirmation_code and booking.can_text_links:
-            return _reply(booking.offer_payment_link())
-        return Reply(
-            "Please don't give card details over the phone; we never take them this way. "
-            "Once you have a booking I can text you a secure payment link."
-        )
+            return self._step(booking.offer_payment_link())
+        return Reply(self.words.say("card"))
 
     def _department_in(self, said: str) -> str | None:
         """A department the words name (a key or its name); a person means the front desk."""
+        p = self.parse
         for key, department in self.prop.departments.items():
-            if key != "front_desk" and (
-                key.replace("_", " ") in said or department.name.lower() in said
+            if key != "front_desk" and any(
+                phrase and phrase in said for phrase in p.department_phrases(key, department)
             ):
                 return key
-        if any(phrase in said for phrase in _PERSON) or "front desk" in said:
+        desk = p.department_phrases("front_desk", self.prop.departments["front_desk"])
+        if any(phrase in said for phrase in (*p.person_words(), *desk)) or "front desk" in said:
             return "front_desk"
         return None
 
-    def _transfer(self, key: str, utterance: str = "", about: str = "") -> Reply:
-        """Put through; with the caller's words (or what the call was about), staff hear
-        them first (warm)."""
-        name = self.prop.departments[key].name
-        summary = f'They said: "{utterance.strip()}"' if utterance.strip() else about
+    def _transfer(self, key: str, utterance: str = "", note: str = "", text: str = "") -> Reply:
+        """Put through; with the caller's words, staff hear them first (warm), with where the
+        booking stood and the caller's language."""
+        w = self.words
+        self._rescue = None
+        summary = []
+        if utterance.strip():
+            summary.append(f'They said: "{utterance.strip()}"')
+        if summary or note:
+            if note:
+                summary.insert(0, note)
+            if self.booking is not None and self.booking.stage != "done":
+                summary.append(self.booking.staff_summary())
+            if self._language != "en":
+                summary.append(
+                    f"The caller speaks {'Spanish' if self._language == 'es' else self._language}."
+                )
         return Reply(
-            f"Of course, I'll put you through to {name}.", transfer_to=key, transfer_summary=summary
+            text or w.say("transfer", department=w.department(key)),
+            transfer_to=key,
+            transfer_summary=" ".join(s for s in summary if s),
         )
 
+    # --- tools answer ---------------------------------------------------------------------------
     def tool_result(self, name: str, output: dict[str, Any]) -> Reply:
         """A tool the dialog asked for has answered (function_call_output)."""
-        reply = self._tool_result(name, output)
-        self._said = [*self._said[-3:], reply.text]
-        return reply
+        return self._out(self._tool_result(name, output))
 
     def _tool_result(self, name: str, output: dict[str, Any]) -> Reply:
+        w = self.words
         if name == "schedule_callback":
-            self._offered_more = "error" not in output
-            text = str(output.get("error") or output.get("summary", ""))
-            return Reply(f"{text} Is there anything else I can help you with?")
+            error = output.get("error")
+            if error:
+                spoken = w.tool_error(str(error))
+                if spoken is None:
+                    return self._offer_rescue(w.say("error"), after_error=True, desk_only=True)
+                self._callback_asked = spoken.rstrip().endswith("?")
+                return Reply(spoken, question="callback_when" if self._callback_asked else None)
+            self._offered_more = True
+            return Reply(f"{w.callback_arranged(output, self._now())} {w.say('anything_else')}")
         if self.booking is None:
-            return Reply("Is there anything else I can help you with?")
-        step = self.booking.tool_result(name, output)
-        self._offered_more = step.done
-        return self._step(step)
+            return Reply(w.say("anything_else"))
+        return self._step(self.booking.tool_result(name, output))
 
     def tool_unavailable(self, name: str) -> Reply:
-        desk = self.prop.departments["front_desk"].name
-        return Reply(
-            f"I'm sorry, I can't do that over the phone right now. I'll put you through to {desk}.",
-            transfer_to="front_desk",
+        w = self.words
+        return self._out(
+            Reply(
+                w.say("unavailable", department=w.department("front_desk")),
+                transfer_to="front_desk",
+            )
         )
 
     def _keyed(self, key: str) -> Reply:
@@ -291,4 +382,4 @@ class DialogManager:
                 return self._transfer(department_key)
         if key == "0":
             return self._transfer("front_desk")
-        return Reply("How can I help you?")
+        return Reply(self.words.say("how_help"))
