@@ -92,16 +92,19 @@ class Dialer:
 async def test_the_scheduler_dials_what_is_due_and_retries_what_was_not_answered(
     repo: CallbackRepository, pool: asyncpg.Pool
 ) -> None:
-    soon = await repo.add(NewCallback("harborview", CALLER, NOW, "a question", max_attempts=2))
+    # The scheduler's times meet the database's own now() (retries, stuck dials): on the
+    # real clock, not a fixed day that the calendar leaves behind.
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    soon = await repo.add(NewCallback("harborview", CALLER, now, "a question", max_attempts=2))
     later = await repo.add(
-        NewCallback("harborview", "+14155550199", NOW + dt.timedelta(hours=3), "later")
+        NewCallback("harborview", "+14155550199", now + dt.timedelta(hours=3), "later")
     )
     dialer = Dialer()
     scheduler = CallbackScheduler(repo, dialer, _anyone, retry_after=dt.timedelta(minutes=15))
-    assert await scheduler.run_once(NOW) == 1
+    assert await scheduler.run_once(now) == 1
     assert [c.id for c in dialer.dialled] == [soon]
     assert await pool.fetchval("SELECT status FROM callbacks WHERE id = $1", soon) == "dialing"
-    assert await scheduler.run_once(NOW) == 0  # being dialled: not dialled twice
+    assert await scheduler.run_once(now) == 0  # being dialled: not dialled twice
     # Nobody answered: the controller reports the channel's end; tried again in 15 minutes.
     await scheduler._not_reached(soon, "No answer")
     row = await pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", soon)
@@ -113,7 +116,7 @@ async def test_the_scheduler_dials_what_is_due_and_retries_what_was_not_answered
     await scheduler._not_reached(soon, "No answer")  # the last attempt
     row = await pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", soon)
     assert row["status"] == "no_answer" and row["attempts"] == 2
-    assert await scheduler.run_once(NOW + dt.timedelta(days=1)) == 1  # only `later` is left
+    assert await scheduler.run_once(now + dt.timedelta(days=1)) == 1  # only `later` is left
     assert dialer.dialled[-1].id == later
 
 
@@ -190,9 +193,12 @@ async def test_a_callback_reason_keeps_no_card_digits(
 async def test_a_callback_left_dialling_by_a_crash_is_dialled_again(
     repo: CallbackRepository, pool: asyncpg.Pool
 ) -> None:
-    stuck = await repo.add(NewCallback("harborview", CALLER, NOW, "a question", max_attempts=2))
-    last = await repo.add(NewCallback("harborview", "+14155550199", NOW, "x", max_attempts=1))
-    assert await CallbackScheduler(repo, Dialer(), _anyone).run_once(NOW) == 2
+    # The scheduler's times meet the database's own now() (retries, stuck dials): on the
+    # real clock, not a fixed day that the calendar leaves behind.
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    stuck = await repo.add(NewCallback("harborview", CALLER, now, "a question", max_attempts=2))
+    last = await repo.add(NewCallback("harborview", "+14155550199", now, "x", max_attempts=1))
+    assert await CallbackScheduler(repo, Dialer(), _anyone).run_once(now) == 2
     # The process dies mid-dial: nobody will report how those calls went. Eleven minutes on
     # (updated_at moved back past the trigger that keeps it current):
     async with pool.acquire() as conn, conn.transaction():
@@ -200,12 +206,12 @@ async def test_a_callback_left_dialling_by_a_crash_is_dialled_again(
         await conn.execute("UPDATE callbacks SET updated_at = now() - interval '11 minutes'")
         await conn.execute("ALTER TABLE callbacks ENABLE TRIGGER callbacks_updated_at")
     dialer = Dialer()
-    assert await CallbackScheduler(repo, dialer, _anyone).run_once(NOW) == 1  # the next process
+    assert await CallbackScheduler(repo, dialer, _anyone).run_once() == 1  # the next process
     assert [c.id for c in dialer.dialled] == [stuck] and dialer.dialled[0].attempts == 2
     row = await pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", stuck)
     assert row["status"] == "dialing" and row["attempts"] == 2
     row = await pool.fetchrow("SELECT * FROM callbacks WHERE id = $1", last)
     assert row["status"] == "failed" and row["last_error"] == "interrupted while dialling"
     assert (
-        await CallbackScheduler(repo, dialer, _anyone).run_once(NOW) == 0
+        await CallbackScheduler(repo, dialer, _anyone).run_once() == 0
     )  # a fresh dial stays alone
