@@ -13,11 +13,20 @@ from pathlib import Path
 import numpy as np
 from structlog.testing import capture_logs
 
-from app.engines.speech import Transcript
+from app.engines.local.flite import FliteTextToSpeech
+from app.engines.speech import TextToSpeech, Transcript
 from app.media.g711 import ulaw_decode, ulaw_encode
 from app.media.levels import SILENCE_FLOOR
 from app.media.resample import resample
-from tests.engines.test_local_engine import Client, _connected
+from tests.engines.test_local_engine import Client, NotedVoices, _connected
+
+
+class _Flite(NotedVoices):
+    """flite's slt for every voice: the voice whose ~200 ms of leading silence is trimmed."""
+
+    def __call__(self, name: str) -> TextToSpeech:
+        return FliteTextToSpeech("slt")
+
 
 BYTES_PER_MS = 16  # 16-bit PCM at 8 kHz, as the engine hands it to speech-to-text
 
@@ -127,7 +136,7 @@ async def test_the_first_turns_language_is_found_while_the_caller_speaks(
 
 
 async def test_a_reply_starts_with_its_first_word_not_the_voices_silence() -> None:
-    async with _connected(Ears()) as client:
+    async with _connected(Ears(), _Flite()) as client:
         await client.send(
             {
                 "type": "response.create",

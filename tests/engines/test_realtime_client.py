@@ -178,7 +178,8 @@ async def test_the_engines_say_what_they_can_and_hear_how_the_caller_came(
         assert "chose housekeeping in the phone menu, which is closed" in instructions
         assert "Speak Spanish with this caller" in instructions
         transcription = update["session"]["audio"]["input"]["transcription"]  # type: ignore[index]
-        assert transcription == {"model": "gpt-transcribe"}  # OPENAI_TRANSCRIBE_MODEL
+        # OPENAI_TRANSCRIBE_MODEL, in the language the caller chose in the menu
+        assert transcription == {"model": "gpt-transcribe", "language": "es"}
         await session.close()
 
 
