@@ -28,9 +28,9 @@ from app.media.resample import resample
 # flite's level; the rare louder peak is clipped rather than the whole sentence made quieter.
 GAIN = 1.6
 # Piper's sampling noise, for the phone: none. Its voices ship with 0.667 and 0.8 (livelier,
-# different at every rendering); without noise the ear of bench/voice.py misheard 5.5 % of the
-# agent's words, not 8.0 %, and a sentence is said the same way every time (the phrase cache,
-# tests). The voice's own values: PiperTextToSpeech(noise=None).
+# and different at every rendering); without it a sentence is said the same way every time
+# (the phrase cache, tests), and the ear of bench/voice.py mishears as many words either way
+# (7.3 % and 7.4 % without, 7.8 % and 7.0 % with, two runs). The voice's own: noise=None.
 NOISE = (0.0, 0.0)  # noise_scale, noise_w
 # Piper stops dead at the end of a sentence; the next one is sent right after it, so the pause
 # a speaker makes between sentences (and at a comma where a long sentence was split) is added.
