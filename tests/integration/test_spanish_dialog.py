@@ -164,6 +164,30 @@ async def test_the_tools_errors_in_spanish(talk: Conversation, pool: asyncpg.Poo
     _all_spanish(holidays)
 
 
+async def test_the_last_room_taken_meanwhile_in_spanish(
+    talk: Conversation, pool: asyncpg.Pool
+) -> None:
+    for line in ["Quisiera reservar el viernes, dos noches, dos adultos.", "La primera.",
+                 "Me llamo Ana Torres.", "Sí."]:  # fmt: skip
+        await talk.say(line)
+    room = talk.dialog.booking.room if talk.dialog.booking else None
+    assert room is not None
+    await pool.execute(  # another caller books the last of them meanwhile
+        """UPDATE inventory SET booked = total - held FROM room_types rt
+           WHERE rt.id = inventory.room_type_id AND rt.code = $1""",
+        room.code,
+    )
+    said = await talk.say("Sí.")
+    assert said == (
+        f"Ahora mismo hago la reserva. Lo siento, la última {room.name} para esas fechas se "
+        "acaba de reservar. ¿Busco otra habitación?"
+    )
+    assert await pool.fetchval("SELECT count(*) FROM reservations") == 0
+    said = await talk.say("Sí.")
+    assert said.startswith("Un momento, lo compruebo.") and room.name not in said
+    _all_spanish(talk)
+
+
 async def test_an_error_without_spanish_words_is_an_apology_and_a_person(
     pool: asyncpg.Pool,
 ) -> None:

@@ -176,6 +176,11 @@ class SpanishWording(Wording):
          "¿Busco una habitación más grande?"),
         (re.compile(r"The (?P<room>.+?) needs at least (?P<nights>\w+) nights?"),
          "La {room} requiere un mínimo de {nights} en esas fechas."),
+        (re.compile(r"the last (?P<room>.+?) for those dates has just been taken"),
+         "Lo siento, la última {room} para esas fechas se acaba de reservar. ¿Busco otra "
+         "habitación?"),
+        (re.compile(r"that hold has expired"),
+         "Lo siento, la reserva provisional ha caducado. ¿Lo compruebo otra vez?"),
         (re.compile(r"^Did you mean the (?P<names>.+)\?$"), "¿Se refiere a la {names}?"),
         (re.compile(r"We don't have a room called (?P<wanted>.+?)\. Our rooms are: (?P<names>.+)\."),
          "No tenemos ninguna habitación llamada {wanted}. Nuestras habitaciones son: {names}."),
