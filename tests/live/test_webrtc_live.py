@@ -54,7 +54,9 @@ async def _exchange(ws: aiohttp.ClientWebSocketResponse, request: str) -> str:
     while True:
         message = await ws.receive(timeout=10)
         assert message.type == aiohttp.WSMsgType.TEXT, message
-        if not message.data.startswith("SIP/2.0 100"):
+        # A response to us, not "Trying", and not a request of Asterisk's own: once a contact
+        # registers, its qualify OPTIONS can arrive before the REGISTER's 200.
+        if message.data.startswith("SIP/2.0 ") and not message.data.startswith("SIP/2.0 100"):
             return str(message.data)
 
 
