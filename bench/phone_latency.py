@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -233,7 +234,18 @@ async def converse(
     index: int, peer: RtpPeer, voice: str, hung_up: Callable[[], bool], show: bool
 ) -> tuple[list[Turn], float | None]:
     """The booking, line by line; the greeting's delay from the answer, and each turn."""
-    tmp = Path(tempfile.mkdtemp(prefix="phone-"))
+    with tempfile.TemporaryDirectory(prefix="phone-") as folder:
+        return await _converse(index, peer, voice, hung_up, show, Path(folder))
+
+
+async def _converse(
+    index: int,
+    peer: RtpPeer,
+    voice: str,
+    hung_up: Callable[[], bool],
+    show: bool,
+    tmp: Path,
+) -> tuple[list[Turn], float | None]:
     answered = time.monotonic()
     greeting = None
     async with asyncio.timeout(TURN_TIMEOUT):
@@ -347,7 +359,7 @@ def _settings(ari: tuple[str, str, str], engine_port: int) -> Settings:
         rtp_port_min=43000,
         rtp_port_max=43019,
         drain_seconds=0,
-        whisper_dir=tempfile.mkdtemp(prefix="whisper-"),
+        whisper_dir=str(Path(tempfile.gettempdir()) / "frontdesk-bench-whisper"),
     )
 
 
@@ -389,6 +401,7 @@ async def _through_pbx(
     from app.pbx.sandbox import AsteriskSandbox, Ports  # noqa: PLC0415
 
     tmp = Path(tempfile.mkdtemp(prefix="frontdesk-asterisk-"))
+    stack.callback(shutil.rmtree, tmp, ignore_errors=True)  # after Asterisk has stopped
     pbx = AsteriskSandbox(
         tmp,
         ari_user="frontdesk",
@@ -488,9 +501,13 @@ def vad_report() -> None:
     """Per voice: lines the VAD cut in two (a false end of turn) by silence window, with
     webrtcvad deciding (as the engine does) or quiet by level; and the early transcripts a
     line would throw away (a pause long enough to start one, then more words), by trigger."""
+    with tempfile.TemporaryDirectory(prefix="vad-") as folder:
+        _vad_report(Path(folder))
+
+
+def _vad_report(tmp: Path) -> None:
     from app.media.g711 import ulaw_decode  # noqa: PLC0415
 
-    tmp = Path(tempfile.mkdtemp(prefix="vad-"))
     print(
         f"{len(VAD_LINES)} lines per voice (espeak-ng and flite put 300-360 ms between sentences)"
     )
