@@ -21,10 +21,15 @@ in this process, so its logs (same monotonic clock) break each turn down:
     pbx_out     our first packet → Asterisk → the phone
     lead        the voice's leading silence: first packet heard → first speech heard
 
-    .venv/bin/python bench/phone_latency.py [--calls N] [--direct] [--show]
+    .venv/bin/python bench/phone_latency.py [--calls N] [--configs before after] [--direct]
+                                            [--noise DBFS] [--show] [--vad]
 
---direct leaves the PBX out: a fake ARI (tests/fakes/ari.py, recorded from Asterisk) and the
-phone's RTP straight to our endpoint, to see what Asterisk adds.
+--configs runs N calls of each configuration, taking turns, in one process: `before` (every
+cut below off), `after` (all on), `as-is` (the code as it is), or cuts joined by `+`
+(lead, gate, early, language: see CUTS). --direct leaves the PBX out: a fake ARI
+(tests/fakes/ari.py, recorded from Asterisk) and the phone's RTP straight to our endpoint.
+--noise adds line noise to what the phone sends. --vad only reports, on the test speech, the
+callers a shorter silence window would cut off and the early transcripts thrown away.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,7 +76,9 @@ from app.main import (
     taking_calls,
 )
 from app.media.g711 import ulaw_encode
+from app.media.levels import frame_level
 from app.media.resample import resample
+from app.media.vad import SpeechDetector
 from app.settings import Settings, load_settings
 from app.storage.callbacks_repo import CallbackRepository
 from app.storage.calls_repo import CallRepository
@@ -97,6 +105,7 @@ VOICES: dict[str, Callable[[str, str], list[str]]] = {
     "espeak-ng en-us": lambda text, out: ["espeak-ng", "-v", "en-us", "-s", "150", "-w", out, text],
     "flite kal": lambda text, out: ["flite", "-voice", "kal", "-t", text, "-o", out],
 }
+NOISE_DBFS: float | None = None  # --noise: line noise on what the phone sends
 QUIET = 1.5  # seconds without agent speech: its turn is over
 REACTION = 0.3  # the caller's pause before answering
 TURN_TIMEOUT = 20.0
@@ -169,6 +178,7 @@ class Turn:
     stages: dict[str, float] = field(default_factory=dict)
     language_ms: float | None = None
     guessed: bool | None = None  # its transcript was the one started during the pause
+    wasted: int = 0  # early transcripts the call had thrown away by then
     overlapped: bool = False
     first: bool = False  # the call's first caller turn (its language is detected)
 
@@ -199,16 +209,17 @@ def _breakdown(turn: Turn, speech_end: float, heard_at: float, peer: RtpPeer) ->
     f = reply.fields
     stopped = reply.at - f["to_first_audio_ms"] / 1000
     spurt = next((m for m in MARKS if m.event == "talkspurt sent" and m.at >= reply.at), None)
-    stt = [m for m in MARKS if m.event == "transcribed" and stopped <= m.at <= reply.at]
+    stt = [m for m in MARKS if m.event == "transcribed" and stopped - 0.005 <= m.at <= reply.at]
     s = turn.stages
     s["vad"] = (stopped - speech_end) * 1000
     s["window"] = float(f["hangover_ms"])
     s["stt"] = float(f.get("stt_ms", 0))
     s["tts"] = float(f["tts_ms"])
     s["dialog"] = f["to_first_audio_ms"] - s["stt"] - s["tts"]
-    heard = [m for m in MARKS if m.event == "turn heard" and stopped <= m.at <= reply.at]
+    heard = [m for m in MARKS if m.event == "turn heard" and stopped - 0.005 <= m.at <= reply.at]
     if heard:
         turn.guessed = bool(heard[-1].fields["guessed"])
+        turn.wasted = int(heard[-1].fields["wasted"])
     if stt:
         turn.language_ms = float(stt[-1].fields["language_ms"])
     if spurt is not None:
@@ -223,7 +234,18 @@ async def converse(
     index: int, peer: RtpPeer, voice: str, hung_up: Callable[[], bool], show: bool
 ) -> tuple[list[Turn], float | None]:
     """The booking, line by line; the greeting's delay from the answer, and each turn."""
-    tmp = Path(tempfile.mkdtemp(prefix="phone-"))
+    with tempfile.TemporaryDirectory(prefix="phone-") as folder:
+        return await _converse(index, peer, voice, hung_up, show, Path(folder))
+
+
+async def _converse(
+    index: int,
+    peer: RtpPeer,
+    voice: str,
+    hung_up: Callable[[], bool],
+    show: bool,
+    tmp: Path,
+) -> tuple[list[Turn], float | None]:
     answered = time.monotonic()
     greeting = None
     async with asyncio.timeout(TURN_TIMEOUT):
@@ -337,7 +359,7 @@ def _settings(ari: tuple[str, str, str], engine_port: int) -> Settings:
         rtp_port_min=43000,
         rtp_port_max=43019,
         drain_seconds=0,
-        whisper_dir=tempfile.mkdtemp(prefix="whisper-"),
+        whisper_dir=str(Path(tempfile.gettempdir()) / "frontdesk-bench-whisper"),
     )
 
 
@@ -379,6 +401,7 @@ async def _through_pbx(
     from app.pbx.sandbox import AsteriskSandbox, Ports  # noqa: PLC0415
 
     tmp = Path(tempfile.mkdtemp(prefix="frontdesk-asterisk-"))
+    stack.callback(shutil.rmtree, tmp, ignore_errors=True)  # after Asterisk has stopped
     pbx = AsteriskSandbox(
         tmp,
         ari_user="frontdesk",
@@ -392,7 +415,7 @@ async def _through_pbx(
     host, port = pbx.sip_address.rsplit(":", 1)
 
     async def place(index: int, voice: str, show: bool) -> Result:
-        phone = SipPhone((host, int(port)))
+        phone = SipPhone((host, int(port)), noise_dbfs=NOISE_DBFS)
         await phone.open()
         try:
             await phone.call(AI_NUMBER)
@@ -415,7 +438,9 @@ async def _direct(
     loop = asyncio.get_running_loop()
 
     async def place(index: int, voice: str, show: bool) -> Result:
-        _, peer = await loop.create_datagram_endpoint(RtpPeer, local_addr=("127.0.0.1", 0))
+        _, peer = await loop.create_datagram_endpoint(
+            lambda: RtpPeer(noise_dbfs=NOISE_DBFS), local_addr=("127.0.0.1", 0)
+        )
         fake = FakeAri(rtp_address=("127.0.0.1", peer.port))
         ari = await fake.start()
         settings = _settings((ari, "frontdesk", "secret"), engine_port)
@@ -438,6 +463,95 @@ async def _direct(
             await fake.stop()
 
     return place
+
+
+# --- the VAD on the test speech: callers cut off, guesses thrown away -----------------------
+VAD_LINES = [
+    *SCRIPT,
+    "Hi, I'd like to book a room, for two adults, arriving on Friday.",
+    "Yes. My name is Maria Gonzalez, and my number is five five five, one two three four.",
+    "Hello. I would like to book a room. Two nights, for two adults, please.",
+    "Well, let me think. The king room, please.",
+    "No, not the suite. The double queen, the cheaper one.",
+    "Do you have a king room available next Friday?",
+    "Can I check out late on Sunday?",
+    "Is breakfast included in the rate?",
+    "Please send me a payment link by text message.",
+    "My phone number is five five five one two three four.",
+]
+
+
+class GatedDecision(SpeechDetector):
+    """The turn ended on quiet by level (vad.py's quiet_run) instead of webrtcvad's: what a
+    shorter wait would have done."""
+
+    def __init__(self, end_ms: int) -> None:
+        super().__init__(end_ms=end_ms)
+        self._peak = 0.0
+
+    def is_speech(self, frame: bytes) -> bool:
+        voiced = super().is_speech(frame)
+        level = frame_level(frame)
+        if voiced:
+            self._peak = max(self._peak, level)
+        return voiced and (not self.speaking or level >= self._peak * 0.02)
+
+
+def vad_report() -> None:
+    """Per voice: lines the VAD cut in two (a false end of turn) by silence window, with
+    webrtcvad deciding (as the engine does) or quiet by level; and the early transcripts a
+    line would throw away (a pause long enough to start one, then more words), by trigger."""
+    with tempfile.TemporaryDirectory(prefix="vad-") as folder:
+        _vad_report(Path(folder))
+
+
+def _vad_report(tmp: Path) -> None:
+    from app.media.g711 import ulaw_decode  # noqa: PLC0415
+
+    print(
+        f"{len(VAD_LINES)} lines per voice (espeak-ng and flite put 300-360 ms between sentences)"
+    )
+    print("| voice | decided by | end 400 ms | 300 ms | 250 ms | quiet at the end (mean) |")
+    print("|---|---|---|---|---|---|")
+    stale: dict[str, dict[int, int]] = {}
+    for voice in VOICES:
+        audio = [caller_line(voice, text, tmp) + b"\xff" * 8000 for text in VAD_LINES]
+        frames = [[ulaw_decode(u[i : i + 160]) for i in range(0, len(u) - 159, 160)] for u in audio]
+        for label, make in (("webrtcvad", SpeechDetector), ("quiet by level", GatedDecision)):
+            cut = {}
+            quiet_at_end: list[int] = []
+            for end_ms in (400, 300, 250):
+                cut[end_ms] = 0
+                for line in frames:
+                    detector = make(end_ms=end_ms)
+                    ends = [f for f in line if detector.push(f) == "end"]
+                    cut[end_ms] += len(ends) > 1
+                    if end_ms == 400 and label == "webrtcvad":
+                        quiet_at_end.append(_quiet_at_end(line))
+            mean = f"{np.mean(quiet_at_end):.0f} ms" if quiet_at_end else ""
+            print(f"| {voice} | {label} | {cut[400]} | {cut[300]} | {cut[250]} | {mean} |")
+        stale[voice] = {t: 0 for t in (60, 100, 120, 160, 200)}
+        for line in frames:
+            detector, before = SpeechDetector(), 0
+            for frame in line:
+                if detector.push(frame) == "end":
+                    break
+                if detector.speaking and detector.quiet_run == 0 and before:
+                    for trigger in stale[voice]:
+                        stale[voice][trigger] += before * 20 >= trigger
+                before = detector.quiet_run
+    print("\nearly transcripts thrown away per line, by the quiet that starts one:")
+    for voice, counts in stale.items():
+        per = ", ".join(f"{t} ms: {n / len(VAD_LINES):.2f}" for t, n in counts.items())
+        print(f"  {voice}: {per}")
+
+
+def _quiet_at_end(frames: list[bytes]) -> int:
+    detector = SpeechDetector()
+    for frame in frames:
+        if detector.push(frame) == "end":
+            return detector.quiet_run * 20
+    return 0
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -466,7 +580,11 @@ def report(results: list[Result], label: str) -> list[float]:
         print(f"  | {stage} | {_pct(values, 50)} | {_pct(values, 95)} | {_pct(firsts, 50)} |")
     guessed = [t.guessed for t in timed if t.guessed is not None]
     if guessed:
-        print(f"  transcript started during the pause used: {sum(guessed)} of {len(guessed)} turns")
+        wasted = sum(max((t.wasted for t in turns), default=0) for turns, _ in results)
+        print(
+            f"  transcript started during the pause used: {sum(guessed)} of {len(guessed)} "
+            f"turns; {wasted} started and thrown away (the caller went on)"
+        )
     langs = [t.language_ms for t in timed if t.language_ms]
     if langs:
         print(f"  (language detection inside stt, first turns: p50 {_pct(langs, 50)} ms)")
@@ -489,10 +607,21 @@ def main() -> None:
         default=["as-is"],
         help="before, after, as-is, or cuts joined by + (" + ", ".join(CUTS) + ")",
     )
+    parser.add_argument("--noise", type=float, help="line noise, dBFS RMS (e.g. -50)")
+    parser.add_argument(
+        "--vad", action="store_true", help="only: callers cut off and guesses thrown away"
+    )
     args = parser.parse_args()
+    if args.vad:
+        vad_report()
+        return
+    global NOISE_DBFS  # noqa: PLW0603  (one setting for the run)
+    NOISE_DBFS = args.noise
     watch_logs()
     results = asyncio.run(run(args.calls, args.configs, args.direct, args.show))
     where = "direct (no PBX)" if args.direct else "through Asterisk"
+    if args.noise is not None:
+        where += f", line noise {args.noise:g} dBFS"
     p50 = {}
     for config, calls in results.items():
         lat = report(calls, f"{config}, {where}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.media.g711 import ULAW_DECODE
+from app.media.g711 import ULAW_DECODE, ulaw_decode, ulaw_encode
 
 SILENCE = b"\xff" * 160  # μ-law 0
 FRAME_SECONDS = 0.020
@@ -50,7 +50,7 @@ class RtpPeer(asyncio.DatagramProtocol):
     """The phone's media: sends what it is told to say (silence otherwise) every 20 ms, keeps
     what it receives."""
 
-    def __init__(self, speech_level: float = 100.0) -> None:
+    def __init__(self, speech_level: float = 100.0, noise_dbfs: float | None = None) -> None:
         self.transport: asyncio.DatagramTransport | None = None
         self.remote: tuple[str, int] | None = None
         self.heard: list[Heard] = []
@@ -61,6 +61,10 @@ class RtpPeer(asyncio.DatagramProtocol):
         self._ssrc = random.getrandbits(32)
         self._sequence = random.getrandbits(16)
         self._timestamp = random.getrandbits(32)
+        # Line noise on everything the phone sends (speech and silence): a phone's mic in a
+        # room, or a noisy line. RMS in dB below full scale; None: a clean line.
+        self._noise = None if noise_dbfs is None else 32768 * 10 ** (noise_dbfs / 20)
+        self._rng = np.random.default_rng(1)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -115,6 +119,10 @@ class RtpPeer(asyncio.DatagramProtocol):
                 started = now if started is None else started
                 if last:
                     speech_end = now
+            if self._noise is not None:
+                pcm = np.frombuffer(ulaw_decode(frame), "<i2").astype(np.float64)
+                pcm += self._rng.normal(0.0, self._noise, pcm.size)
+                frame = ulaw_encode(np.clip(pcm, -32768, 32767).astype("<i2").tobytes())
             if self.remote is not None and self.transport is not None:
                 self._sequence = (self._sequence + 1) & 0xFFFF
                 self._timestamp = (self._timestamp + 160) & 0xFFFFFFFF
@@ -146,10 +154,15 @@ class _Dialog:
 class SipPhone(asyncio.DatagramProtocol):
     """One call at a time from 127.0.0.1 to a SIP server (the PBX's trunk from the carrier)."""
 
-    def __init__(self, server: tuple[str, int], caller: str = "+14155550123") -> None:
+    def __init__(
+        self,
+        server: tuple[str, int],
+        caller: str = "+14155550123",
+        noise_dbfs: float | None = None,
+    ) -> None:
         self.server = server
         self.caller = caller
-        self.rtp = RtpPeer()
+        self.rtp = RtpPeer(noise_dbfs=noise_dbfs)
         self.transport: asyncio.DatagramTransport | None = None
         self.answered_at: float | None = None
         self._dialog: _Dialog | None = None
