@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import random
 import re
@@ -35,9 +34,8 @@ import sys
 import tempfile
 import time
 import unicodedata
-import uuid
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +43,9 @@ import aiohttp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchdb import throwaway_database
 
 from app.calls.engine_port import (
     AgentAudio,
@@ -65,14 +66,12 @@ from app.main import (
     build_destinations,
     build_tools,
     destination_rules,
-    prepare_database,
     start_local_engine,
 )
 from app.media import g711
 from app.media.resample import resample
 from app.settings import load_settings
 from app.storage.db import create_pool
-from app.storage.server import discover, ensure_database, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TURN_TIMEOUT = 60.0
@@ -443,24 +442,6 @@ def personas(count: int, rng: random.Random, today: dt.date, rooms: list[str]) -
     return people
 
 
-@contextlib.asynccontextmanager
-async def throwaway_database() -> AsyncIterator[str]:
-    settings = load_settings()
-    server, cluster = await discover(settings.database_url, Path(tempfile.mkdtemp()) / "pg")
-    name = f"frontdesk_bench_{uuid.uuid4().hex[:8]}"
-    url = await ensure_database(server, name)
-    try:
-        yield url
-    finally:
-        import asyncpg  # noqa: PLC0415
-
-        conn = await asyncpg.connect(with_database(server, "postgres"))
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-        if cluster is not None:
-            cluster.stop()
-
-
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -471,8 +452,7 @@ async def main(calls: int, seed: int) -> None:
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
     prop = hotel.get_property("harborview")
     rng = random.Random(seed)
-    async with throwaway_database() as url:
-        await prepare_database(url, hotel)
+    async with throwaway_database(hotel) as url:
         pool = await create_pool(url, min_size=1, max_size=4)
         http = aiohttp.ClientSession()
         with socket.socket() as sock:

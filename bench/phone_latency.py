@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -57,6 +56,7 @@ import structlog
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from benchdb import throwaway_database
 from sip_phone import RtpPeer, SipPhone, level
 
 from app.calls.call_log import CallLog
@@ -71,7 +71,6 @@ from app.main import (
     build_telephony,
     build_tools,
     destination_rules,
-    prepare_database,
     start_local_engine,
     taking_calls,
 )
@@ -84,7 +83,6 @@ from app.storage.callbacks_repo import CallbackRepository
 from app.storage.calls_repo import CallRepository
 from app.storage.db import create_pool
 from app.storage.errors import is_transient
-from app.storage.server import discover, ensure_database, with_database
 from app.storage.tools_repo import ToolInvocationRepository
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -286,25 +284,6 @@ async def _converse(
 
 
 # --- the app, as `frontdesk run` wires it ---------------------------------------------------
-@contextlib.asynccontextmanager
-async def throwaway_database(hotel: HotelConfig) -> AsyncIterator[str]:
-    settings = load_settings()
-    server, cluster = await discover(settings.database_url, Path(tempfile.mkdtemp()) / "pg")
-    name = f"frontdesk_bench_{uuid.uuid4().hex[:8]}"
-    url = await ensure_database(server, name)
-    try:
-        await prepare_database(url, hotel)
-        yield url
-    finally:
-        import asyncpg  # noqa: PLC0415
-
-        conn = await asyncpg.connect(with_database(server, "postgres"))
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-        if cluster is not None:
-            cluster.stop()
-
-
 def _free_port() -> int:
     import socket  # noqa: PLC0415
 
