@@ -32,7 +32,6 @@ from app.engines.local.server import create_engine_app, languages_of
 from app.engines.local.voices import LocalVoices
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector
-from app.engines.speech import TextToSpeech
 from app.health import HealthCheck, TaskCheck
 from app.hotel import openings
 from app.hotel.config import HotelConfig, load_hotel_config
@@ -301,15 +300,6 @@ def build_engine(
         # what it speaks depends on the property (its hotel.yaml languages)
         capabilities=lambda property_id: local_capabilities(hotel.get_property(property_id)),
     )
-
-
-_VOICES = LocalVoices()  # the packaged voices, for tools and tests that speak as the engine
-
-
-def local_tts(name: str) -> TextToSpeech:
-    """The offline engine's voices by name (app/engines/local/voices.py): "joe" (Piper, the
-    default), "es" (espeak-ng's Spanish), flite's."""
-    return _VOICES(name)
 
 
 async def start_local_engine(

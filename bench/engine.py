@@ -45,13 +45,15 @@ from app.engines.local import slots
 from app.engines.local.booking_flow import BookingFlow
 from app.engines.local.flite import FliteTextToSpeech
 from app.engines.local.server import create_engine_app
+from app.engines.local.voices import LocalVoices
 from app.engines.local.whisper import WhisperSpeechToText
 from app.hotel.config import PropertyConfig, load_hotel_config
-from app.main import local_tts
 from app.media.g711 import ulaw_decode, ulaw_encode
 from app.media.resample import resample
 from app.media.vad import SpeechDetector
 
+# the offline engine's voices as `frontdesk run` gives them (Piper joe, espeak-ng es, flite)
+local_tts = LocalVoices()
 ROOT = Path(__file__).resolve().parent.parent
 UTTERANCES = [
     "I would like to book a room for two nights",

@@ -41,7 +41,6 @@ from app.main import (
     build_telephony,
     build_tools,
     destination_rules,
-    local_tts,
 )
 from app.media.g711 import ulaw_decode, ulaw_encode
 from app.media.resample import resample
@@ -55,6 +54,7 @@ from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.call_services import CallLimits
 from app.telephony.controller import StasisApp
+from tests.engines.test_local_engine import local_tts
 from tests.fakes.ari import FakeAri, FakeCall
 from tests.fakes.ga_realtime import DialogBrain, GaRealtime, Reply, ScriptedBrain
 from tests.integration.test_stasis_calls import AsteriskRtp

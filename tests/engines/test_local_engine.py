@@ -30,15 +30,17 @@ from app.calls.engine_port import (
 from app.calls.records import TurnRole
 from app.engines.local.dialog import DialogManager
 from app.engines.local.server import create_engine_app
+from app.engines.local.voices import LocalVoices
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector, RealtimeSession
 from app.engines.realtime_events import validate_server_event
 from app.engines.speech import SpeechToText, TextToSpeech, Transcript
 from app.hotel.config import load_hotel_config
-from app.main import local_tts
 from app.media.g711 import ulaw_decode, ulaw_encode
 from app.media.resample import resample
 
+# the offline engine's voices as `frontdesk run` gives them (Piper joe, espeak-ng es, flite)
+local_tts = LocalVoices()
 ROOT = Path(__file__).resolve().parents[2]
 STT = WhisperSpeechToText()  # the model loads once for the module
 
@@ -84,7 +86,7 @@ class Client:
 
 
 class NotedVoices:
-    """The engine's own voices (app.main.local_tts, what `frontdesk run` gives it), noting
+    """The engine's own voices (local_tts: what `frontdesk run` gives it), noting
     which voice was asked to say which words."""
 
     def __init__(self) -> None:
