@@ -99,6 +99,16 @@ class BookingFlow:
     def length_known(self) -> bool:
         return self.nights is not None or self.check_out is not None
 
+    @property
+    def stay_nights(self) -> int:
+        """The stay's length, given as nights or as a departure (0 while neither is known)."""
+        assert self.check_in is not None
+        return self.nights or ((self.check_out or self.check_in) - self.check_in).days
+
+    def _requote(self) -> None:
+        """Back to collecting: what was quoted no longer holds."""
+        self.stage, self.options, self.chosen = "collect", [], False
+
     # --- the caller speaks ----------------------------------------------------------------------
     def hear(self, utterance: str) -> Step:
         p, say = self.parse, self.words.say
@@ -121,7 +131,7 @@ class BookingFlow:
         if len(digits) >= 10:
             self.phone, self.phone_settled = digits, True
         if changed and self.stage != "collect":
-            self.stage, self.options, self.chosen = "collect", [], False
+            self._requote()
         elif changed and self.pending and self.room is not None and self._room_in(utterance):
             acks.append(say("room_noted", room=self.room.name))  # named out of turn: kept
         answer = self._yes_no(utterance)
@@ -345,7 +355,7 @@ class BookingFlow:
         """The first slot still missing, asked; or the tool that comes next."""
         say = self.words.say
         if self.check_in is None or not self.length_known or self.adults is None:
-            self.stage, self.options, self.chosen = "collect", [], False
+            self._requote()
             if self.check_in is None:
                 first = say("other_dates") if self.no_rooms else None
                 return self._ask("arrival", acks, first)
@@ -371,7 +381,7 @@ class BookingFlow:
             return self._ask("phone_digits" if self.other_number else "phone", acks)
         self.stage = "confirm"
         assert self.room is not None and self.check_in is not None and self.adults is not None
-        nights = self.nights or ((self.check_out or self.check_in) - self.check_in).days
+        nights = self.stay_nights
         readback = self.words.readback(
             self.room.name, self.check_in, nights, self.adults, self.children, self.name,
             self.today,
@@ -417,7 +427,7 @@ class BookingFlow:
     def _lead(self) -> dict[str, Any]:
         assert self.check_in is not None
         room = self.room.name if self.room else "a room"
-        nights = self.nights or ((self.check_out or self.check_in) - self.check_in).days
+        nights = self.stay_nights
         interest = f"{room} from {self.check_in.isoformat()} for {nights} nights"
         if self.language != "en":
             interest += f" (the caller speaks {self.language})"  # for whoever calls back
@@ -466,7 +476,7 @@ class BookingFlow:
             self.options = list(output.get("options") or [])
             summary = words.quote(output, self.today)
             if not self._bookable():
-                self.stage, self.options, self.chosen = "collect", [], False
+                self._requote()
                 short = [
                     o for o in output.get("options") or []
                     if int(o.get("rooms_left") or 0) > 0
@@ -518,7 +528,7 @@ class BookingFlow:
             if spoken is None:
                 return Step(self.words.say("error"), escalate=True)
             return Step(spoken, question="phone_digits")
-        self.stage, self.options, self.chosen = "collect", [], False
+        self._requote()
         if spoken is None:
             return Step(self.words.say("error"), escalate=True)
         if spoken.rstrip().endswith("?"):

@@ -98,3 +98,14 @@ def arrival_departure(
         if departure is not None and departure <= base:
             departure = None
     return first, departure
+
+
+def at_day(day: dt.date | None, at: dt.time | None, now: dt.datetime) -> dt.datetime | None:
+    """A day and a time of day as a moment ahead of `now` (a call back "tomorrow at three",
+    "esta tarde"): no time is 10:00, no day is today or, when that has passed, tomorrow."""
+    if day is None and at is None:
+        return None
+    when = dt.datetime.combine(day or now.date(), at or dt.time(10), tzinfo=now.tzinfo)
+    if day is None and when <= now:
+        when += dt.timedelta(days=1)
+    return when

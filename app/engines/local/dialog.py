@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app.calls.languages import language_name
 from app.engines.local.booking_flow import BookingFlow, Step, ToolCall
 from app.engines.local.language import Parser, language_code, parser, wording
 from app.engines.local.wording import Wording
@@ -90,6 +91,10 @@ class DialogManager:
     def parse(self) -> Parser:
         return parser(self._language)
 
+    def _open_booking(self) -> BookingFlow | None:
+        """The booking under way, if one is (not yet booked or given up)."""
+        return self.booking if self.booking is not None and self.booking.stage != "done" else None
+
     def greeting(self) -> str:
         text = self.words.greeting()
         self._last, self._last_question = text, None
@@ -102,8 +107,8 @@ class DialogManager:
             return None
         if self._callback_asked:
             return self.words.hint("callback_when")
-        if self.booking is not None and self.booking.stage != "done":
-            return self.booking.expecting()
+        if (booking := self._open_booking()) is not None:
+            return booking.expecting()
         return None
 
     # --- the caller speaks ----------------------------------------------------------------------
@@ -137,8 +142,8 @@ class DialogManager:
         department = self._department_in(said)
         if p.cue(utterance, "transfer") and department is not None:
             return self._transfer(department, utterance)
-        if self.booking is not None and self.booking.stage != "done":
-            return self._step(self.booking.hear(utterance))
+        if (booking := self._open_booking()) is not None:
+            return self._step(booking.hear(utterance))
         keyed = _KEYED.search(said)
         if keyed:
             return self._keyed(keyed.group(1))
@@ -241,12 +246,12 @@ class DialogManager:
             return self._transfer(department or "front_desk", utterance)
         if answer is False:  # neither: go on trying
             self._rescue = None
-            if self.booking is not None and self.booking.stage != "done":
-                return self._step(self.booking.retry())
+            if (booking := self._open_booking()) is not None:
+                return self._step(booking.retry())
             return Reply(f"{self.words.say('keep_trying')} {self.words.say('how_help')}")
         before = ""
-        if self.booking is not None and self.booking.stage != "done":
-            step = self.booking.hear(utterance)  # perhaps the answer, after all
+        if (booking := self._open_booking()) is not None:
+            step = booking.hear(utterance)  # perhaps the answer, after all
             if not step.escalate:
                 self._rescue = None
                 self._asked.pop("rescue", None)
@@ -333,12 +338,10 @@ class DialogManager:
         if summary or note:
             if note:
                 summary.insert(0, note)
-            if self.booking is not None and self.booking.stage != "done":
-                summary.append(self.booking.staff_summary())
+            if (booking := self._open_booking()) is not None:
+                summary.append(booking.staff_summary())
             if self._language != "en":
-                summary.append(
-                    f"The caller speaks {'Spanish' if self._language == 'es' else self._language}."
-                )
+                summary.append(f"The caller speaks {language_name(self._language)}.")
         return Reply(
             text or w.say("transfer", department=w.department(key)),
             transfer_to=key,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+from app.calls.languages import base_language
 from app.engines.local import slots, slots_es
 from app.engines.local.wording import Wording
 from app.engines.local.wording_es import SpanishWording
@@ -22,7 +23,6 @@ class Parser(Protocol):
     """What a language's slots module provides (each function: see slots.py)."""
 
     def cue(self, text: str, name: str) -> bool: ...
-    def parse_date(self, text: str, today: dt.date) -> dt.date | None: ...
     def parse_dates(
         self, text: str, today: dt.date, arrival: dt.date | None = None
     ) -> tuple[dt.date | None, dt.date | None]: ...
@@ -45,7 +45,7 @@ _WORDINGS: dict[str, type[Wording]] = {"en": Wording, "es": SpanishWording}
 
 def language_code(language: str | None) -> str:
     """'es', 'es-ES', 'ES' → 'es'; anything the dialog does not speak → 'en'."""
-    code = (language or "en").split("-")[0].split("_")[0].lower()
+    code = base_language(language)
     return code if code in LANGUAGES else "en"
 
 

@@ -54,6 +54,7 @@ from app.calls.engine_port import EngineCapabilities
 from app.calls.languages import base_language
 from app.engines.local.dialog import DialogManager, Reply
 from app.engines.local.early import EarlyHearing
+from app.engines.local.language import LANGUAGES as DIALOG_LANGUAGES  # what it words replies in
 from app.engines.local.voice import PhraseCache, Voice, sentences
 from app.engines.realtime_events import validate_client_event
 from app.engines.speech import SpeechToText, TextToSpeech
@@ -76,7 +77,6 @@ VAD_QUIET_BELOW: float | None = 0.02  # the voice is quiet 34 dB under the turn'
 LEAD_IN_KEPT_MS: int | None = 20  # of the voice's silence before a reply's first word
 FIRST_PARTIAL_MS = 2000  # utterances longer than this get partial transcripts…
 PARTIAL_EVERY_MS = 1500  # …this often
-DIALOG_LANGUAGES = frozenset({"en", "es"})  # what the dialog manager words its replies in
 # What a client of this engine may rely on: the dialog is English (and Spanish for a property
 # that lists it: capabilities()), and response.create's instructions are followed only as
 # 'Say exactly: "…"'; a response.create without them is answered in the call's language.
@@ -87,7 +87,7 @@ def languages_of(prop: PropertyConfig) -> frozenset[str]:
     """The languages the engine converses in for this property: English, and those of its
     hotel.yaml `languages` the dialog speaks."""
     spoken = {base_language(code) for code in prop.languages}
-    return frozenset({"en"} | (spoken & DIALOG_LANGUAGES))
+    return frozenset({"en"} | spoken.intersection(DIALOG_LANGUAGES))
 
 
 def capabilities(prop: PropertyConfig) -> EngineCapabilities:

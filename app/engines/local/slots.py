@@ -14,7 +14,7 @@ import calendar
 import datetime as dt
 import re
 
-from app.engines.local.dates import Mention, arrival_departure, resolve
+from app.engines.local.dates import Mention, arrival_departure, at_day, resolve
 from app.hotel.config import DepartmentConfig
 from app.hotel.faq import fold
 
@@ -433,18 +433,4 @@ def parse_when(text: str, now: dt.datetime) -> dt.datetime | None:
             if count:
                 unit = "hours" if words[i + 2].startswith("hour") else "minutes"
                 return now + dt.timedelta(**{unit: count})
-    return _at_day(parse_date(text, now.date()), parse_time(text), now)
-
-
-def _at_day(day: dt.date | None, at: dt.time | None, now: dt.datetime) -> dt.datetime | None:
-    if day is None and at is None:
-        return None
-    when = dt.datetime.combine(day or now.date(), at or dt.time(10), tzinfo=now.tzinfo)
-    if day is None and when <= now:
-        when += dt.timedelta(days=1)
-    return when
-
-
-def at_day(day: dt.date | None, at: dt.time | None, now: dt.datetime) -> dt.datetime | None:
-    """A day and a time of day as a moment ahead of `now` (shared with slots_es)."""
-    return _at_day(day, at, now)
+    return at_day(parse_date(text, now.date()), parse_time(text), now)

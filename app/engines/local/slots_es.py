@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from app.engines.local.dates import Mention, arrival_departure, resolve
-from app.engines.local.slots import at_day
+from app.engines.local.dates import Mention, arrival_departure, at_day, resolve
 from app.hotel.config import DepartmentConfig
 from app.hotel.faq import fold
 

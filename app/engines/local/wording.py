@@ -27,7 +27,6 @@ def cents(amount: Any) -> int:
 
 
 class Wording:
-    language: ClassVar[str] = "en"
     PHRASES: ClassVar[dict[str, str]] = {
         "goodbye": "Thank you for calling the {hotel}. Goodbye.",
         "card": "Please don't give card details over the phone; we never take them this way. "
@@ -63,8 +62,6 @@ class Wording:
         "an offer for those dates?",
         "pay_offer": "Would you like me to text you a secure link to pay now? Otherwise you "
         "can pay at check-in.",
-        "room_one": "Would you like me to book the {room}?",
-        "room_many": "Which would you like?",
     }
     QUESTIONS: ClassVar[dict[str, tuple[str, str]]] = {
         "arrival": (
@@ -149,9 +146,6 @@ class Wording:
         "phone": "Use five five five, one two three, four five six seven.",
         "room": "The {room}",
     }
-    _NUMBER_WORDS: ClassVar[dict[int, str]] = {
-        1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six",
-    }  # fmt: skip
 
     def __init__(self, prop: PropertyConfig) -> None:
         self.prop = prop
@@ -190,9 +184,6 @@ class Wording:
 
     def money(self, amount_cents: int) -> str:
         return spoken_money(amount_cents, self.prop.currency)
-
-    def count(self, n: int, one: str, many: str) -> str:
-        return f"{self._NUMBER_WORDS.get(n, str(n))} {one if n == 1 else many}"
 
     def readback(
         self,

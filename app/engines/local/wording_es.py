@@ -36,7 +36,6 @@ _ENGLISH_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six":
 
 
 class SpanishWording(Wording):
-    language: ClassVar[str] = "es"
     PHRASES: ClassVar[dict[str, str]] = {
         "goodbye": "Gracias por llamar al {hotel}. Adiós.",
         "card": "Por favor, no me dé los datos de la tarjeta por teléfono; nunca los tomamos "
@@ -72,8 +71,6 @@ class SpanishWording(Wording):
         "una oferta para esas fechas?",
         "pay_offer": "¿Quiere que le envíe por mensaje un enlace seguro para pagar ahora? Si "
         "no, puede pagar al llegar.",
-        "room_one": "¿Quiere que le reserve la {room}?",
-        "room_many": "¿Cuál prefiere?",
     }
     QUESTIONS: ClassVar[dict[str, tuple[str, str]]] = {
         "arrival": (
