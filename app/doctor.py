@@ -13,6 +13,7 @@ import asyncpg
 
 from app.engines.health import EngineCheck
 from app.engines.local import voices
+from app.engines.local.server import languages_of
 from app.health import ComponentStatus, HealthCheck, run_checks
 from app.hotel.config import HotelConfigError, load_hotel_config
 from app.main import destination_rules  # the rules `frontdesk run` starts with
@@ -313,7 +314,7 @@ def _voices(settings: Settings) -> Finding:
     except HotelConfigError:
         return Finding("warn", ComponentStatus("offline voice", False, "unchecked", "hotel.yaml"))
     names: dict[str, None] = {p.agent.local_voice: None for p in hotel.properties}
-    if any(lang.startswith("es") for p in hotel.properties for lang in p.languages):
+    if any(voices.SPANISH in languages_of(p) for p in hotel.properties):
         names[voices.SPANISH] = None
     choices = [voices.expected(name, settings.piper_voice) for name in names]
     detail = "; ".join(c.describe() for c in choices)

@@ -26,7 +26,7 @@ class Step(StrEnum):
     HANG_UP = "hang_up"
 
 
-_STEPS = (Step.REPROMPT, Step.OFFER, Step.GOODBYE, Step.HANG_UP)
+_STEPS = tuple(Step)  # in the order they come
 
 # What the agent says at each step, by language. 0 is the operator key in every menu
 # (hotel.yaml, departments): it reaches the front desk from the agent too.

@@ -174,8 +174,10 @@ class CallRepository:
         the call is in the language its caller speaks, whatever the menu left."""
         async with self._pool.acquire() as conn, conn.transaction():
             # Lock the call so concurrent appends get consecutive sequence numbers.
-            found = await conn.fetchval("SELECT 1 FROM calls WHERE id = $1 FOR UPDATE", call_id)
-            if not found:
+            call = await conn.fetchrow(
+                "SELECT language FROM calls WHERE id = $1 FOR UPDATE", call_id
+            )
+            if call is None:
                 raise LookupError(f"no call {call_id}")
             row = await conn.fetchrow(
                 """
@@ -194,11 +196,9 @@ class CallRepository:
                 latency_ms,
                 interrupted,
             )
-            if role is TurnRole.CALLER and language:
+            if role is TurnRole.CALLER and language and language != call["language"]:
                 await conn.execute(
-                    "UPDATE calls SET language = $2 WHERE id = $1 AND language IS DISTINCT FROM $2",
-                    call_id,
-                    language,
+                    "UPDATE calls SET language = $2 WHERE id = $1", call_id, language
                 )
         return _turn(row)
 

@@ -49,7 +49,7 @@ class EarlyHearing:
         self._final: asyncio.Task[Transcript] | None = None  # the ended turn's guess, if good
         self._final_for: tuple[str | None, str | None] | None = None
         self._language: asyncio.Task[str | None] | None = None
-        self.guesses_used = 0
+        self._detects = isinstance(stt, DetectsLanguage)  # once, not every speech frame
         self.guesses_wasted = 0
 
     @property
@@ -80,7 +80,7 @@ class EarlyHearing:
     ) -> None:
         """Each frame while the caller's turn goes on: the utterance so far and how long they
         have been quiet (0: this frame was speech)."""
-        detects = language is None and isinstance(self._stt, DetectsLanguage)
+        detects = language is None and self._detects
         if detects and self._language is None:
             # The first turn's language: found once enough has been said, or at its first
             # pause after a little (a short turn); no transcript of the turn detects it again.
@@ -140,7 +140,6 @@ class EarlyHearing:
         guessed = final is not None and self._final_for == (language, expecting)
         log.debug("turn heard", guessed=guessed, wasted=self.guesses_wasted)
         if final is not None and guessed:
-            self.guesses_used += 1
             return await final
         if final is not None:
             final.cancel()

@@ -8,12 +8,8 @@ compares its variants). The same program says the phone menu's Spanish prompts.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
-import wave
-from pathlib import Path
 
-from app.media.resample import resample
+from app.engines.local.command_tts import speak
 
 SPANISH = "es-419"  # Latin American Spanish: most Spanish-speaking callers of a US hotel
 
@@ -31,25 +27,18 @@ class EspeakTextToSpeech:
         self.rate = rate
 
     def synthesize(self, text: str) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "speech.wav"
-            subprocess.run(
-                [
-                    self._binary,
-                    "-v",
-                    self.voice,
-                    "-s",
-                    str(self._speed),
-                    "-w",
-                    str(out),
-                    "--",
-                    text,
-                ],
-                check=True,
-                capture_output=True,
-                timeout=30,
-            )
-            with wave.open(str(out)) as reader:
-                rate = reader.getframerate()
-                pcm = reader.readframes(reader.getnframes())
-        return pcm if rate == self.rate else resample(pcm, rate, self.rate)
+        # "--": a sentence starting with "-" is words, not an option
+        return speak(
+            lambda out: [
+                self._binary,
+                "-v",
+                self.voice,
+                "-s",
+                str(self._speed),
+                "-w",
+                str(out),
+                "--",
+                text,
+            ],
+            self.rate,
+        )

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
-import wave
-from pathlib import Path
 
-from app.media.resample import resample
+from app.engines.local.command_tts import speak
 
 VOICES = ("slt", "kal", "kal16", "awb", "rms")
 
@@ -27,15 +23,6 @@ class FliteTextToSpeech:
         self.voice = voice if voice in VOICES else "slt"
 
     def synthesize(self, text: str) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "speech.wav"
-            subprocess.run(
-                [self._binary, "-voice", self.voice, "-t", text, "-o", str(out)],
-                check=True,
-                capture_output=True,
-                timeout=30,
-            )
-            with wave.open(str(out)) as reader:
-                rate = reader.getframerate()
-                pcm = reader.readframes(reader.getnframes())
-        return pcm if rate == self.rate else resample(pcm, rate, self.rate)
+        return speak(
+            lambda out: [self._binary, "-voice", self.voice, "-t", text, "-o", str(out)], self.rate
+        )

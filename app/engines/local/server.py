@@ -637,7 +637,7 @@ def _voice_for(
     the English voice only."""
     if language != "en":
         return Voice(tts_factory(language), {}, cache, language)
-    name = "slt" if prop.agent.local_voice == "default" else prop.agent.local_voice
+    name = prop.agent.local_voice  # hotel.yaml's "default" is read as "joe" (config.py)
     return Voice(tts_factory(name), prop.lexicon, cache, name)
 
 

@@ -40,7 +40,7 @@ SPANISH_PROMPT = (
     "para dos adultos, la Harbor King, la Double Queen, una suite, la entrada, la salida, el "
     "desayuno, el aparcamiento, la recepción. Sí, por favor."
 )
-PROMPTS = {"en": HOTEL_PROMPT, "es": SPANISH_PROMPT}
+PROMPTS = {"es": SPANISH_PROMPT}  # the multilingual model's prompt by language (English: `prompt`)
 
 
 # On line noise, a breath or a click Whisper may write words of its prompt back: "Yes,
@@ -108,11 +108,16 @@ class WhisperSpeechToText:
 
     def detect_language(self, pcm16: bytes, rate: int) -> tuple[str, float] | None:
         """The language spoken, by the multilingual model; None when it is not installed."""
+        return self._detect(self._samples(pcm16, rate))
+
+    def _detect(self, samples: np.ndarray) -> tuple[str, float] | None:
         model = self._model("multi") if self._multilingual else None
         if model is None:
             return None
+        if self._languages is not None and len(self._languages) == 1:
+            return next(iter(self._languages)), 1.0  # one to choose from: no need to listen
         self.uses["detect"] += 1
-        language, probability, every = model.detect_language(audio=self._samples(pcm16, rate))
+        language, probability, every = model.detect_language(audio=samples)
         if self._languages is not None and language not in self._languages:
             allowed = [(code, p) for code, p in every if code in self._languages]
             if allowed:
@@ -123,8 +128,9 @@ class WhisperSpeechToText:
         self, pcm16: bytes, rate: int, language: str | None = None, expecting: str | None = None
     ) -> Transcript:
         started = time.monotonic()
+        samples = self._samples(pcm16, rate)  # once, for detection and decoding alike
         if language is None:
-            detected = self.detect_language(pcm16, rate)
+            detected = self._detect(samples)
             language = detected[0] if detected else "en"
         detected_at = time.monotonic()
         multi = self._model("multi") if language != "en" and self._multilingual else None
@@ -134,10 +140,11 @@ class WhisperSpeechToText:
         # answers ("four nights", "the bay suite") are misheard far less often with it
         # (bench/README.md, answers in context). A language without a prompt of its own gets
         # the hints alone.
-        prompt = PROMPTS.get(language if multi else "en", "")
+        heard_as = language if multi else "en"
+        prompt = PROMPTS.get(language, "") if multi else self._prompt
         segments, _ = model.transcribe(
-            self._samples(pcm16, rate),
-            language=language if multi else "en",
+            samples,
+            language=heard_as,
             beam_size=5,
             initial_prompt=f"{prompt} {expecting or ''}".strip() or None,
             vad_filter=False,
@@ -155,7 +162,7 @@ class WhisperSpeechToText:
             language_ms=round((detected_at - started) * 1000),
             decode_ms=round((time.monotonic() - detected_at) * 1000),
         )
-        return Transcript(text, language if multi else "en")
+        return Transcript(text, heard_as)
 
     def transcribe_with_base(self, pcm16: bytes, rate: int, language: str) -> Transcript:
         """The multilingual base model in a given language, prompt included (for measuring
