@@ -47,6 +47,7 @@ async def running_app(
     ports: tuple[int, int],
 ) -> AsyncIterator[Running]:
     """The Stasis app connected to the sandbox's ARI; stopped and drained on the way out."""
+    whisper_dir = tempfile.TemporaryDirectory(prefix="whisper-")  # removed on the way out too
     settings = load_settings(
         asterisk_ari_url=pbx.ari_url,
         asterisk_ari_user=pbx.ari_user,
@@ -57,11 +58,12 @@ async def running_app(
         rtp_port_max=ports[1],
         rtp_inactivity_seconds=15,
         drain_seconds=0,
-        whisper_dir=tempfile.mkdtemp(prefix="whisper-"),
+        whisper_dir=whisper_dir.name,
     )
     hotel = load_hotel_config(settings.hotel_config)
     seen: list[AriEvent] = []
     async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
+        stack.callback(whisper_dir.cleanup)
         writes = WriteBehind(is_transient)
         stack.push_async_callback(supervise("writes", writes.run).stop)
         stack.push_async_callback(writes.drain, 5)
