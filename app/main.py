@@ -316,7 +316,10 @@ async def start_local_engine(
     spoken = frozenset().union(*(languages_of(prop) for prop in hotel.properties))
     stt = WhisperSpeechToText(languages=spoken)
     await asyncio.to_thread(stt.warm_up)
-    app = create_engine_app(hotel, stt, LocalVoices(piper_voice), default_language)
+    # the fixed lines too (in the background): production's first audio, not the tests'
+    app = create_engine_app(
+        hotel, stt, LocalVoices(piper_voice), default_language, prerender_all=True
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

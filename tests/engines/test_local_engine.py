@@ -30,6 +30,7 @@ from app.calls.engine_port import (
 from app.calls.records import TurnRole
 from app.engines.local.dialog import DialogManager
 from app.engines.local.server import create_engine_app
+from app.engines.local.voice import sentences
 from app.engines.local.voices import LocalVoices
 from app.engines.local.whisper import WhisperSpeechToText
 from app.engines.realtime_client import RealtimeConnector, RealtimeSession
@@ -504,3 +505,54 @@ async def test_a_replayed_tool_result_is_history_too() -> None:
         session.respond()
         said = await _next(session, AgentTranscript)
         assert "Double Queen" in said.text and "your name" in said.text, said
+
+
+class _Counting:
+    """A voice that only notes what it was asked to render (fast: no synthesis)."""
+
+    rate = 16000
+
+    def __init__(self, said: list[tuple[str, str]], name: str) -> None:
+        self._said, self._name = said, name
+
+    def synthesize(self, text: str) -> bytes:
+        self._said.append((self._name, text))
+        return b"\x00\x00" * 160
+
+
+async def _prerendered(prerender_all: bool) -> list[tuple[str, str]]:
+    """What the engine renders at start-up, before any call."""
+    said: list[tuple[str, str]] = []
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    app = create_engine_app(
+        hotel, STT, lambda name: _Counting(said, name), prerender_all=prerender_all
+    )
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        for _ in range(200):  # the fixed lines render in the background: wait till they stop
+            count = len(said)
+            await asyncio.sleep(0.02)
+            if len(said) == count and count > 0:
+                break
+        return list(said)
+    finally:
+        await server.close()
+
+
+async def test_the_engine_renders_the_fixed_lines_before_the_first_call() -> None:
+    # Production (prerender_all): the questions' and FAQ answers' first pieces are in the
+    # phrase cache before any caller, in each language a property speaks, so their first
+    # audio needs no synthesis; without it, only the greetings are.
+    harborview = load_hotel_config(ROOT / "config" / "hotel.yaml").get_property("harborview")
+    nights = "And how many nights will you be staying?"
+    spanish_arrival = "Con mucho gusto le ayudo con la reserva."
+    faq_first = sentences(harborview.faq[0].answer)[0]
+    everything = await _prerendered(prerender_all=True)
+    texts = {text for _, text in everything}
+    assert nights in texts and faq_first in texts
+    assert ("es", spanish_arrival) in everything
+    assert not any("{" in text for text in texts)  # nothing with a caller's value left out
+    greetings_only = {text for _, text in await _prerendered(prerender_all=False)}
+    assert nights not in greetings_only and greetings_only < texts
+    assert sentences(harborview.greeting_words)[-1] in greetings_only

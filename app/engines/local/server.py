@@ -24,7 +24,7 @@ import json
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -55,7 +55,7 @@ from app.calls.languages import base_language
 from app.engines.local.dialog import DialogManager, Reply
 from app.engines.local.early import EarlyHearing
 from app.engines.local.language import LANGUAGES as DIALOG_LANGUAGES  # what it words replies in
-from app.engines.local.voice import PhraseCache, Voice, sentences
+from app.engines.local.voice import PhraseCache, Voice, prerender_texts, sentences
 from app.engines.realtime_events import validate_client_event
 from app.engines.speech import SpeechToText, TextToSpeech
 from app.engines.ssml import plain
@@ -660,6 +660,7 @@ def create_engine_app(
     stt: SpeechToText,
     tts_factory: Callable[[str], TextToSpeech],
     default_language: str = "en",
+    prerender_all: bool = False,
 ) -> web.Application:
     """The engine's web app. `tts_factory(name)` makes a text-to-speech: a flite voice's name
     for English, a language code ("es") for another language's voice. `default_language`
@@ -694,20 +695,41 @@ def create_engine_app(
         for ws in list(sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"engine shutting down")
 
-    async def prerender(app: web.Application) -> None:
+    def voices_to_prerender(cache: PhraseCache) -> list[tuple[Voice, DialogManager]]:
+        return [
+            (
+                _voice_for(prop, tts_factory, cache, language),
+                DialogManager(prop, language=language),
+            )
+            for prop in hotel.properties
+            for language in sorted(languages_of(prop))
+        ]
+
+    async def prerender(app: web.Application) -> AsyncIterator[None]:
         # Every call opens with its property's greeting: render each once (in each language
-        # the property speaks), before the first.
-        for prop in hotel.properties:
-            for language in sorted(languages_of(prop)):
-                voice = _voice_for(prop, tts_factory, app[PHRASES], language)
-                greeting = DialogManager(prop, language=language).greeting()
-                for sentence in sentences(greeting):
-                    await asyncio.to_thread(voice.render, sentence)
+        # the property speaks) before the first call. Most replies open with a line that never
+        # changes (a question, an FAQ answer): with `prerender_all`, those are rendered next,
+        # in the background, so their first audio needs no synthesis either.
+        for voice, dialog in voices_to_prerender(app[PHRASES]):
+            for sentence in sentences(dialog.greeting()):
+                await asyncio.to_thread(voice.render, sentence)
+
+        async def the_rest() -> None:
+            for voice, dialog in voices_to_prerender(app[PHRASES]):
+                for text in prerender_texts(dialog.greeting(), dialog.words.fixed_lines()):
+                    await asyncio.to_thread(voice.render, text)
+
+        task = asyncio.create_task(the_rest(), name="engine-prerender") if prerender_all else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app = web.Application()
     app[SOCKETS] = weakref.WeakSet()
-    app[PHRASES] = PhraseCache()
-    app.on_startup.append(prerender)
+    app[PHRASES] = PhraseCache(max_entries=512)
+    app.cleanup_ctx.append(prerender)
     app.router.add_get("/v1/realtime", realtime)
     app.on_shutdown.append(close_sockets)
     return app

@@ -27,6 +27,7 @@ def cents(amount: Any) -> int:
 
 
 class Wording:
+    LANGUAGE: ClassVar[str] = "en"
     PHRASES: ClassVar[dict[str, str]] = {
         "goodbye": "Thank you for calling the {hotel}. Goodbye.",
         "card": "Please don't give card details over the phone; we never take them this way. "
@@ -164,6 +165,22 @@ class Wording:
 
     def greeting(self) -> str:
         return self.prop.greeting_words
+
+    def fixed_lines(self) -> list[str]:
+        """What this receptionist says the same way on every call: the phrases and questions
+        with nothing of the caller's in them (the hotel's name is fixed), and the FAQ's
+        answers in this language. The engine renders them at start-up (voice.prerender_texts)."""
+        lines = []
+        for text in self.PHRASES.values():
+            try:
+                lines.append(text.format(hotel=self.prop.name))
+            except (KeyError, IndexError):
+                continue  # needs the call's own values
+        lines += [q for pair in self.QUESTIONS.values() for q in pair if "{" not in q]
+        for entry in self.prop.faq:
+            translation = entry.translations.get(self.LANGUAGE)
+            lines.append(translation.answer if translation is not None else entry.answer)
+        return lines
 
     def department(self, key: str) -> str:
         """A department as the receptionist names it ('the front desk')."""

@@ -36,6 +36,7 @@ _ENGLISH_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six":
 
 
 class SpanishWording(Wording):
+    LANGUAGE: ClassVar[str] = "es"
     PHRASES: ClassVar[dict[str, str]] = {
         "goodbye": "Gracias por llamar al {hotel}. Adiós.",
         "card": "Por favor, no me dé los datos de la tarjeta por teléfono; nunca los tomamos "
