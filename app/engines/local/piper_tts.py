@@ -88,6 +88,9 @@ def load_model(path: Path) -> PiperModel:
         # a third; more only contend with the other calls and speech-to-text.
         options.intra_op_num_threads = min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: a spinning pool takes the core that the
+        # caller's next turn's speech-to-text needs (bench/README.md, phone latency).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
             if config.phoneme_type != PhonemeType.ESPEAK:
