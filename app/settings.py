@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # --- web ------------------------------------------------------------------------------
     web_host: str = "127.0.0.1"
     web_port: int = Field(8000, ge=1, le=65535)
+    # Staff pages: the session cookie is Secure unless a plain-http development setup says not.
+    web_secure_cookies: bool = True
+    web_session_hours: int = Field(12, ge=1, le=24 * 14)
 
     # --- recordings -----------------------------------------------------------------------
     recording_dir: Path = PROJECT_ROOT / ".data" / "recordings"

@@ -46,6 +46,7 @@ TABLES = {
     "audit_log",
     "properties",
     "property_numbers",
+    "web_sessions",
 }
 
 
@@ -89,8 +90,15 @@ async def test_every_hotel_table_carries_a_property(db_url: str) -> None:
     finally:
         await conn.close()
     with_property = {r["table_name"] for r in rows}
-    # Children of a call reach their property through the call; opt-outs are per phone.
-    assert TABLES - with_property == {"turns", "tool_invocations", "properties", "sms_opt_outs"}
+    # Children of a call reach their property through the call; opt-outs are per phone; a web
+    # session through its user.
+    assert TABLES - with_property == {
+        "turns",
+        "tool_invocations",
+        "properties",
+        "sms_opt_outs",
+        "web_sessions",
+    }
 
 
 @pytest.fixture
@@ -221,3 +229,24 @@ async def test_updated_at_moves_on_update(conn: asyncpg.Connection) -> None:
     await conn.execute("UPDATE properties SET name = 'Demo Hotel' WHERE id = 'demo'")
     after = await conn.fetchval("SELECT updated_at FROM properties WHERE id = 'demo'")
     assert after > before
+
+
+async def test_staff_web_sessions_and_taken_over(conn: asyncpg.Connection) -> None:
+    await conn.execute(
+        "INSERT INTO calls (property_id, direction, outcome) VALUES ('demo', 'inbound', 'taken_over')"
+    )
+    with pytest.raises(asyncpg.CheckViolationError):
+        await conn.execute(
+            "INSERT INTO calls (property_id, direction, outcome) VALUES ('demo', 'inbound', 'nope')"
+        )
+    user_id = await conn.fetchval(
+        """INSERT INTO users (email, password_hash, role, extension)
+           VALUES ('s@x.io', 'h', 'staff', '201') RETURNING id"""
+    )
+    insert = """INSERT INTO web_sessions (token_hash, user_id, csrf_token, expires_at)
+                VALUES ($1, $2, 'c', now() + interval '1 hour')"""
+    await conn.execute(insert, b"\x01" * 32, user_id)
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await conn.execute(insert, b"\x01" * 32, user_id)
+    await conn.execute("DELETE FROM users WHERE id = $1", user_id)
+    assert await conn.fetchval("SELECT count(*) FROM web_sessions") == 0

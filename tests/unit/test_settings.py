@@ -19,6 +19,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
         "RECORDING_PUBLIC_KEY",
         "MAX_CALL_DURATION_MINUTES",
         "RECORDING_STORAGE",
+        "WEB_SECURE_COOKIES",
+        "WEB_SESSION_HOURS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))  # no stray .env
@@ -31,6 +33,8 @@ def test_defaults_are_safe() -> None:
     assert settings.asterisk_ari_password is None  # no default password
     assert settings.engine_kind == "local"
     assert settings.voice_recording_enabled is False
+    assert settings.web_secure_cookies is True
+    assert settings.web_session_hours == 12
 
 
 def test_engine_follows_the_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:

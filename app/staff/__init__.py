@@ -1,0 +1,1 @@
+"""Staff sign-in: users, roles and passwords (domain only, no adapters)."""
