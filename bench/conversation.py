@@ -125,6 +125,8 @@ QUESTIONS: list[tuple[str, re.Pattern[str]]] = [
     ("confirm", re.compile(r"(shall i book|go ahead and book|book it\?|lo reservo|la reservo|confirmo|reservar\?)")),
     ("payment", re.compile(r"(payment link|secure link|pay now|enlace|pagar)")),
     ("more", re.compile(r"(anything else|algo más)")),
+    # "Sorry, I didn't catch that": the caller says their last line again
+    ("again", re.compile(r"(say it again|say that again|didn't catch|puede repetirlo|no le he oído)")),
 ]  # fmt: skip
 
 
@@ -199,7 +201,19 @@ class Caller:
             return f"Hello, my name is {p.name} and I'd like to book a room."
         return "Hi, I'd like to book a room, please."
 
+    last_line: str = ""  # what the caller said last, for "could you say it again?"
+
     def answer(self, question: str | None) -> str:
+        if question == "again" and self.last_line:
+            return self.last_line
+        self.last_line = self._answer(question)
+        return self.last_line
+
+    def asked_repeat(self, line: str) -> bool:
+        """The caller's line asked the agent to say its last thing again."""
+        return line.startswith(("Sorry, could you repeat", "¿Puede repetir"))
+
+    def _answer(self, question: str | None) -> str:
         p = self.persona
         if p.language == "es":
             return self._answer_es(question)
@@ -385,7 +399,7 @@ async def one_call(
     engine.say(greeting)
     try:
         await agent_turn()
-        line = caller.first_words()
+        line = caller.last_line = caller.first_words()
         last_questions: list[str | None] = []
         while result.caller_turns < MAX_CALLER_TURNS:
             audio = await asyncio.to_thread(line_audio, voice, line, rng)
@@ -399,9 +413,12 @@ async def one_call(
             question = asked(said)
             caller.read_back = said
             offered = offered or question == "offer" or bool(QUESTIONS[0][1].search(said.lower()))
-            last_questions.append(question)
-            if question is not None and last_questions[-3:] == [question] * 3:
-                result.loops += 1
+            # The question said again because the caller asked for it is not asked a new
+            # time: "repeat that" is the caller's to say (the issue); a loop is the agent's.
+            if not caller.asked_repeat(line) and question != "again":
+                last_questions.append(question)
+                if question is not None and last_questions[-3:] == [question] * 3:
+                    result.loops += 1
             if question == "more" and result.outcome == "booked":
                 line = caller.answer("more")
                 continue
@@ -516,7 +533,8 @@ def report(results: list[CallResult]) -> None:
         group = [
             r for r in results if r.persona.temperament + "/" + r.persona.language == temperament
         ]
-        counts = {k: sum(r.outcome == k for r in group) for k in ("booked", "escalated", "failed")}
+        counts = {k: sum(r.outcome == k for r in group) for k in ("booked", "escalated")}
+        counts["failed"] = len(group) - counts["booked"] - counts["escalated"]  # booked wrong too
         print(
             f"| {temperament} | {len(group)} | {counts['booked']} | {counts['escalated']} | {counts['failed']} | {sum(r.loops for r in group)} |"
         )

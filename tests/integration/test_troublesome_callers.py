@@ -545,3 +545,36 @@ async def test_a_correction_at_the_read_back_is_read_back_again(
     assert "under the name Anna Novak. Shall I book it?" in said
     await talk.say("Yes.")
     assert (await _reservation(pool))["guest_name"] == "Anna Novak"
+
+
+async def test_a_name_corrected_again_and_again_is_read_back_twice_then_a_person_offered(
+    talk: Conversation, pool: asyncpg.Pool
+) -> None:
+    """bench/conversation's caller whose surname the recogniser kept getting wrong: every
+    correction changed the read-back, and the read-back went round five times."""
+    for line in ["A king room from the 8th to the 10th of December for two adults.", "Yes."]:
+        await talk.say(line)
+    await talk.say("My name is Luis Morino.")
+    said = await talk.say("Yes, this number.")
+    assert "under the name Luis Morino. Shall I book it?" in said
+    said = await talk.say("No, the name is Luis Marino.")
+    assert "Luis Marino" in said and talk.replies[-1].question == "confirm"
+    said = await talk.say("No, the name is Luis Morino.")
+    assert talk.replies[-1].question == "rescue", said  # not a third read-back
+    assert "front desk" in said and "call you back" in said
+    assert _asked(talk, "confirm") == 2
+    assert await pool.fetchval("SELECT count(*) FROM reservations") == 0
+
+
+@pytest.mark.parametrize("words", ["The May Suite, please.", "A suite, please."])
+async def test_a_room_not_caught_is_asked_again_not_taken_for_a_yes(
+    talk: Conversation, words: str
+) -> None:
+    """A "…, please" is no yes to the first room read: a room the caller names that the quote
+    did not offer, or that is not caught, is asked for again."""
+    await talk.say("A room on Friday for two nights for two adults.")
+    shown = [o["name"] for o in talk.calls[-1][2]["options"] if o["bookable"]][:3]
+    assert len(shown) == 3 and not any("Suite" in name for name in shown), shown
+    said = await talk.say(words)
+    assert not any(said.startswith(f"The {name}, lovely") for name in shown), said
+    assert talk.replies[-1].question == "room" and talk.dialog.booking.asked["room"] == 2

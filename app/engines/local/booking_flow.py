@@ -106,8 +106,11 @@ class BookingFlow:
         return self.nights or ((self.check_out or self.check_in) - self.check_in).days
 
     def _requote(self) -> None:
-        """Back to collecting: what was quoted no longer holds."""
+        """Back to collecting: what was quoted no longer holds (and a read-back of the new
+        quote is a new question)."""
         self.stage, self.options, self.chosen = "collect", [], False
+        self.asked.pop("confirm", None)
+        self.readback = ""
 
     # --- the caller speaks ----------------------------------------------------------------------
     def hear(self, utterance: str) -> Step:
@@ -143,7 +146,10 @@ class BookingFlow:
             return self._ask_lead(acks, say("lead_not_ready"))
         if stage == "choose" and choice is None:
             bookable = self._bookable()
-            if answer is True and bookable:
+            # "The Bay Suite, please" when it was not offered, or a room name misheard ("the
+            # May Suite"): the "please" is no yes to the first room; the question again.
+            names_a_room = bool(words_of(utterance) & _ROOM_CONTEXT)
+            if answer is True and bookable and not names_a_room:
                 offered = self.room if self._offered(self.room) else None
                 self.room = offered or self._config_room(bookable[0]["room_type"])
                 self.chosen = True
@@ -341,14 +347,23 @@ class BookingFlow:
         return None  # yes or no (confirm, pay, lead), a name: nothing to add
 
     # --- questions ------------------------------------------------------------------------------
-    def _ask(self, key: str, acks: list[str], first: str | None = None, **values: Any) -> Step:
-        """Ask `key` (after `acks`): the first wording, then the second; never a third time."""
+    def _ask(
+        self,
+        key: str,
+        acks: list[str],
+        first: str | None = None,
+        second: str | None = None,
+        **values: Any,
+    ) -> Step:
+        """Ask `key` (after `acks`): the first wording, then the second; never a third time.
+        `first` / `second`: other words for that time of asking."""
         attempt = self.asked.get(key, 0) + 1
         self.pending = key
         if attempt > 2:
             return Step(" ".join(acks), escalate=True, question=key)
         self.asked[key] = attempt
-        text = first if attempt == 1 and first else self.words.ask(key, attempt, **values)
+        own = first if attempt == 1 else second
+        text = own or self.words.ask(key, attempt, **values)
         return Step(" ".join([*acks, text]).strip(), question=key)
 
     def next(self, acks: list[str]) -> Step:
@@ -386,10 +401,13 @@ class BookingFlow:
             self.room.name, self.check_in, nights, self.adults, self.children, self.name,
             self.today,
         )  # fmt: skip
-        if readback != self.readback:  # new details: a new question
-            self.readback = readback
-            self.asked.pop("confirm", None)
-        return self._ask("confirm", acks, readback=readback)
+        # A correction made at the read-back (a name, a room of the same quote) is read back
+        # in full, but it is the same question asked again: twice, then a person is offered
+        # ("No, the name is Luis Moreno" heard wrong every time must not go round for ever).
+        # A new quote (other dates, guests) starts the question afresh (_requote).
+        changed, self.readback = readback != self.readback, readback
+        full = self.words.ask("confirm", 1, readback=readback) if changed else None
+        return self._ask("confirm", acks, second=full, readback=readback)
 
     def _ask_room(self, acks: list[str]) -> Step:
         bookable = self._bookable()
