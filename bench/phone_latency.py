@@ -345,7 +345,9 @@ def _settings(ari: tuple[str, str, str], engine_port: int) -> Settings:
 Result = tuple[list[Turn], float | None]  # a call's turns, and its greeting's delay
 
 
-async def run(calls: int, configs: list[str], direct: bool, show: bool) -> dict[str, list[Result]]:
+async def run(
+    calls: int, configs: list[str], direct: bool, show: bool, warm: bool = False
+) -> dict[str, list[Result]]:
     """`calls` calls per configuration, the configurations taking turns (a noisy machine
     then weighs on each alike)."""
     hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
@@ -355,13 +357,17 @@ async def run(calls: int, configs: list[str], direct: bool, show: bool) -> dict[
         runner = await start_local_engine(hotel, "127.0.0.1", engine_port)
         stack.push_async_callback(runner.cleanup)
         phrases = runner.app[server.PHRASES]
+        if warm:  # as a hotel's engine that has been up a while: its fixed lines rendered
+            render = [t for t in asyncio.all_tasks() if t.get_name() == "engine-prerender"]
+            await asyncio.gather(*render)
         greetings = set(phrases._audio)  # rendered at start, as in production
         place = await (_direct if direct else _through_pbx)(stack, hotel, url, engine_port)
         for index in range(calls * len(configs)):
             config = configs[index % len(configs)]
             configure(config)
             # Every call renders its replies afresh (the greetings stay cached, as when the
-            # engine starts): a reply the call before cached must not flatter the next one.
+            # engine starts; with --warm the fixed lines too): a reply the call before cached
+            # must not flatter the next one.
             for key in set(phrases._audio) - greetings:
                 del phrases._audio[key]
             voice = list(VOICES)[index // len(configs) % len(VOICES)]
@@ -588,6 +594,11 @@ def main() -> None:
     )
     parser.add_argument("--noise", type=float, help="line noise, dBFS RMS (e.g. -50)")
     parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="call once the engine has rendered its fixed lines (as one that has been up a while)",
+    )
+    parser.add_argument(
         "--vad", action="store_true", help="only: callers cut off and guesses thrown away"
     )
     args = parser.parse_args()
@@ -597,7 +608,7 @@ def main() -> None:
     global NOISE_DBFS  # noqa: PLW0603  (one setting for the run)
     NOISE_DBFS = args.noise
     watch_logs()
-    results = asyncio.run(run(args.calls, args.configs, args.direct, args.show))
+    results = asyncio.run(run(args.calls, args.configs, args.direct, args.show, args.warm))
     where = "direct (no PBX)" if args.direct else "through Asterisk"
     if args.noise is not None:
         where += f", line noise {args.noise:g} dBFS"

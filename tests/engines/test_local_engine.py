@@ -556,3 +556,36 @@ async def test_the_engine_renders_the_fixed_lines_before_the_first_call() -> Non
     greetings_only = {text for _, text in await _prerendered(prerender_all=False)}
     assert nights not in greetings_only and greetings_only < texts
     assert sentences(harborview.greeting_words)[-1] in greetings_only
+
+
+async def test_the_fixed_lines_wait_while_a_call_is_connected() -> None:
+    # The background render takes a core; a caller's speech-to-text needs it more. While a
+    # call is connected nothing more is rendered; when it hangs up the render goes on.
+    said: list[tuple[str, str]] = []
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+
+    class Slow(_Counting):
+        def synthesize(self, text: str) -> bytes:
+            import time  # noqa: PLC0415
+
+            time.sleep(0.01)  # a worker thread: as long as a short piece takes
+            return super().synthesize(text)
+
+    app = create_engine_app(hotel, STT, lambda name: Slow(said, name), prerender_all=True)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.ws_connect(server.make_url("/v1/realtime")) as ws:
+                await asyncio.sleep(0.1)  # a piece already under way may finish
+                connected = len(said)
+                await asyncio.sleep(0.5)  # time for ~50 pieces, were it rendering
+                assert len(said) == connected, "rendered while a call was connected"
+                await ws.close()
+            for _ in range(100):
+                await asyncio.sleep(0.02)
+                if len(said) > connected:
+                    break
+            assert len(said) > connected, "the render did not go on after the call"
+    finally:
+        await server.close()

@@ -71,6 +71,7 @@ log = get_logger(__name__)
 FRAME = 160  # 20 ms of μ-law at 8 kHz
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets", weakref.WeakSet)
 PHRASES: web.AppKey[PhraseCache] = web.AppKey("phrases", PhraseCache)
+IDLE: web.AppKey[asyncio.Event] = web.AppKey("idle", asyncio.Event)
 AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
 VAD_END_MS = 400  # silence that ends the caller's turn
 VAD_QUIET_BELOW: float | None = 0.02  # the voice is quiet 34 dB under the turn's loudest (vad.py)
@@ -680,12 +681,15 @@ def create_engine_app(
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
         request.app[SOCKETS].add(ws)
+        request.app[IDLE].clear()
         try:
             dialog = DialogManager(prop, language=opening_language(prop))
             voices = _voices(prop, tts_factory, request.app[PHRASES])
             await LocalRealtimeSession(ws, dialog, stt, voices, languages_of(prop)).run()
         finally:
             request.app[SOCKETS].discard(ws)
+            if not request.app[SOCKETS]:
+                request.app[IDLE].set()
         return ws
 
     async def close_sockets(app: web.Application) -> None:
@@ -715,8 +719,12 @@ def create_engine_app(
                 await asyncio.to_thread(voice.render, sentence)
 
         async def the_rest() -> None:
+            # Only while no call is connected: a piece rendered beside a caller's turn takes
+            # the core its speech-to-text needs (bench/phone_latency: the first turn of the
+            # first call after start-up 2.1 s). Calls in progress render what they say.
             for voice, dialog in voices_to_prerender(app[PHRASES]):
                 for text in prerender_texts(dialog.greeting(), dialog.words.fixed_lines()):
+                    await app[IDLE].wait()
                     await asyncio.to_thread(voice.render, text)
 
         task = asyncio.create_task(the_rest(), name="engine-prerender") if prerender_all else None
@@ -728,6 +736,8 @@ def create_engine_app(
 
     app = web.Application()
     app[SOCKETS] = weakref.WeakSet()
+    app[IDLE] = asyncio.Event()  # set while no call is connected
+    app[IDLE].set()
     app[PHRASES] = PhraseCache(max_entries=512)
     app.cleanup_ctx.append(prerender)
     app.router.add_get("/v1/realtime", realtime)
