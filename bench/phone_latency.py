@@ -115,6 +115,8 @@ CUTS: dict[str, list[tuple[Any, str, Any]]] = {
     "gate": [(server, "VAD_QUIET_BELOW", None)],
     "early": [(early, "EARLY_TRANSCRIPT_MS", None)],  # transcribed during the pause
     "language": [(early, "EARLY_LANGUAGE_MS", None)],  # first turn's language while speaking
+    # partial transcripts from 4 s of speech, not 2 s (one held back the early transcript)
+    "partials": [(server, "FIRST_PARTIAL_MS", 2000)],
 }
 DEFAULTS = {
     (module, name): getattr(module, name) for cuts in CUTS.values() for module, name, _ in cuts

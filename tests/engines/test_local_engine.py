@@ -406,6 +406,33 @@ async def test_a_long_utterance_is_transcribed_while_it_goes_on(
     assert client.events.index(partials[0]) < stopped  # heard before the caller finished
 
 
+async def test_a_booking_answer_of_a_few_seconds_gets_no_partial_transcript(
+    client: Client, tmp_path: Path
+) -> None:
+    # A partial transcript under way when the caller pauses holds back the turn's early
+    # transcript (one speech-to-text job at a time); a booking's answers of 2-4 s get none.
+    await _speak(client, _caller_says("I'd like to book a room.", tmp_path))  # the language
+    await client.until("response.done")
+    ulaw = _caller_says("We would like the double queen room for the two of us please", tmp_path)
+    speech_s = len(ulaw) / 8000 - 1.5  # less the silence around the words
+    assert 2.5 < speech_s < 3.9, speech_s
+    client.events.clear()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for n, offset in enumerate(range(0, len(ulaw), 320)):  # in real time, as a call sends it
+        await asyncio.sleep(max(0.0, start + n * 0.04 - loop.time()))
+        await client.send(
+            {
+                "type": "input_audio_buffer.append",
+                "audio": base64.b64encode(ulaw[offset : offset + 320]).decode(),
+            }
+        )
+    final = await client.until("conversation.item.input_audio_transcription.completed")
+    assert "queen" in final["transcript"].lower()
+    kinds = [e["type"] for e in client.events]
+    assert "conversation.item.input_audio_transcription.delta" not in kinds
+
+
 class ScriptedEars:
     """Speech-to-text that writes the given lines, one per utterance, and keeps what the
     engine told it to expect each time (real audio, real VAD, real protocol around it)."""
