@@ -14,17 +14,19 @@ PostgreSQL database.
 Reported: task success (booked, or properly escalated: a transfer to a person or a callback
 arranged after the agent offered it), turns per booking, loops (the agent asking the same
 question three times in a row), time to book, and the engine's reaction time (speech end →
-first agent audio) per turn. The voice-to-voice latency at a phone's end through the real
-PBX is bench/phone_latency.py's.
+first agent audio) per turn. With --pbx, each caller is a SIP phone through the real Asterisk
+into the app as `frontdesk run` wires it, and the latency is voice-to-voice at the phone.
 
-    .venv/bin/python bench/conversation.py [--calls N] [--seed S]
+    .venv/bin/python bench/conversation.py [--calls N] [--seed S] [--pbx]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
+import json
 import random
 import re
 import socket
@@ -91,14 +93,19 @@ SPANISH_VOICE: Callable[[str, str], list[str]] = lambda text, out: [  # noqa: E7
 ]  # fmt: skip
 
 
-def line_audio(voice: Callable[[str, str], list[str]], text: str, rng: random.Random) -> bytes:
+def line_audio(
+    voice: Callable[[str, str], list[str]], text: str, rng: random.Random, noisy: bool = True
+) -> bytes:
     """The caller's words as a phone sends them: 8 kHz, telephone band noise at 20–30 dB SNR,
-    μ-law, with a little silence before and the silence after that ends the turn."""
+    μ-law, with a little silence before and the silence after that ends the turn. Not
+    `noisy`: the words alone (a SIP phone adds its line's noise and silence)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "say.wav")
         subprocess.run(voice(text, out), check=True, capture_output=True)
         with wave.open(out) as reader:
             pcm = resample(reader.readframes(reader.getnframes()), reader.getframerate(), 8000)
+    if not noisy:
+        return g711.ulaw_encode(pcm)
     speech = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     samples = np.concatenate([np.zeros(1600), speech, np.zeros(8000)])
     level = float(np.sqrt(np.mean(speech**2))) / (10 ** (rng.uniform(20, 30) / 20))
@@ -512,12 +519,169 @@ async def main(calls: int, seed: int) -> None:
     report(results)
 
 
-def report(results: list[CallResult]) -> None:
+# --- through the real PBX: a SIP phone calls the hotel ---------------------------------------
+PBX_NOISE_DBFS = -45.0  # the line's noise, added by the phone to everything it sends
+
+
+async def pbx_main(calls: int, seed: int) -> None:
+    """The same callers, each on a SIP phone through the sandbox Asterisk into the app as
+    `frontdesk run` wires it (bench/phone_latency.py's rig): what the caller hears is the
+    agent's words as the call log stores them, and the latency is the phone's own, from the
+    end of the caller's speech to the first agent audio it receives."""
+    import phone_latency as rig  # noqa: PLC0415
+
+    rig.watch_logs()
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    prop = hotel.get_property("harborview")
+    rng = random.Random(seed)
+    rooms = {r.code: r.name for r in prop.room_types}
+    results: list[CallResult] = []
+    async with throwaway_database(hotel) as url, contextlib.AsyncExitStack() as stack:
+        engine_port = rig._free_port()
+        runner = await start_local_engine(hotel, "127.0.0.1", engine_port)
+        stack.push_async_callback(runner.cleanup)
+        # as an engine that has been up a while: its fixed lines rendered before the calls
+        await asyncio.gather(
+            *[t for t in asyncio.all_tasks() if t.get_name() == "engine-prerender"]
+        )
+        _, address = await rig.pbx_and_app(stack, hotel, url, engine_port)
+        pool = await create_pool(url, min_size=1, max_size=2)
+        stack.push_async_callback(pool.close)
+        today = dt.datetime.now(prop.zone).date()
+        for persona in personas(calls, rng, today, list(rooms.values())):
+            result = await pbx_call(rig, pool, address, persona, rng, rooms)
+            results.append(result)
+            print(
+                f"{persona.language} {persona.temperament:12} {persona.voice:16} → {result.outcome:9} "
+                f"turns {result.caller_turns:2} loops {result.loops} {result.error}",
+                flush=True,
+            )
+    report(results, at_the_phone=True)
+
+
+async def pbx_call(rig, pool, address, persona: Persona, rng, rooms) -> CallResult:  # type: ignore[no-untyped-def]
+    result = CallResult(persona)
+    caller = Caller(persona, rng)
+    voice = SPANISH_VOICE if persona.language == "es" else VOICES[persona.voice]
+    phone = rig.SipPhone(address, noise_dbfs=PBX_NOISE_DBFS)
+    await phone.open()
+    peer = phone.rtp
+    offered = False
+    seen = -1  # the last turn of the call's log read
+    call_id = None
+    try:
+        before = await pool.fetchval("SELECT count(*) FROM calls")
+        await phone.call(rig.AI_NUMBER)
+        started = time.monotonic()
+        for _ in range(100):  # the call's row, as the app opens it
+            if await pool.fetchval("SELECT count(*) FROM calls") > before:
+                break
+            await asyncio.sleep(0.05)
+        call_id = await pool.fetchval("SELECT id FROM calls ORDER BY started_at DESC LIMIT 1")
+
+        async def heard_since() -> str:
+            """What the agent said since the caller last listened (the call log's turns)."""
+            nonlocal seen
+            said: list[str] = []
+            for _ in range(30):  # the log is written as the turn ends: a moment behind
+                rows = await pool.fetch(
+                    "SELECT seq, role, text FROM turns WHERE call_id = $1 AND seq > $2 "
+                    "ORDER BY seq",
+                    call_id,
+                    seen,
+                )
+                for row in rows:
+                    seen = row["seq"]
+                    if row["role"] == "agent":
+                        said.append(row["text"])
+                        result.agent_turns += 1
+                        result.agent_said.append(row["text"])
+                    elif row["role"] == "caller":
+                        result.agent_said.append(f"(heard)  {row['text']}")
+                if said:
+                    return " ".join(said)
+                await asyncio.sleep(0.1)
+            return ""
+
+        async def outcome() -> bool:
+            """The call's tools so far decide it: True when the call is over for the agent."""
+            nonlocal offered
+            tools = await pool.fetch(
+                "SELECT name, arguments, status FROM tool_invocations WHERE call_id = $1 "
+                "ORDER BY id",
+                call_id,
+            )
+            over = False
+            for tool in tools:
+                if tool["status"] != "ok":
+                    continue
+                if tool["name"] == "create_reservation" and result.outcome not in ("booked", "wrong"):
+                    arguments = json.loads(tool["arguments"]) if isinstance(tool["arguments"], str) else tool["arguments"]
+                    result.wrong = booking_mismatch(persona, arguments, rooms)
+                    result.outcome = "wrong" if result.wrong else "booked"
+                    result.seconds_to_book = time.monotonic() - started
+                elif tool["name"] in ("transfer_call", "schedule_callback"):
+                    if result.outcome not in ("booked", "wrong"):
+                        result.outcome = "escalated"
+                    over = over or tool["name"] == "transfer_call"
+                elif tool["name"] == "end_call":
+                    over = True
+            return over
+
+        await rig._agent_quiet(peer, lambda: phone.hung_up)
+        await heard_since()  # the greeting
+        line = caller.last_line = caller.first_words()
+        last_questions: list[str | None] = []
+        while result.caller_turns < MAX_CALLER_TURNS and not phone.hung_up:
+            await asyncio.sleep(rig.REACTION)
+            spoken = await peer.say(line_audio(voice, line, rng, noisy=False))
+            result.caller_turns += 1
+            result.agent_said.append(f"(caller) {line}")
+            heard_at = None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TURN_TIMEOUT):
+                    while (heard_at := rig._speech_after(peer, spoken.speech_end)) is None:
+                        if phone.hung_up:
+                            break
+                        await asyncio.sleep(0.02)
+            if heard_at is not None:
+                result.reaction_ms.append(int((heard_at - spoken.speech_end) * 1000))
+            await rig._agent_quiet(peer, lambda: phone.hung_up)
+            said = await heard_since()
+            if await outcome() or phone.hung_up:
+                break
+            question = asked(said)
+            caller.read_back = said
+            offered = offered or question == "offer" or bool(QUESTIONS[0][1].search(said.lower()))
+            if not caller.asked_repeat(line) and question != "again":
+                last_questions.append(question)
+                if question is not None and last_questions[-3:] == [question] * 3:
+                    result.loops += 1
+            if question == "more" and result.outcome == "booked":
+                line = caller.answer("more")
+                continue
+            line = caller.answer(question)
+        await outcome()
+    except TimeoutError:
+        result.error = f"the agent said nothing for {TURN_TIMEOUT:.0f} s"
+    finally:
+        await phone.close()
+        await asyncio.sleep(1.0)  # the call's teardown
+    if result.wrong:
+        result.error = f"booked wrong: {result.wrong}"
+    if result.outcome == "escalated" and not offered and persona.temperament != "person":
+        result.outcome = "failed"
+        result.error = result.error or "transferred without being asked or offering it"
+    return result
+
+
+def report(results: list[CallResult], at_the_phone: bool = False) -> None:
     done = [r for r in results if r.outcome in ("booked", "escalated")]
     booked = [r for r in results if r.outcome == "booked"]
     reactions = [ms for r in results for ms in r.reaction_ms]
     print(
-        "\n| calls | booked | escalated | failed (booked wrong) | success | loops | caller turns per booking (mean) | time to book s p50 | reaction ms p50 / p95 |"
+        "\n| calls | booked | escalated | failed (booked wrong) | success | loops | caller turns per booking (mean) | time to book s p50 | "
+        + ("voice-to-voice at the phone ms p50 / p95 |" if at_the_phone else "reaction ms p50 / p95 |")
     )
     print("|---|---|---|---|---|---|---|---|---|")
     print(
@@ -554,6 +718,9 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--show", action="store_true", help="print every call's conversation")
+    parser.add_argument(
+        "--pbx", action="store_true", help="each call from a SIP phone through the real Asterisk"
+    )
     args = parser.parse_args()
     SHOW_ALL = args.show
-    asyncio.run(main(args.calls, args.seed))
+    asyncio.run((pbx_main if args.pbx else main)(args.calls, args.seed))

@@ -382,9 +382,11 @@ async def run(
 Place = Callable[[int, str, bool], Awaitable[Result]]
 
 
-async def _through_pbx(
+async def pbx_and_app(
     stack: contextlib.AsyncExitStack, hotel: HotelConfig, url: str, engine_port: int
-) -> Place:
+) -> tuple[Any, tuple[str, int]]:
+    """The sandbox Asterisk with this repository's configuration, and the app taking its
+    calls (on `stack`): the sandbox, and the SIP address a phone calls."""
     from app.pbx.sandbox import AsteriskSandbox, Ports  # noqa: PLC0415
 
     tmp = Path(tempfile.mkdtemp(prefix="frontdesk-asterisk-"))
@@ -400,9 +402,16 @@ async def _through_pbx(
     settings = _settings((pbx.ari_url, pbx.ari_user, pbx.ari_password), engine_port)
     await stack.enter_async_context(the_app(settings, hotel, url))
     host, port = pbx.sip_address.rsplit(":", 1)
+    return pbx, (host, int(port))
+
+
+async def _through_pbx(
+    stack: contextlib.AsyncExitStack, hotel: HotelConfig, url: str, engine_port: int
+) -> Place:
+    pbx, address = await pbx_and_app(stack, hotel, url, engine_port)
 
     async def place(index: int, voice: str, show: bool) -> Result:
-        phone = SipPhone((host, int(port)), noise_dbfs=NOISE_DBFS)
+        phone = SipPhone(address, noise_dbfs=NOISE_DBFS)
         await phone.open()
         try:
             await phone.call(AI_NUMBER)
