@@ -31,9 +31,13 @@ PoolFactory = Callable[[Settings], contextlib.AbstractAsyncContextManager[asyncp
 
 def add_parser(sub: Any) -> None:
     users = sub.add_parser("users", help="staff accounts for the staff pages (sign-in)")
-    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    users_sub = users.add_subparsers(
+        dest="users_command", required=True, metavar="ACTION", parser_class=_QuietParser
+    )
     add = users_sub.add_parser(
-        "add", help="add a user; the password is read from standard input (--password-stdin)"
+        "add",
+        help="add a user; the password is read from standard input (--password-stdin)",
+        allow_abbrev=False,
     )
     add.add_argument("email")
     add.add_argument("--name", required=True, help="the name shown on the staff pages")
@@ -46,9 +50,32 @@ def add_parser(sub: Any) -> None:
         required=True,
         help=f"read the password (at least {MIN_LENGTH} characters) from standard input",
     )
+    # refused with a message that does not repeat what was typed
+    add.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
     users_sub.add_parser("list", help="every user, with role and status")
     disable = users_sub.add_parser("disable", help="disable a user and end their sessions")
     disable.add_argument("email")
+
+
+class _QuietParser(argparse.ArgumentParser):
+    """Says that arguments were not understood without repeating them (one may be a password
+    typed in the wrong place)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Any = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"{len(extras)} argument(s) not understood (not repeated here)")
+        return parsed, extras
+
+
+class _RefusePassword(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> None:
+        parser.error(
+            "a password is never given on the command line (ps and shell history keep it): "
+            "send it on standard input with --password-stdin"
+        )
 
 
 def read_password(stdin: TextIO) -> str:

@@ -21,10 +21,14 @@ from aiohttp import web
 from yarl import URL
 
 from app.log import configure_logging
+from app.messaging.twilio import signature
 from app.staff.users import Role
+from app.storage.sms_repo import SmsRepository
 from app.storage.users_repo import UserRepository
 from app.web.auth import ANY_ROLE, current_user, local_path, public, requires
+from app.web.sms_webhooks import add_sms_routes
 from tests.web_support import (
+    PROPERTY,
     SeededUser,
     form_token,
     seed_users,
@@ -606,3 +610,24 @@ async def test_session_lifetime_follows_the_setting(pool: asyncpg.Pool) -> None:
         await sign_in(http, base, users["admin"].email, users["admin"].password)
     lifetime = await pool.fetchval("SELECT expires_at - created_at FROM web_sessions")
     assert abs(lifetime - dt.timedelta(hours=3)) < dt.timedelta(seconds=5)
+
+
+async def test_sms_webhooks_need_twilios_signature_not_a_session(pool: asyncpg.Pool) -> None:
+    token, public_url = "twilio-auth-token-for-tests", "https://desk.example"
+
+    def configure(app: web.Application) -> None:
+        add_sms_routes(app, SmsRepository(pool), token, public_url, lambda to: PROPERTY)
+
+    await seed_users(pool)
+    form = {"From": "+15550100777", "To": "+15550100100", "Body": "hello", "MessageSid": "SM7"}
+    async with serving(staff_app(pool, configure)) as base, aiohttp.ClientSession() as twilio:
+        signed = signature(token, f"{public_url}/sms/inbound", form)
+        async with twilio.post(
+            f"{base}/sms/inbound", data=form, headers={"X-Twilio-Signature": signed}
+        ) as answer:  # no cookie, no CSRF token: Twilio has neither
+            assert answer.status == 200 and answer.content_type == "application/xml"
+        async with twilio.post(
+            f"{base}/sms/inbound", data=form, headers={"X-Twilio-Signature": signed[::-1]}
+        ) as forged:
+            assert forged.status == 403 and await forged.text() == "invalid signature"
+    assert await pool.fetchval("SELECT count(*) FROM sms_messages WHERE direction = 'inbound'") == 1
