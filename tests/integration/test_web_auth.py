@@ -478,6 +478,22 @@ async def test_a_websocket_needs_a_session_the_role_and_this_sites_origin(site: 
         assert role.value.status == 403
 
 
+async def test_a_websocket_from_the_public_base_url_is_accepted(pool: asyncpg.Pool) -> None:
+    users = await seed_users(pool)
+    public_origin = "https://desk.example"
+    app = staff_app(pool, _routes, public_origin=public_origin)
+    async with (
+        serving(app) as base,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        await sign_in(http, base, users["staff"].email, users["staff"].password)
+        async with http.ws_connect(f"{base}/test/feed", origin=public_origin) as ws:
+            assert await ws.receive_str() == "hello staff"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as other:
+            await http.ws_connect(f"{base}/test/feed", origin="https://desk.example.evil")
+        assert other.value.status == 403
+
+
 # --- rate limit --------------------------------------------------------------------------
 
 
