@@ -5,6 +5,7 @@ Every claim in app/web/auth.py and app/web/signin.py is attacked here.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -647,3 +648,18 @@ async def test_sms_webhooks_need_twilios_signature_not_a_session(pool: asyncpg.P
         ) as forged:
             assert forged.status == 403 and await forged.text() == "invalid signature"
     assert await pool.fetchval("SELECT count(*) FROM sms_messages WHERE direction = 'inbound'") == 1
+
+
+async def test_a_burst_of_parallel_guesses_cannot_pass_the_limit(site: Site) -> None:
+    user = site.users["staff"]
+    async with site.browser() as http:
+        async with http.get(f"{site.base}/login") as page:
+            token = form_token(await page.text())
+
+        async def guess(n: int) -> int:
+            form = {"email": user.email, "password": f"guess number {n}", "csrf_token": token}
+            async with http.post(f"{site.base}/login", data=form) as answer:
+                return answer.status
+
+        statuses = await asyncio.gather(*(guess(n) for n in range(12)))
+    assert sorted(statuses) == [401] * 5 + [429] * 7
