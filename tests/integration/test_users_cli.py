@@ -166,3 +166,18 @@ async def test_a_database_without_the_schema_is_explained(empty_db_url: str) -> 
     result = await frontdesk(empty_db_url, "users", "list")
     assert result.returncode == 2
     assert "run `frontdesk db upgrade`" in result.stderr
+
+
+async def test_doctor_says_how_to_add_the_first_admin(db_url: str, pool: asyncpg.Pool) -> None:
+    await add_property(pool)
+    before = await frontdesk(db_url, "doctor")
+    assert "[warn] staff pages" in before.stdout
+    assert "nobody can sign in as an admin yet" in before.stdout
+    assert "frontdesk users add you@hotel.example" in before.stdout
+    added = await frontdesk(
+        db_url, "users", "add", "ada@example.org", "--name", "Ada", "--role", "admin",
+        "--password-stdin", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    after = await frontdesk(db_url, "doctor")
+    assert "[ ok ] staff pages 1 active admin(s)" in " ".join(after.stdout.split())
