@@ -181,3 +181,7 @@ async def test_doctor_says_how_to_add_the_first_admin(db_url: str, pool: asyncpg
     assert added.returncode == 0, added.stderr
     after = await frontdesk(db_url, "doctor")
     assert "[ ok ] staff pages 1 active admin(s)" in " ".join(after.stdout.split())
+    exposed = await frontdesk(db_url, "doctor", WEB_SECURE_COOKIES="false", WEB_HOST="0.0.0.0")
+    assert "[warn] staff pages WEB_SECURE_COOKIES=false while serving on 0.0.0.0" in " ".join(
+        exposed.stdout.split()
+    )
