@@ -21,9 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long and secret passphrase"
 
 
-async def frontdesk(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TWILIO_"))}
-    env.update(DATABASE_URL=db_url, PYTHONPATH=str(ROOT), LOG_FORMAT="json")
+async def frontdesk(
+    db_url: str, *args: str, stdin: str = "", **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TWILIO_", "WEB_"))}
+    env.update(DATABASE_URL=db_url, PYTHONPATH=str(ROOT), LOG_FORMAT="json", **extra_env)
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "app.cli", *args],
