@@ -663,3 +663,14 @@ async def test_a_burst_of_parallel_guesses_cannot_pass_the_limit(site: Site) -> 
 
         statuses = await asyncio.gather(*(guess(n) for n in range(12)))
     assert sorted(statuses) == [401] * 5 + [429] * 7
+
+
+async def test_signing_out_of_an_ended_session_just_signs_out(site: Site) -> None:
+    async with site.signed_in("staff") as http:
+        csrf = await site.pool.fetchval("SELECT csrf_token FROM web_sessions")
+        await site.pool.execute("UPDATE web_sessions SET expires_at = now()")
+        async with http.post(
+            f"{site.base}/logout", data={"csrf_token": csrf}, allow_redirects=False
+        ) as out:
+            assert out.status == 303 and out.headers["Location"] == "/login?signed_out=1"
+        assert not [c for c in http.cookie_jar if c.key == "fdv_session" and c.value]
