@@ -674,3 +674,25 @@ async def test_signing_out_of_an_ended_session_just_signs_out(site: Site) -> Non
         ) as out:
             assert out.status == 303 and out.headers["Location"] == "/login?signed_out=1"
         assert not [c for c in http.cookie_jar if c.key == "fdv_session" and c.value]
+
+
+async def test_signing_in_again_ends_the_browsers_previous_session(site: Site) -> None:
+    user = site.users["manager"]
+    async with site.signed_in("manager") as first:
+        old = _session_cookie(first)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with http.get(f"{site.base}/login") as page:
+            token = form_token(await page.text())
+        form = {"email": user.email, "password": user.password, "csrf_token": token}
+        async with http.post(
+            f"{site.base}/login",
+            data=form,
+            headers={"Cookie": f"fdv_login={token}; fdv_session={old}"},
+            allow_redirects=False,
+        ) as answer:
+            assert answer.status == 303
+            new = answer.cookies["fdv_session"].value
+    assert new != old
+    rows = await site.pool.fetch("SELECT token_hash FROM web_sessions")
+    hashes = {bytes(row["token_hash"]) for row in rows}
+    assert hashes == {hashlib.sha256(new.encode()).digest()}
