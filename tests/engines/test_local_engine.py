@@ -460,6 +460,26 @@ async def test_the_question_asked_tells_speech_to_text_what_to_expect(tmp_path: 
     assert second is not None and "nights" in second.lower()  # "how many nights?" was asked
 
 
+async def test_a_short_sound_without_words_is_not_answered(tmp_path: Path) -> None:
+    # A click or the line's noise as a call starts: "Sorry, I didn't catch that" to it was
+    # the first thing bench/conversation's callers heard. Words not caught in a real
+    # utterance are still asked again.
+    ears = ScriptedEars("", "")
+    async with _connected(ears) as client:
+        hello = _caller_says("Hello there, how are you today?", tmp_path)
+        quiet = b"\xff" * 8000  # 1 s of μ-law silence
+        click = hello[: 4000 + 2000] + quiet  # 0.5 s of silence, the first 250 ms of words
+        await _speak(client, click)
+        await client.until("conversation.item.input_audio_transcription.completed")
+        with contextlib.suppress(TimeoutError):
+            await client.until("response.created", timeout=1.5)
+        assert "response.created" not in [e["type"] for e in client.events]
+        await _speak(client, hello)
+        await client.until("response.done")
+        said = [e for e in client.events if e["type"] == "response.output_audio_transcript.done"]
+        assert said and "didn't catch" in said[-1]["transcript"]
+
+
 @contextlib.asynccontextmanager
 async def _booking_session() -> AsyncIterator[RealtimeSession]:
     """Our own Realtime client on the offline engine, offering the booking tools."""

@@ -74,6 +74,7 @@ PHRASES: web.AppKey[PhraseCache] = web.AppKey("phrases", PhraseCache)
 IDLE: web.AppKey[asyncio.Event] = web.AppKey("idle", asyncio.Event)
 AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
 VAD_END_MS = 400  # silence that ends the caller's turn
+NOISE_MS = 600  # a turn with no words, shorter than this, is not answered
 VAD_QUIET_BELOW: float | None = 0.02  # the voice is quiet 34 dB under the turn's loudest (vad.py)
 LEAD_IN_KEPT_MS: int | None = 20  # of the voice's silence before a reply's first word
 # Utterances longer than this get partial transcripts (only shown, never answered)… A partial
@@ -443,6 +444,13 @@ class LocalRealtimeSession:
                 language=self._language or transcript.language or "en",
             )
         )
+        heard_ms = len(pcm) // 16 - VAD_END_MS  # 16-bit PCM at 8 kHz, less the closing quiet
+        if not transcript.text.strip() and heard_ms < NOISE_MS:
+            # A click, a breath, the line's noise as a call starts: no words and too short to
+            # be speech missed. "Sorry, I didn't catch that" to it, before the caller has said
+            # anything, was the first thing bench/conversation's callers heard.
+            log.info("noise ignored", heard_ms=heard_ms)
+            return
         self._start_response(self._dialog.reply(transcript.text))
 
     def _adopt(self, language: str) -> None:
