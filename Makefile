@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests use (speech made by voices unlike ours, audio tools, a SIP peer;
-# Node.js builds the phone page's script).
-DEB_PACKAGES := flite espeak-ng sox sip-tester openssl nodejs
+# Debian packages the tests use (speech made by voices unlike ours, audio tools, a SIP peer,
+# the browser the Playwright tests drive: no browser is ever downloaded; Node.js builds the
+# phone page's script).
+DEB_PACKAGES := flite espeak-ng sox sip-tester openssl chromium nodejs
 
 # The staff pages' scripts: npm packages pinned in web/package-lock.json, bundled by esbuild
 # into app/web/static/build/ (git-ignored). Rebuilt when the lockfile or a source changes.

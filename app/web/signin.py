@@ -60,7 +60,10 @@ def _login_form(
     next_path: str = "/",
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    token = secrets.token_urlsafe(32)
+    # the browser's current login token if it has one: several sign-in tabs stay valid
+    token = request.cookies.get(LOGIN_COOKIE, "")
+    if not (40 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()):
+        token = secrets.token_urlsafe(32)
     response = render(
         request,
         "login.html",
