@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import re
 import secrets
 import socket
@@ -79,6 +80,7 @@ class FakeAsterisk:
     received: list[str] = field(default_factory=list)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     closed: int = 0
+    authenticated: list[str] = field(default_factory=list)  # digest logins that matched
     ari_up: bool = True
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -155,10 +157,34 @@ class FakeAsterisk:
             self.closed += 1
         return ws
 
+    def _digest_ok(self, message: str) -> bool:
+        """The REGISTER's digest answer, checked against the password ARI was given."""
+        header = _header(message, "Authorization")
+        if not header.startswith("Digest "):
+            return False
+        fields = dict(re.findall(r'(\w+)="?([^",]+)"?', header))
+        password = self.auths.get(fields.get("username", ""), {}).get("password")
+        if password is None:
+            return False
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()
+
+        ha1 = md5(f"{fields['username']}:{fields['realm']}:{password}")
+        ha2 = md5(f"REGISTER:{fields['uri']}")
+        expected = md5(f"{ha1}:{fields['nonce']}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
+        if fields.get("response") == expected:
+            self.authenticated.append(fields["username"])
+            return True
+        return False
+
     async def _answer(self, ws: web.WebSocketResponse, message: str) -> None:
         method = message.split(" ", 1)[0]
         if method == "REGISTER":
-            if self.register_code == 200:
+            if self.register_code == 200 and not self._digest_ok(message):
+                challenge = f'WWW-Authenticate: Digest realm="frontdesk", nonce="{secrets.token_hex(8)}", qop="auth", algorithm=MD5'
+                await ws.send_str(sip_response(message, 401, "Unauthorized", (challenge,)))
+            elif self.register_code == 200:
                 contact = _header(message, "Contact").split(";expires", 1)[0]
                 await ws.send_str(
                     sip_response(message, 200, "OK", (f"Contact: {contact};expires=600",))
