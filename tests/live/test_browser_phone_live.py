@@ -23,7 +23,9 @@ import numpy as np
 import pytest
 
 from app.aio import supervise
+from app.calls.arrival import Arrival
 from app.calls.call_log import CallLog
+from app.calls.conversation import Conversation
 from app.calls.write_behind import WriteBehind
 from app.engines.local.server import create_engine_app
 from app.hotel.config import load_hotel_config
@@ -47,6 +49,10 @@ from app.web.phone import BUNDLE, add_phone_routes
 from tests.browser.conftest import CHROMIUM, sign_in_with_form
 from tests.engines.test_agent_calls import STT
 from tests.engines.test_local_engine import local_tts
+from tests.live.keypad import calling
+from tests.live.running import running_app
+from tests.live.test_calls_live import ECHO_NUMBER
+from tests.live.test_transfers_live import Scripted
 from tests.web_support import SeededUser, seed_users, serving, staff_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +90,16 @@ def _caller_wav(path: Path) -> Path:
         out.setframerate(rate)
         out.writeframes(np.concatenate([quiet, voice, quiet]).tobytes())
     return path
+
+
+def _media_args(wav: Path) -> list[str]:
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+        "--autoplay-policy=no-user-gesture-required",
+        "--allow-loopback-in-peer-connection",
+    ]
 
 
 async def _peak(page: Page, meter: str, above: float, seconds: float = 20.0) -> bool:
@@ -167,13 +183,7 @@ async def test_a_browser_phone_calls_the_ai_receptionist_and_hears_its_greeting(
         chromium = await playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}",
-                "--autoplay-policy=no-user-gesture-required",
-                "--allow-loopback-in-peer-connection",
-            ],
+            args=_media_args(wav),
         )
         try:
             context = await chromium.new_context(base_url=stack.url)
@@ -210,3 +220,63 @@ async def test_a_browser_phone_calls_the_ai_receptionist_and_hears_its_greeting(
             assert errors == []
         finally:
             await chromium.close()
+
+
+SUMMARY = (
+    "Ava here, with a caller for the front desk. They would like a late check-out on "
+    "Sunday, room 12 (about 2 p.m.). Putting them through now."
+)
+
+
+async def test_a_warm_transfer_rings_the_browser_phone_with_the_summary_as_text(
+    pbx: AsteriskSandbox, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """The agent puts a trunk caller through, warm, to extension 2002: the browser phone rings
+    with the AI's summary on screen (X-Frontdesk-Summary, from FRONTDESK_SUMMARY), staff
+    answer, hear the spoken summary, and the caller is joined."""
+    _skip_without_browser()
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    await seed(pool, hotel, horizon_days=2)
+    staff = (await seed_users(pool))["staff"]
+    visits: list[list[str]] = []
+
+    def conversation(arrival: Arrival) -> Conversation:
+        return Scripted(list(arrival.path), visits, whisper=SUMMARY, destination="2002")
+
+    settings = load_settings(
+        asterisk_ari_url=pbx.ari_url,
+        asterisk_ari_user=pbx.ari_user,
+        asterisk_ari_password=pbx.ari_password,
+        asterisk_ws_url=f"ws://127.0.0.1:{pbx.ports.http}/ws",
+    )
+    wav = _caller_wav(tmp_path / "staff.wav")
+    async with (
+        aiohttp.ClientSession() as http,
+        running_app(pbx, pool, conversation, (42240, 42259)),
+    ):
+        phones = build_phones(settings, hotel, http)
+        app = staff_app(pool, lambda app: add_phone_routes(app, phones.setup))
+        async with serving(app) as url, async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=_media_args(wav)
+            )
+            try:
+                page = await (await chromium.new_context(base_url=url)).new_page()
+                await sign_in_with_form(page, staff, "/phone")
+                await expect(page.locator("#status")).to_contain_text("Ready", timeout=20000)
+                async with calling(pbx, ECHO_NUMBER, wait_for_audio=False):
+                    await expect(page.locator("#incoming")).to_be_visible(timeout=30000)
+                    await expect(page.locator("#incoming-summary")).to_have_text(SUMMARY)
+                    await expect(page.get_by_role("button", name="Answer")).to_be_focused()
+                    await page.get_by_role("button", name="Answer").click()
+                    await expect(page.locator("#call-state")).to_have_text(
+                        "Connected", timeout=15000
+                    )
+                    await expect(page.locator("#call-summary")).to_have_text(SUMMARY)
+                    # staff hear the spoken summary, then the caller (SIPp's echo of them)
+                    assert await _peak(page, "remote-level", above=0.4), "nothing heard"
+                    await page.get_by_role("button", name="Hang up").click()
+                    await expect(page.locator("#call")).to_be_hidden(timeout=10000)
+            finally:
+                await chromium.close()
+    assert visits[:1] == [[]]
