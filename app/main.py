@@ -267,14 +267,15 @@ def build_phones(settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSes
         ttl_seconds=settings.turn_ttl_seconds,
     )
     job: Callable[[], Awaitable[None]] | None = None
+    logins: AriPhoneLogins | UnconfiguredPhoneLogins = UnconfiguredPhoneLogins()
     if settings.asterisk_ari_password is not None:
-        logins = AriPhoneLogins(
+        ari = AriPhoneLogins(
             ari_client(settings, http), dt.timedelta(minutes=settings.phone_login_minutes)
         )
         left_behind = browser_auth_names(CONFIG_DIR / "pjsip.conf")
-        job = lambda: logins.run_forever(left_behind)  # noqa: E731
+        logins, job = ari, lambda: ari.run_forever(left_behind)
     setup = PhoneSetup(
-        logins if job is not None else UnconfiguredPhoneLogins(),
+        logins,
         RelayTarget(settings.asterisk_ws_url, http),
         ice,
         lambda property_id: (
