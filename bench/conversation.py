@@ -269,7 +269,7 @@ class Caller:
     def check_read_back(self) -> str:
         """A caller listens to the read-back and corrects what is wrong, as people do."""
         p, heard = self.persona, plain(self.read_back)
-        if plain(p.name.split()[-1]) not in heard:
+        if plain(p.name) not in heard:  # "Don Smith" for John Smith is corrected too
             return f"No, the name is {p.name}."
         if f"{p.arrival.strftime('%B').lower()} {p.arrival.day}" not in heard:
             return f"No, we arrive on {self._en_date(p.arrival)}."

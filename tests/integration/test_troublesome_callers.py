@@ -566,7 +566,9 @@ async def test_a_name_corrected_again_and_again_is_read_back_twice_then_a_person
     assert await pool.fetchval("SELECT count(*) FROM reservations") == 0
 
 
-@pytest.mark.parametrize("words", ["The May Suite, please.", "A suite, please."])
+@pytest.mark.parametrize(
+    "words", ["The May Suite, please.", "A suite, please.", "The very sweet, please.", "Yes."]
+)
 async def test_a_room_not_caught_is_asked_again_not_taken_for_a_yes(
     talk: Conversation, words: str
 ) -> None:

@@ -146,10 +146,13 @@ class BookingFlow:
             return self._ask_lead(acks, say("lead_not_ready"))
         if stage == "choose" and choice is None:
             bookable = self._bookable()
-            # "The Bay Suite, please" when it was not offered, or a room name misheard ("the
-            # May Suite"): the "please" is no yes to the first room; the question again.
+            # A yes takes the one room offered ("Would you like me to book the Double
+            # Queen?"). Not a room of several: "The Bay Suite, please" when it was not
+            # offered, a room name misheard ("the very sweet, please"): the "please" is no
+            # yes to the first room read; the question again.
             names_a_room = bool(words_of(utterance) & _ROOM_CONTEXT)
-            if answer is True and bookable and not names_a_room:
+            one_offered = self.pending == "room_one"
+            if answer is True and bookable and one_offered and not names_a_room:
                 offered = self.room if self._offered(self.room) else None
                 self.room = offered or self._config_room(bookable[0]["room_type"])
                 self.chosen = True
