@@ -132,6 +132,7 @@ QUESTIONS: list[tuple[str, re.Pattern[str]]] = [
     ("confirm", re.compile(r"(shall i book|go ahead and book|book it\?|lo reservo|la reservo|confirmo|reservar\?)")),
     ("payment", re.compile(r"(payment link|secure link|pay now|enlace|pagar)")),
     ("more", re.compile(r"(anything else|algo más)")),
+    ("change", re.compile(r"(what would you like to change|qué le gustaría cambiar|qué quiere cambiar)")),
     # "Sorry, I didn't catch that": the caller says their last line again
     ("again", re.compile(r"(say it again|say that again|didn't catch|puede repetirlo|no le he oído)")),
 ]  # fmt: skip
@@ -256,7 +257,7 @@ class Caller:
             return f"My name is {p.name}."
         if question == "phone":
             return "Yes, use this number."
-        if question == "confirm":
+        if question in ("confirm", "change"):
             return self.check_read_back()
         if question == "payment":
             return "No thanks, I'll pay at check-in."
@@ -264,7 +265,13 @@ class Caller:
             return "No, that's all. Goodbye."
         return "I'd like to book a room, please."
 
-    read_back: str = ""  # what the agent said when it asked to confirm
+    read_back: str = ""  # the booking as the agent last read it back, and what it said since
+
+    def listen(self, said: str) -> None:
+        """A new read-back replaces the last; anything else ("Thank you, Luis Moreno. Shall
+        I go ahead?") adds to what the caller knows of the booking."""
+        full = re.search(r"(under the name|a nombre de)", said.lower())
+        self.read_back = said if full else f"{self.read_back} {said}"
 
     def check_read_back(self) -> str:
         """A caller listens to the read-back and corrects what is wrong, as people do."""
@@ -418,7 +425,7 @@ async def one_call(
             if said is None:
                 break
             question = asked(said)
-            caller.read_back = said
+            caller.listen(said)
             offered = offered or question == "offer" or bool(QUESTIONS[0][1].search(said.lower()))
             # The question said again because the caller asked for it is not asked a new
             # time: "repeat that" is the caller's to say (the issue); a loop is the agent's.
@@ -651,7 +658,7 @@ async def pbx_call(rig, pool, address, persona: Persona, rng, rooms) -> CallResu
             if await outcome() or phone.hung_up:
                 break
             question = asked(said)
-            caller.read_back = said
+            caller.listen(said)
             offered = offered or question == "offer" or bool(QUESTIONS[0][1].search(said.lower()))
             if not caller.asked_repeat(line) and question != "again":
                 last_questions.append(question)

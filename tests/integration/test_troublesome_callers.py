@@ -580,3 +580,26 @@ async def test_a_room_not_caught_is_asked_again_not_taken_for_a_yes(
     said = await talk.say(words)
     assert not any(said.startswith(f"The {name}, lovely") for name in shown), said
     assert talk.replies[-1].question == "room" and talk.dialog.booking.asked["room"] == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "lines", "unsure"),
+    [
+        ("en", ["A king room from the 8th to the 10th of December for two adults.", "Yes.",
+                "Anna Novak.", "Yes."], "I'd like to book a room, please."),
+        ("es", ["Quisiera la Harbor King del 8 al 10 de diciembre para dos adultos.", "Sí.",
+                "Me llamo Ana Novak.", "Sí."], "Quisiera reservar una habitación, por favor."),
+    ],
+)  # fmt: skip
+async def test_please_alone_is_no_yes_to_the_read_back(
+    pool: asyncpg.Pool, language: str, lines: list[str], unsure: str
+) -> None:
+    """bench/conversation booked a room on "I'd like to book a room, please" said to "Shall I
+    go ahead and book it?": the "please" was taken for a yes."""
+    talk = Conversation(await hotel_tools(pool, callbacks=True), language=language)
+    for line in lines:
+        await talk.say(line)
+    assert talk.replies[-1].question == "confirm", talk.replies[-1].text
+    await talk.say(unsure)
+    assert talk.replies[-1].question == "confirm"  # asked again, nothing booked
+    assert await pool.fetchval("SELECT count(*) FROM reservations") == 0

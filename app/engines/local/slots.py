@@ -45,9 +45,12 @@ _DEPARTS = re.compile(
     r"\b(?:until|till|til|(?<!put me )through|thru|checking out|check out|checkout|leaving|leave|leaves|"
     r"depart|departing|departure|out on|going home)\b"
 )
-_YES = {"yes", "yeah", "yep", "yup", "sure", "correct", "right", "ok", "okay", "please",
+# Not "please" alone: "I'd like to book a room, please" to "Shall I book it?" is no yes
+# (bench/conversation booked on it), nor "the very sweet, please" to "Which would you like?".
+_YES = {"yes", "yeah", "yep", "yup", "sure", "correct", "right", "ok", "okay",
         "perfect", "great", "absolutely", "definitely", "fine"}  # fmt: skip
-_YES_PHRASES = ("go ahead", "book it", "sounds good", "that's it", "that is it", "do it")
+_YES_PHRASES = ("go ahead", "book it", "sounds good", "that's it", "that is it", "do it",
+                "please do")  # fmt: skip
 _NO = {"no", "nope", "nah", "don't", "not", "wrong", "cancel"}
 _NAME_PREFIX = re.compile(
     r"^(?:yes|yeah|sure|ok|okay)?[,.]?\s*(?:my name is|my name's|the name is|the name's|"

@@ -45,7 +45,8 @@ _DEPARTS = re.compile(
 _YES = {"si", "claro", "vale", "perfecto", "correcto", "exacto", "exactamente", "ok", "okay",
         "dale", "adelante", "bueno", "afirmativo", "confirmo", "reservela", "reservelo",
         "reservemela", "hagalo", "genial", "estupendo", "sale"}  # fmt: skip
-_YES_PHRASES = ("de acuerdo", "por supuesto", "esta bien", "muy bien", "eso es", "por favor",
+# Not "por favor" alone ("quisiera reservar una habitación, por favor" is no yes), as in English.
+_YES_PHRASES = ("de acuerdo", "por supuesto", "esta bien", "muy bien", "eso es",
                 "me parece bien", "hagala", "hazla")  # fmt: skip
 _NO = {"no", "tampoco", "negativo", "incorrecto", "equivocado", "cancelar", "cancele"}
 _NAME_PREFIX = re.compile(
