@@ -245,9 +245,13 @@ async def register(
 
 
 @contextlib.asynccontextmanager
-async def staff_phone(pbx: AsteriskSandbox, extension: str) -> AsyncIterator[StaffPhone]:
+async def staff_phone(
+    pbx: AsteriskSandbox, extension: str, scenario: str = "staff_answers.xml"
+) -> AsyncIterator[StaffPhone]:
     """A staff phone registered with its real password, ready to answer one call. On exit
-    (after the test's call) it says whether it rang and was answered."""
+    (after the test's call) it says whether it rang and was answered. Another `scenario`:
+    staff_answers_then_hangs_up.xml (hangs up itself after 6 s), staff_rings.xml (nobody
+    picks up; `answered` then means it rang until Asterisk gave up)."""
     phone = StaffPhone(extension)
     port = free_port()
     # Register from the port that will answer: Asterisk rewrites the contact to the address
@@ -256,7 +260,7 @@ async def staff_phone(pbx: AsteriskSandbox, extension: str) -> AsyncIterator[Sta
     answer = asyncio.create_task(
         sipp(
             pbx,
-            "staff_answers.xml",
+            scenario,
             "-i",
             "127.0.0.1",
             "-p",
