@@ -14,10 +14,14 @@ shared/fixtures/ari/ (the same format: entries with `t`, `kind` ws/event/rest).
 | listen-in.json         | originate to 2001 (answers), snoop spy=both on the caller, a      |
 |                        | mixing bridge of snoop + staff leg; the staff phone hangs up; the |
 |                        | app removes the snoop and that bridge; the caller hangs up         |
+| listen-in-caller-leaves.json | the same listen-in; the caller hangs up while staff listen;  |
+|                        | the app hangs up the staff leg and destroys the listen bridge      |
 | take-over.json         | originate to 2001 (answers); a new bridge, the caller added while  |
 |                        | still in the AI's bridge (it moves), the staff leg added; the app  |
 |                        | hangs up externalMedia, destroys the AI's bridge; the staff phone  |
 |                        | hangs up; the app hangs up the caller, destroys the staff bridge   |
+| take-over-caller-leaves.json | the same take-over; then the caller hangs up, and the app   |
+|                        | hangs up the staff leg and destroys the staff bridge               |
 | staff-unavailable.json | originate to 3300 (not registered); to 3200 that rings unanswered  |
 |                        | (ring timeout 3 s); a snoop on a channel that does not exist       |
 """
@@ -210,6 +214,48 @@ async def record_listen_in(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
     return rec.cut()
 
 
+async def record_listen_caller_leaves(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
+    async with (
+        staff_phone(pbx, "2001") as phone,
+        calling(pbx, ECHO_NUMBER, wait_for_audio=False),
+    ):
+        caller, name, media, bridge = await _ai_leg(rec)
+        leg = "fdv-staff-listen-2"
+        await _originate(rec, "2001", leg, "listen", 20)
+        await rec.event(_is("StasisStart", leg))
+        _, snoop = await rec.rest(
+            "POST",
+            f"/channels/{caller}/snoop",
+            {
+                "app": "frontdesk",
+                "spy": "both",
+                "whisper": "none",
+                "appArgs": "snoop",
+                "snoopId": "fdv-snoop-2",
+            },
+        )
+        await rec.event(_is("StasisStart", snoop["id"]))
+        _, listen = await rec.rest(
+            "POST", "/bridges", {"type": "mixing", "name": f"listen-{caller}"}
+        )
+        await rec.rest("POST", f"/bridges/{listen['id']}/addChannel", {"channel": f"{snoop['id']},{leg}"})
+        await asyncio.sleep(2.0)
+        await asyncio.to_thread(pbx.cli, f"channel request hangup {name}")  # the caller hangs up
+        await rec.event(_is("StasisEnd", caller))
+        await asyncio.sleep(0.5)
+        await rec.rest("DELETE", f"/channels/{snoop['id']}")
+        await rec.rest("DELETE", f"/channels/{leg}")
+        await rec.event(_is("ChannelDestroyed", leg))
+        await rec.rest("DELETE", f"/bridges/{listen['id']}")
+        await rec.rest("DELETE", f"/channels/{media}")
+        await rec.rest("DELETE", f"/bridges/{bridge}")
+        await rec.event(_is("ChannelDestroyed", media))
+        await rec.rest("GET", "/channels")
+        await asyncio.sleep(0.5)
+    assert phone.answered, phone.said
+    return rec.cut()
+
+
 async def record_take_over(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
     async with (
         staff_phone(pbx, "2001", "staff_answers_then_hangs_up.xml") as phone,
@@ -231,6 +277,34 @@ async def record_take_over(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
         await rec.event(_is("StasisEnd", leg), timeout=20)  # the staff phone hangs up (6 s)
         await rec.rest("DELETE", f"/channels/{caller}")
         await rec.event(_is("StasisEnd", caller))
+        await rec.rest("DELETE", f"/bridges/{staff_bridge['id']}")
+        await rec.rest("GET", "/channels")
+        await asyncio.sleep(0.5)
+    assert phone.answered, phone.said
+    return rec.cut()
+
+
+async def record_caller_leaves(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
+    async with (
+        staff_phone(pbx, "2001") as phone,
+        calling(pbx, ECHO_NUMBER, wait_for_audio=False),
+    ):
+        caller, name, media, bridge = await _ai_leg(rec)
+        leg = "fdv-staff-takeover-2"
+        await _originate(rec, "2001", leg, "takeover", 20)
+        await rec.event(_is("StasisStart", leg))
+        _, staff_bridge = await rec.rest(
+            "POST", "/bridges", {"type": "mixing", "name": f"staff-{caller}"}
+        )
+        await rec.rest("POST", f"/bridges/{staff_bridge['id']}/addChannel", {"channel": f"{caller},{leg}"})
+        await rec.rest("DELETE", f"/channels/{media}")
+        await rec.event(_is("ChannelDestroyed", media))
+        await rec.rest("DELETE", f"/bridges/{bridge}")
+        await asyncio.sleep(2.0)
+        await asyncio.to_thread(pbx.cli, f"channel request hangup {name}")  # the caller hangs up
+        await rec.event(_is("StasisEnd", caller))
+        await rec.rest("DELETE", f"/channels/{leg}")
+        await rec.event(_is("ChannelDestroyed", leg))
         await rec.rest("DELETE", f"/bridges/{staff_bridge['id']}")
         await rec.rest("GET", "/channels")
         await asyncio.sleep(0.5)
@@ -276,7 +350,9 @@ async def main(out: Path) -> None:
                 rec.cut()  # the connection itself is in every file's first entry below
                 for name, record in (
                     ("listen-in.json", record_listen_in),
+                    ("listen-in-caller-leaves.json", record_listen_caller_leaves),
                     ("take-over.json", record_take_over),
+                    ("take-over-caller-leaves.json", record_caller_leaves),
                     ("staff-unavailable.json", record_unavailable),
                 ):
                     rec.events.clear()
