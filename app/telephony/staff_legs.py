@@ -50,7 +50,6 @@ log = get_logger(__name__)
 STAFF_ARG = "staff"  # appArgs of the legs we ring staff phones with: staff,<listen|takeover>
 LEG_PREFIX = "fdv-staff-"
 SNOOP_PREFIX = "fdv-snoop-"
-RING_SECONDS = 20  # how long a staff phone rings before we give up
 ENTER_SECONDS = 5.0  # a snoop channel entering Stasis (it does at once: listen-in.json)
 
 _CAUSES = {17: "is busy", 19: "did not answer", 20: "is not registered", 21: "refused the call"}
@@ -186,6 +185,7 @@ class StaffLegs:
         routes.claim_channel(leg, self._call)
         caller = self._call.session.caller_e164 or "anonymous"
         label = "Listen in" if why == "listen" else "Take over"
+        ring = self._call.services.limits.staff_ring_seconds
         try:
             try:
                 await client.originate(
@@ -193,7 +193,7 @@ class StaffLegs:
                     app_args=f"{STAFF_ARG},{why}",
                     channel_id=leg,
                     caller_id=f'"{label}" <{caller}>',
-                    timeout=RING_SECONDS,
+                    timeout=ring,
                 )
             except TelephonyError as exc:
                 routes.release_channel(leg)
@@ -206,7 +206,7 @@ class StaffLegs:
                 await self._hang_up(leg)
                 raise CallNotLive("That call ended before your phone answered.")
             try:
-                async with asyncio.timeout(RING_SECONDS + 5):
+                async with asyncio.timeout(ring + 5):
                     await answered
             except _CauseError as exc:
                 raise _unavailable(

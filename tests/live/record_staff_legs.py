@@ -156,11 +156,15 @@ async def _ai_leg(rec: Recorder) -> tuple[str, str, str, str]:
         },
     )
     await rec.event(_is("StasisStart", media["id"]))
-    await rec.rest("POST", f"/bridges/{bridge['id']}/addChannel", {"channel": f"{caller},{media['id']}"})
+    await rec.rest(
+        "POST", f"/bridges/{bridge['id']}/addChannel", {"channel": f"{caller},{media['id']}"}
+    )
     return caller, name, media["id"], bridge["id"]
 
 
-async def _originate(rec: Recorder, extension: str, leg: str, why: str, timeout: int) -> tuple[int, Any]:
+async def _originate(
+    rec: Recorder, extension: str, leg: str, why: str, timeout: int
+) -> tuple[int, Any]:
     return await rec.rest(
         "POST",
         "/channels",
@@ -199,7 +203,9 @@ async def record_listen_in(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
         _, listen = await rec.rest(
             "POST", "/bridges", {"type": "mixing", "name": f"listen-{caller}"}
         )
-        await rec.rest("POST", f"/bridges/{listen['id']}/addChannel", {"channel": f"{snoop['id']},{leg}"})
+        await rec.rest(
+            "POST", f"/bridges/{listen['id']}/addChannel", {"channel": f"{snoop['id']},{leg}"}
+        )
         await rec.event(_is("StasisEnd", leg), timeout=20)  # the staff phone hangs up (6 s)
         await rec.rest("DELETE", f"/channels/{snoop['id']}")
         await rec.rest("DELETE", f"/bridges/{listen['id']}")
@@ -238,7 +244,9 @@ async def record_listen_caller_leaves(pbx: AsteriskSandbox, rec: Recorder) -> li
         _, listen = await rec.rest(
             "POST", "/bridges", {"type": "mixing", "name": f"listen-{caller}"}
         )
-        await rec.rest("POST", f"/bridges/{listen['id']}/addChannel", {"channel": f"{snoop['id']},{leg}"})
+        await rec.rest(
+            "POST", f"/bridges/{listen['id']}/addChannel", {"channel": f"{snoop['id']},{leg}"}
+        )
         await asyncio.sleep(2.0)
         await asyncio.to_thread(pbx.cli, f"channel request hangup {name}")  # the caller hangs up
         await rec.event(_is("StasisEnd", caller))
@@ -269,7 +277,9 @@ async def record_take_over(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
             "POST", "/bridges", {"type": "mixing", "name": f"staff-{caller}"}
         )
         # the caller is still in the AI's bridge: added to another, it moves
-        await rec.rest("POST", f"/bridges/{staff_bridge['id']}/addChannel", {"channel": f"{caller},{leg}"})
+        await rec.rest(
+            "POST", f"/bridges/{staff_bridge['id']}/addChannel", {"channel": f"{caller},{leg}"}
+        )
         await rec.rest("DELETE", f"/channels/{media}")
         await rec.event(_is("ChannelDestroyed", media))
         await rec.rest("DELETE", f"/bridges/{bridge}")
@@ -296,7 +306,9 @@ async def record_caller_leaves(pbx: AsteriskSandbox, rec: Recorder) -> list[Entr
         _, staff_bridge = await rec.rest(
             "POST", "/bridges", {"type": "mixing", "name": f"staff-{caller}"}
         )
-        await rec.rest("POST", f"/bridges/{staff_bridge['id']}/addChannel", {"channel": f"{caller},{leg}"})
+        await rec.rest(
+            "POST", f"/bridges/{staff_bridge['id']}/addChannel", {"channel": f"{caller},{leg}"}
+        )
         await rec.rest("DELETE", f"/channels/{media}")
         await rec.event(_is("ChannelDestroyed", media))
         await rec.rest("DELETE", f"/bridges/{bridge}")
