@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests use (speech made by voices unlike ours, audio tools, a SIP peer).
-DEB_PACKAGES := flite espeak-ng sox sip-tester openssl
+# Debian packages the tests use (speech made by voices unlike ours, audio tools, a SIP peer,
+# the browser the Playwright tests drive: no browser is ever downloaded).
+DEB_PACKAGES := flite espeak-ng sox sip-tester openssl chromium
 
 .PHONY: setup run test test-live lint bench clean debs asterisk asterisk-stop
 

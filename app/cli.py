@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from app import users_cli
 from app.calls.engine_port import CallContext, EngineConnector, EngineError
 from app.calls.records import CallRecord
 from app.doctor import diagnose, render
@@ -184,6 +185,8 @@ def _parser() -> argparse.ArgumentParser:
         "the environment into Asterisk's configuration directory",
     )
     generated.add_argument("--etc", type=Path, required=True, help="e.g. /etc/asterisk")
+
+    users_cli.add_parser(sub)
     return parser
 
 
@@ -206,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, int]]:
+    if args.command == "users":
+        return lambda s: users_cli.run(s, args, _pool)
     if args.command == "run":
         return lambda s: _run(s, migrate_and_seed=not args.no_migrate)
     if args.command == "db":

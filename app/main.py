@@ -54,6 +54,7 @@ from app.payments.http_provider import HttpPaymentProvider
 from app.pbx.dialplan_globals import DialplanGlobalsError, blocked_prefixes
 from app.pbx.sandbox import DIALPLAN_DIR
 from app.settings import PROJECT_ROOT, Settings, SettingsError
+from app.staff.signin import SignIn
 from app.storage import migrate
 from app.storage.booking_repo import BookingRepository
 from app.storage.callbacks_repo import CallbackRepository
@@ -81,6 +82,7 @@ from app.storage.server import (
 )
 from app.storage.sms_repo import SmsRepository
 from app.storage.tools_repo import ToolInvocationRepository
+from app.storage.users_repo import SessionRepository, UserRepository
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.ari.models import AriEvent
@@ -91,6 +93,7 @@ from app.telephony.dialer import AriDialer, callback_of
 from app.telephony.rtp_endpoint import PortPool
 from app.telephony.whisper import WhisperFiles
 from app.web.app import create_app
+from app.web.auth import AuthConfig
 from app.web.sms_webhooks import add_sms_routes
 
 log = get_logger(__name__)
@@ -229,6 +232,18 @@ def build_tools(
         )
         tools.extend(payments.tools())
     return ToolRegistry(tools, log_to)
+
+
+def build_web_auth(settings: Settings, pool: asyncpg.Pool) -> AuthConfig:
+    """Staff sign-in for the web pages: users and sessions in the database."""
+    public = urlsplit(str(settings.public_base_url)) if settings.public_base_url else None
+    return AuthConfig(
+        signin=SignIn(UserRepository(pool)),
+        sessions=SessionRepository(pool),
+        session_hours=settings.web_session_hours,
+        secure_cookies=settings.web_secure_cookies,
+        public_origin=f"{public.scheme}://{public.netloc}" if public else None,
+    )
 
 
 def build_sms(
@@ -558,7 +573,9 @@ async def _serve(
             )
             stack.push_async_callback(engine_runner.cleanup)
 
-        app = create_app(checks, voice_enabled=settings.voice_enabled)
+        app = create_app(
+            checks, voice_enabled=settings.voice_enabled, auth=build_web_auth(settings, pool)
+        )
         dispatcher = build_sms(settings, hotel, pool, http, app)  # adds its webhooks to app
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()

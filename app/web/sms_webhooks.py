@@ -1,7 +1,8 @@
 """Twilio's webhooks for messages: delivery status callbacks and inbound texts (STOP/START).
 
 Both verify X-Twilio-Signature against the public URL Twilio was given (PUBLIC_BASE_URL +
-path), since behind a proxy the URL this process sees is not the one Twilio signed.
+path), since behind a proxy the URL this process sees is not the one Twilio signed. That
+signature is their authentication: they are `public` (no staff session, no CSRF token).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from app.log import get_logger
 from app.messaging.outbox import START_WORDS, STOP_WORDS
 from app.messaging.twilio import signature_valid
 from app.redaction import mask_phone
+from app.web.auth import public
 
 log = get_logger(__name__)
 
@@ -55,6 +57,7 @@ def add_sms_routes(
             raise web.HTTPForbidden(text="invalid signature")
         return form
 
+    @public
     async def status(request: web.Request) -> web.Response:
         form = await _verified(request)
         sid, state = form.get("MessageSid", ""), form.get("MessageStatus", "")
@@ -64,6 +67,7 @@ def add_sms_routes(
         known = await events.provider_status(sid, state, f"error {error}" if error else None)
         return web.Response(status=204 if known else 404)
 
+    @public
     async def inbound(request: web.Request) -> web.Response:
         form = await _verified(request)
         sender, to, body = form.get("From", ""), form.get("To", ""), form.get("Body", "")

@@ -1,0 +1,168 @@
+"""`frontdesk users add|list|disable` as an administrator runs it: a real process, a real
+database, the password on standard input."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from app.staff.passwords import verify_password
+from app.storage.users_repo import SessionRepository, UserRepository
+from tests.web_support import add_property
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "a long and secret passphrase"
+
+
+async def frontdesk(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TWILIO_"))}
+    env.update(DATABASE_URL=db_url, PYTHONPATH=str(ROOT), LOG_FORMAT="json")
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "app.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+async def add(
+    db_url: str, email: str, *extra: str, password: str = PASSWORD
+) -> subprocess.CompletedProcess[str]:
+    return await frontdesk(
+        db_url,
+        "users",
+        "add",
+        email,
+        "--name",
+        "Ann Example",
+        "--role",
+        "staff",
+        *extra,
+        "--password-stdin",
+        stdin=password + "\n",
+    )
+
+
+async def test_add_stores_an_argon2_hash_and_audits_it(db_url: str, pool: asyncpg.Pool) -> None:
+    await add_property(pool)
+    result = await add(db_url, "Ann@Example.org", "--property", "harborview", "--extension", "2002")
+    assert result.returncode == 0, result.stderr
+    assert "added staff ann@example.org (Ann Example, property harborview, extension 2002)" in (
+        result.stdout
+    )
+    assert PASSWORD not in result.stdout + result.stderr
+    row = await pool.fetchrow("SELECT * FROM users")
+    assert row["email"] == "ann@example.org" and row["role"] == "staff"
+    assert row["password_hash"].startswith("$argon2id$")
+    assert verify_password(row["password_hash"], PASSWORD)
+    audit = await pool.fetchrow("SELECT * FROM audit_log")
+    assert audit["actor"] == "cli" and audit["action"] == "user.add"
+    assert audit["target_id"] == str(row["id"]) and audit["property_id"] == "harborview"
+    assert PASSWORD not in str(dict(audit))
+
+
+async def test_list_shows_every_user_and_their_status(db_url: str) -> None:
+    assert (await add(db_url, "ann@example.org")).returncode == 0
+    listing = await frontdesk(db_url, "users", "list")
+    assert "ann@example.org" in listing.stdout and "active" in listing.stdout
+    assert (await frontdesk(db_url, "users", "disable", "ann@example.org")).returncode == 0
+    listed = await frontdesk(db_url, "users", "list")
+    assert listed.returncode == 0
+    assert "disabled" in listed.stdout and "never" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "message"),
+    [
+        ((), "too short", "a password needs at least 12 characters"),
+        ((), "", "no password on standard input"),
+        (("--property", "nowhere"), PASSWORD, "no property 'nowhere'"),
+        (("--extension", "20a2"), PASSWORD, "extension '20a2' is not 2 to 6 digits"),
+    ],
+)
+async def test_bad_input_exits_2_with_a_clear_message(
+    db_url: str, pool: asyncpg.Pool, args: tuple[str, ...], password: str, message: str
+) -> None:
+    result = await add(db_url, "bob@example.org", *args, password=password)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert await pool.fetchval("SELECT count(*) FROM users") == 0
+    assert await pool.fetchval("SELECT count(*) FROM audit_log") == 0
+
+
+async def test_unknown_role_and_bad_email_exit_2(db_url: str) -> None:
+    role = await frontdesk(
+        db_url, "users", "add", "a@example.org", "--name", "A", "--role", "boss",
+        "--password-stdin", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert role.returncode == 2 and "invalid choice: 'boss'" in role.stderr
+    email = await add(db_url, "not-an-email")
+    assert email.returncode == 2 and "'not-an-email' is not an email address" in email.stderr
+
+
+async def test_a_duplicate_email_or_a_taken_extension_exits_2(db_url: str) -> None:
+    assert (await add(db_url, "ann@example.org", "--extension", "2002")).returncode == 0
+    twice = await add(db_url, "ANN@example.org")
+    assert twice.returncode == 2 and "a user with email ann@example.org exists" in twice.stderr
+    taken = await add(db_url, "bob@example.org", "--extension", "2002")
+    assert taken.returncode == 2
+    assert "extension 2002 already belongs to ann@example.org" in taken.stderr
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        ("--password", PASSWORD),
+        (f"--password={PASSWORD}",),
+        ("--pass", PASSWORD),
+        ("--password-stdin", "--pw", PASSWORD),
+    ],
+)
+async def test_the_password_is_never_an_argument(
+    db_url: str, pool: asyncpg.Pool, given: tuple[str, ...]
+) -> None:
+    result = await frontdesk(
+        db_url, "users", "add", "a@example.org", "--name", "A", "--role", "staff", *given,
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert PASSWORD not in result.stdout + result.stderr  # not even in the error message
+    assert await pool.fetchval("SELECT count(*) FROM users") == 0
+
+
+async def test_disable_ends_sessions_and_is_audited(db_url: str, pool: asyncpg.Pool) -> None:
+    assert (await add(db_url, "ann@example.org")).returncode == 0
+    user = await UserRepository(pool).get_by_email("ann@example.org")
+    assert user is not None
+    sessions = SessionRepository(pool)
+    session = await sessions.start(user.id, dt.timedelta(hours=1))
+    assert await sessions.find(session.token) is not None
+    result = await frontdesk(db_url, "users", "disable", "Ann@Example.org")
+    assert result.returncode == 0 and "disabled ann@example.org" in result.stdout
+    assert await sessions.find(session.token) is None
+    assert await pool.fetchval("SELECT count(*) FROM web_sessions") == 0
+    audit = await pool.fetchrow("SELECT * FROM audit_log WHERE action = 'user.disable'")
+    assert audit["actor"] == "cli" and audit["details"]["sessions_ended"] == 1
+    again = await frontdesk(db_url, "users", "disable", "ann@example.org")
+    assert again.returncode == 0 and "already disabled" in again.stdout
+    assert await pool.fetchval("SELECT count(*) FROM audit_log") == 2  # add, disable: no more
+    unknown = await frontdesk(db_url, "users", "disable", "zed@example.org")
+    assert unknown.returncode == 2 and "no user with email zed@example.org" in unknown.stderr
+
+
+async def test_a_database_without_the_schema_is_explained(empty_db_url: str) -> None:
+    result = await frontdesk(empty_db_url, "users", "list")
+    assert result.returncode == 2
+    assert "run `frontdesk db upgrade`" in result.stderr
