@@ -273,9 +273,11 @@ async def test_staff_of_one_property_see_and_touch_only_its_calls(
         assert [c["id"] for c in recent["calls"]] == [str(pinecrest.session.id)]
         async with http.get(f"{console.base}/console/calls/{row['id']}/turns") as other:
             assert other.status == 404
-    async with console.signed_in("group") as group:  # a user of no one property: every call
-        async with group.get(f"{console.base}/console/calls") as page:
-            assert len((await page.json())["calls"]) == 2
+    async with (
+        console.signed_in("group") as group,  # a user of no one property: every call
+        group.get(f"{console.base}/console/calls") as page,
+    ):
+        assert len((await page.json())["calls"]) == 2
 
 
 async def test_the_feed_needs_a_session_and_our_own_origin(console: Console) -> None:
