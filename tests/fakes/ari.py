@@ -237,6 +237,7 @@ class FakeAri:
         self.legs: dict[str, FakeLeg] = {}
         self.originated: list[dict[str, str]] = []  # the params of each POST /channels
         self.bridge_calls: dict[str, FakeCall] = {}  # listen-/staff- bridges, by call
+        self.bridge_names: dict[str, str] = {}  # every bridge the app made, by id
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -324,6 +325,9 @@ class FakeAri:
 
     async def _send(self, events: list[dict[str, Any]]) -> None:
         for data in events:
+            bridge = data.get("bridge")
+            if isinstance(bridge, dict) and bridge.get("id") in self.bridge_names:
+                bridge["name"] = self.bridge_names[bridge["id"]]  # as the app named it
             self.emitted.append(data)
             for ws in list(self.sockets):
                 if not ws.closed:
@@ -685,6 +689,7 @@ class FakeAri:
         self.bridges[bridge_id] = []
         body = self._bridge_body(bridge_id)
         body["name"] = params.get("name", "")
+        self.bridge_names[bridge_id] = body["name"]
         kind, _, of = body["name"].partition("-")
         if kind in ("listen", "staff") and of in self.calls:  # a staff bridge of that call
             self.bridge_calls[bridge_id] = self.calls[of]
@@ -756,13 +761,13 @@ class FakeAri:
             for channel_id in self.bridges.pop(bridge_id):
                 if channel_id in self.legs:
                     leg = self.legs[channel_id]
-                    left = self._substitute(RECORDED.left_bridge, call)
+                    left = self._substitute(RECORDED.left_bridge, call, bridge=bridge_id)
                     left["bridge"]["id"] = bridge_id
                     source = STAFF.answered[-1] if leg.kind == "staff" else STAFF.snoop_start
                     left["channel"] = fill(source, **self._staff_ids(call, leg))["channel"]
                     events.append(left)
                     continue
-                left = self._substitute(RECORDED.left_bridge, call)
+                left = self._substitute(RECORDED.left_bridge, call, bridge=bridge_id)
                 source = (
                     RECORDED.stasis_start
                     if channel_id == call.caller_id
@@ -771,7 +776,7 @@ class FakeAri:
                 left["channel"] = self._substitute(source, call)["channel"]
                 events.append(left)
             events.append(RECORDED.bridge_destroyed)
-            self._later(self._emit(events, call))
+            self._later(self._emit(events, call, bridge=bridge_id))
             return web.Response(status=204)
         return web.json_response({"message": "Invalid method"}, status=405)
 

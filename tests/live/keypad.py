@@ -64,6 +64,7 @@ class KeypadCaller:
     _timestamp: int = 0
     _ssrc: int = field(default_factory=lambda: random.randrange(1 << 32))
     _task: asyncio.Task[None] | None = None
+    _speech: list[bytes] = field(default_factory=list)
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -95,7 +96,15 @@ class KeypadCaller:
         while True:
             await asyncio.sleep(0.02)
             self._timestamp += 160
-            self._send(0, SILENCE)
+            self._send(0, self._speech.pop(0) if self._speech else SILENCE)
+
+    def speak(self, frames: list[bytes]) -> None:
+        """Say these μ-law frames (20 ms each) instead of silence, from the next frame on."""
+        self._speech.extend(frames)
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._speech)
 
     async def answered(self, timeout: float = 15) -> None:
         """Until Asterisk's audio arrives (it answered and plays something)."""

@@ -1,0 +1,365 @@
+"""The console against the real Asterisk: a caller (SIPp signalling, our RTP) reaches the AI
+receptionist (the offline engine, over its real protocol), the call and its transcript appear
+in the console's feed (real HTTP, a signed-in member of staff), and take-over moves the caller
+to that member of staff's registered phone (SIPp) while the AI's channels go.
+
+And the fake honest: listen-in then take-over, run live and against tests/fakes/ari.py, have
+the same shape of events per channel and bridge."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiohttp.test_utils import TestServer
+
+from app.calls.call_log import CallLog
+from app.calls.conversation import EchoConversation
+from app.calls.write_behind import WriteBehind
+from app.engines.local.server import create_engine_app
+from app.hotel.config import load_hotel_config
+from app.main import (
+    ari_client,
+    build_destinations,
+    build_engine,
+    build_telephony,
+    build_tools,
+    destination_rules,
+    taking_calls,
+)
+from app.pbx.sandbox import AsteriskSandbox
+from app.settings import load_settings
+from app.staff.directory import StaffDirectory
+from app.storage.calls_repo import CallRepository
+from app.storage.errors import is_transient
+from app.storage.seed import seed
+from app.storage.tools_repo import ToolInvocationRepository
+from app.storage.users_repo import UserRepository
+from app.telephony.ari.client import AriClient
+from app.telephony.ari.events import EventStream
+from app.telephony.ari.models import AriEvent
+from app.telephony.call_control import StasisCallControl
+from app.telephony.call_services import CallLimits, MediaSettings
+from app.telephony.controller import StasisApp
+from app.telephony.rtp_endpoint import PortPool
+from app.web.console import add_console_routes
+from tests.engines.test_agent_calls import _speech
+from tests.engines.test_local_engine import STT, local_tts
+from tests.fakes.ari import FakeAri
+from tests.live.keypad import calling, staff_phone
+from tests.live.running import running_app
+from tests.live.test_calls_live import ECHO_NUMBER
+from tests.web_support import add_property, password_for, serving, sign_in, staff_app
+
+ROOT = Path(__file__).resolve().parents[2]
+AI_NUMBER = "+15550100177"  # not a hotel number: straight to the AI (dialplan [from-pstn])
+STAFF_EMAIL = "desk1@harborview.example"
+
+
+async def _until(condition: Any, timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+def _channels(pbx: AsteriskSandbox) -> list[str]:
+    """Asterisk's channels by name (core show channels concise)."""
+    return [
+        line.split("!")[0]
+        for line in pbx.cli("core show channels concise").splitlines()
+        if "!" in line
+    ]
+
+
+@contextlib.asynccontextmanager
+async def _ai_receptionist(
+    pbx: AsteriskSandbox, pool: asyncpg.Pool, tmp: Path
+) -> AsyncIterator[StasisApp]:
+    """The Stasis app with the AI receptionist, as `frontdesk run` wires it, and the offline
+    engine on a real port."""
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    engine = TestServer(create_engine_app(hotel, STT, local_tts, "en"), host="127.0.0.1")
+    await engine.start_server()
+    settings = load_settings(
+        asterisk_ari_url=pbx.ari_url,
+        asterisk_ari_user=pbx.ari_user,
+        asterisk_ari_password=pbx.ari_password,
+        engine="local",
+        local_engine_url=f"ws://127.0.0.1:{engine.port}/v1/realtime",
+        rtp_bind_host="127.0.0.1",
+        rtp_advertise_host="127.0.0.1",
+        rtp_port_min=42120,
+        rtp_port_max=42139,
+        drain_seconds=0,
+        whisper_dir=str(tmp / "whisper"),
+    )
+    async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(engine.close)
+        writes = WriteBehind(is_transient)
+        writer = asyncio.create_task(writes.run(), name="console-live-writes")
+        stack.callback(writer.cancel)
+        stack.push_async_callback(writes.drain, 5)
+        call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
+        tools = build_tools(
+            pool, call_log, build_destinations(destination_rules(settings), hotel, pool)
+        )
+        client = ari_client(settings, http)
+        app = build_telephony(
+            settings,
+            hotel,
+            client,
+            call_log,
+            None,
+            build_engine(settings, hotel, http, tools),
+            tools,
+        )
+        calls = await stack.enter_async_context(taking_calls(settings, app, client, http))
+        await asyncio.wait_for(calls.events.connected.wait(), 10)
+        yield app
+
+
+async def _feed(ws: aiohttp.ClientWebSocketResponse, into: list[dict[str, Any]]) -> None:
+    async for message in ws:
+        into.append(json.loads(message.data))
+
+
+async def _seen(got: list[dict[str, Any]], match: Any, timeout: float = 30) -> dict[str, Any]:
+    async with asyncio.timeout(timeout):
+        while not (found := [m for m in got if match(m)]):
+            await asyncio.sleep(0.05)
+    return found[0]
+
+
+async def test_an_ai_call_shows_in_the_console_and_staff_take_it_over(
+    pbx: AsteriskSandbox, pool: asyncpg.Pool
+) -> None:
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    await seed(pool, hotel, horizon_days=2)
+    await add_property(pool)
+    await StaffDirectory(UserRepository(pool)).add(
+        STAFF_EMAIL, "Dana Desk", "staff", password_for("staff"), actor="test",
+        property_id="harborview", extension="2001",
+    )  # fmt: skip
+    got: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="console-live-") as tmp:
+        async with (
+            _ai_receptionist(pbx, pool, Path(tmp)) as stasis,
+            serving(
+                staff_app(
+                    pool,
+                    lambda app: add_console_routes(
+                        app,
+                        stasis.services.call_log.live,
+                        CallRepository(pool),
+                        StasisCallControl(stasis),
+                    ),
+                )
+            ) as base,
+            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+        ):
+            await sign_in(http, base, STAFF_EMAIL, password_for("staff"))
+            async with http.get(f"{base}/console") as page:
+                token = re.search(r'name="csrf-token" content="([^"]+)"', await page.text())
+            assert token is not None
+            async with (
+                http.ws_connect(f"{base}/console/ws", origin=base) as ws,
+                staff_phone(pbx, "2001") as desk,
+                calling(pbx, AI_NUMBER, wait_for_audio=False) as caller,
+            ):
+                reader = asyncio.create_task(_feed(ws, got))
+                started = await _seen(got, lambda m: m["type"] == "call_started")
+                assert started["call"]["caller"] == "+*******0123"
+                call_id = started["call"]["id"]
+                greeting = await _seen(
+                    got, lambda m: m["type"] == "transcript" and m["speaker"] == "agent"
+                )
+                assert "Harborview" in greeting["text"]
+                # the caller heard it: speech energy came back through Asterisk
+                await _until(lambda: caller.level(0.0) > 0)
+                heard = caller.level(time.monotonic() - 10)
+                assert heard > 200, f"the caller heard {heard:.0f}"
+                await asyncio.sleep(2.0)  # the greeting's end
+                caller.speak(_speech("Do you have free wifi?", Path(tmp)))
+                asked = await _seen(
+                    got, lambda m: m["type"] == "transcript" and m["speaker"] == "caller"
+                )
+                assert "wi" in asked["text"].lower().replace("-", "")
+                await _seen(
+                    got,
+                    lambda m: (
+                        m["type"] == "transcript"
+                        and m["speaker"] == "agent"
+                        and m["seq"] > asked["seq"]
+                    ),
+                )
+                assert any(name.startswith("UnicastRTP/") for name in _channels(pbx))
+
+                async with http.post(
+                    f"{base}/console/calls/{call_id}/takeover",
+                    headers={"X-CSRF-Token": token.group(1), "Accept": "application/json"},
+                ) as taken:
+                    assert taken.status == 200, await taken.text()
+                taken_at = time.monotonic()
+                await _seen(
+                    got,
+                    lambda m: m["type"] == "call_changed" and m["call"]["state"] == "with_staff",
+                )
+                # the AI's channels are gone; the caller and the desk phone share one bridge
+                await _until(
+                    lambda: not any(n.startswith("UnicastRTP/") for n in _channels(pbx)), 5
+                )
+                names = _channels(pbx)
+                assert any(n.startswith("PJSIP/2001-") for n in names), names
+                assert any(n.startswith("PJSIP/trunk-") for n in names), names
+                bridges = pbx.cli("bridge show all").splitlines()[1:]
+                assert [line.split()[2] for line in bridges if line.strip()] == ["2"], bridges
+                await asyncio.sleep(3.0)
+                from_staff = caller.level(taken_at + 0.5, taken_at + 3.0)
+                assert from_staff > 300, f"the caller heard {from_staff:.0f} from the desk"
+                assert stasis.ports.in_use == 0
+            ended = await _seen(got, lambda m: m["type"] == "call_ended")
+            reader.cancel()
+    assert desk.answered, desk.said
+    assert ended["outcome"] == "taken_over"
+    async with asyncio.timeout(10):
+        while (
+            not (row := await pool.fetchrow("SELECT * FROM calls WHERE id = $1::uuid", call_id))
+            or row["state"] != "ended"
+        ):
+            await asyncio.sleep(0.1)
+    assert row["outcome"] == "taken_over" and "extension 2001" in row["summary"]
+
+
+# --- keeping the fake honest ---------------------------------------------------------------------
+CORE = {
+    "StasisStart",
+    "StasisEnd",
+    "ChannelEnteredBridge",
+    "ChannelLeftBridge",
+    "ChannelHangupRequest",
+    "ChannelDestroyed",
+    "BridgeDestroyed",
+}
+
+
+def _role(channel_id: str, name: str, caller: str) -> str:
+    if channel_id == caller:
+        return "caller"
+    if channel_id.startswith("fdv-staff-"):
+        return "staff"
+    if channel_id.startswith("fdv-snoop-") or name.startswith("Snoop/"):
+        return "snoop"
+    if name.startswith("UnicastRTP/"):
+        return "media"
+    return f"other {name}"
+
+
+def _shape(events: list[AriEvent], caller: str) -> dict[str, list[str]]:
+    """Per channel role (and per bridge kind), the ARI events it had, in order."""
+    shape: dict[str, list[str]] = {}
+    for event in events:
+        if event.type not in CORE:
+            continue
+        channel = getattr(event, "channel", None)
+        bridge = getattr(event, "bridge", None)
+        key = (
+            _role(channel.id, channel.name, caller)
+            if channel is not None
+            else f"bridge {bridge.name.split('-')[0]}"
+            if bridge is not None
+            else "?"
+        )
+        if bridge is not None and channel is not None:
+            kind = f"{event.type} {bridge.name.split('-')[0]}"
+        else:
+            kind = event.type
+        shape.setdefault(key, []).append(kind)
+    return shape
+
+
+async def _listen_then_take_over(app: StasisApp, hang_up: Any) -> None:
+    """Listen in from 2001, take the call over on the same leg; the phone then hangs up."""
+    async with asyncio.timeout(20):
+        while not (app.calls and all(c.ready for c in app.calls)):
+            await asyncio.sleep(0.05)
+    [call] = app.calls
+    control = StasisCallControl(app)
+    await control.listen_in(call.session.id, "2001")
+    await asyncio.sleep(1.0)
+    await control.take_over(call.session.id, "2001")
+    await hang_up(call)
+    async with asyncio.timeout(20):
+        while app.calls:
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+
+
+async def test_the_fake_replays_listen_in_and_take_over_as_asterisk_does_them(
+    pbx: AsteriskSandbox, pool: asyncpg.Pool
+) -> None:
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
+
+    async def phone_hangs_up(call: Any) -> None:  # staff_answers_then_hangs_up.xml: at 6 s
+        pass
+
+    async with (
+        running_app(
+            pbx, pool, lambda arrival: EchoConversation(prompt=None), (42140, 42159)
+        ) as run,
+        staff_phone(pbx, "2001", "staff_answers_then_hangs_up.xml") as desk,
+        calling(pbx, ECHO_NUMBER, wait_for_audio=False),
+    ):
+        await _listen_then_take_over(run.app, phone_hangs_up)
+        caller = next(
+            e.channel.id for e in run.seen if e.type == "StasisStart" and e.args[:1] == ["echo"]
+        )
+    assert desk.answered, desk.said
+    real = _shape(run.seen, caller)
+
+    fake = FakeAri(user=pbx.ari_user, password=pbx.ari_password)
+    fake.staff_phones["2001"] = "answers"
+    url = await fake.start()
+    seen: list[AriEvent] = []
+    async with aiohttp.ClientSession() as http:
+        client = AriClient(http, url, pbx.ari_user, pbx.ari_password)
+        app = StasisApp(
+            client,
+            media=MediaSettings("127.0.0.1", "127.0.0.1"),
+            ports=PortPool(42160, 42179),
+            conversations=lambda arrival: EchoConversation(prompt=None),
+            modes={"echo"},
+            call_log=run.app.services.call_log,
+            property_for=lambda d: "harborview",
+            fallback=("frontdesk-fallback", "s"),
+            limits=CallLimits(staff_ring_seconds=5),
+        )
+
+        def deliver(event: AriEvent) -> None:
+            seen.append(event)
+            app.deliver(event)
+
+        stream = EventStream(http, client, deliver, app.on_connected, backoff_min=0.05)
+        task = asyncio.create_task(stream.run())
+        await asyncio.wait_for(stream.connected.wait(), 5)
+        call = await fake.incoming_call(["echo"])
+
+        async def staff_hangs_up(_: Any) -> None:
+            leg = fake.staff_leg("2001")
+            assert leg is not None
+            await fake.staff_hangs_up(leg.id)
+
+        await _listen_then_take_over(app, staff_hangs_up)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert fake.leftovers() == {"channels": [], "bridges": []}
+        await fake.stop()
+    assert _shape(seen, call.caller_id) == real
