@@ -329,3 +329,27 @@ async def test_a_feed_that_falls_behind_starts_again_from_a_fresh_snapshot(
     [call] = resync["calls"]
     lines = resync["transcripts"][call["id"]]
     assert lines[-1]["text"] == "line 39" and len(lines) == 40  # the whole story, now
+
+
+async def test_a_server_not_taking_calls_says_so_when_asked_to_act(pool: asyncpg.Pool) -> None:
+    users = await seed_users(pool)
+    live = LiveCalls()
+    app = staff_app(pool, lambda app: add_console_routes(app, live, CallRepository(pool)))
+    new = NewCall(id=uuid.uuid4(), property_id="harborview", direction=Direction.INBOUND)
+    live.started(new, dt.datetime.now(dt.UTC))
+    async with (
+        serving(app) as base,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        await sign_in(http, base, users["staff"].email, users["staff"].password)
+        async with http.get(f"{base}/console") as page:
+            html = await page.text()
+        assert "This server is not taking calls right now" in html
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
+        assert token is not None
+        async with http.post(
+            f"{base}/console/calls/{new.id}/takeover",
+            headers={"X-CSRF-Token": token.group(1), "Accept": "application/json"},
+        ) as answer:
+            assert answer.status == 503
+            assert "not taking calls" in (await answer.json())["error"]

@@ -4,6 +4,7 @@ fake (listen-in*.json, take-over*.json, staff-unavailable.json), real RTP and Po
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 from dataclasses import replace
 
@@ -11,10 +12,11 @@ import pytest
 
 from app.calls.control import ActionRefused, CallNotLive, NoExtension, StaffPhoneUnavailable
 from app.calls.live import LiveState
+from app.telephony.ari.models import StasisStart
 from app.telephony.call import TelephonyCall
 from app.telephony.call_control import StasisCallControl
 from app.telephony.call_services import CallLimits
-from tests.fakes.ari import FakeCall
+from tests.fakes.ari import RECORDED, FakeCall
 from tests.integration.test_stasis_calls import Rig, _call_row, _our_tasks, _until, rig
 
 __all__ = ["rig"]
@@ -199,3 +201,15 @@ async def test_an_extension_that_is_not_one_is_never_dialled(rig: Rig) -> None:
         with pytest.raises(NoExtension):
             await _control(rig).take_over(call.session.id, bad)
     assert rig.fake.originated == []
+
+
+async def test_a_staff_leg_that_answers_after_its_call_has_gone_is_hung_up(rig: Rig) -> None:
+    # A staff phone picking up just after the call it was rung for ended: nobody owns the leg.
+    start = copy.deepcopy(RECORDED.stasis_start)
+    start.update(args=["staff", "takeover"])
+    start["channel"].update(id="fdv-staff-orphan", name="PJSIP/2001-000000ff")
+    rig.app.deliver(StasisStart.model_validate(start))
+    await _until(
+        lambda: ("DELETE", "/channels/fdv-staff-orphan", {"reason": "normal"}) in rig.fake.requests
+    )
+    assert not rig.app.calls  # and it was not taken for a new caller

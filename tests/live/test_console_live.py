@@ -15,14 +15,17 @@ import re
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestServer
 
 from app.calls.call_log import CallLog
+from app.calls.control import StaffPhoneUnavailable
 from app.calls.conversation import EchoConversation
 from app.calls.write_behind import WriteBehind
 from app.engines.local.server import create_engine_app
@@ -363,3 +366,31 @@ async def test_the_fake_replays_listen_in_and_take_over_as_asterisk_does_them(
         assert fake.leftovers() == {"channels": [], "bridges": []}
         await fake.stop()
     assert _shape(seen, call.caller_id) == real
+
+
+async def test_a_staff_phone_away_or_unanswered_leaves_the_caller_with_the_agent(
+    pbx: AsteriskSandbox, pool: asyncpg.Pool
+) -> None:
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
+    async with (
+        running_app(
+            pbx, pool, lambda arrival: EchoConversation(prompt=None), (42180, 42199)
+        ) as run,
+        calling(pbx, ECHO_NUMBER, wait_for_audio=False),
+    ):
+        async with asyncio.timeout(20):
+            while not (run.app.calls and all(c.ready for c in run.app.calls)):
+                await asyncio.sleep(0.05)
+        [call] = run.app.calls
+        call.services = replace(call.services, limits=CallLimits(staff_ring_seconds=2))
+        control = StasisCallControl(run.app)
+        with pytest.raises(StaffPhoneUnavailable, match=r"\(3300\) is not registered"):
+            await control.take_over(call.session.id, "3300")  # nobody signed in on 3300
+        async with staff_phone(pbx, "3200", "staff_rings.xml") as rings:
+            with pytest.raises(StaffPhoneUnavailable, match=r"\(3200\) did not answer"):
+                await control.take_over(call.session.id, "3200")
+        assert rings.answered, rings.said  # it rang until Asterisk gave up
+        assert call.is_live() and call.endpoint is not None
+        names = _channels(pbx)
+        assert any(n.startswith("UnicastRTP/") for n in names), names  # still with the agent
+        assert not any(n.startswith(("PJSIP/3300", "PJSIP/3200")) for n in names), names
