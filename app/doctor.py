@@ -23,8 +23,9 @@ from app.pbx.sandbox import DIALPLAN_DIR
 from app.pbx.sounds import SoundsError, outdated
 from app.settings import Settings, SettingsError
 from app.storage import migrate
-from app.storage.db import schema_revision
+from app.storage.db import create_pool, schema_revision
 from app.storage.server import DEFAULT_SERVER, can_connect, database_name, redact_url, with_database
+from app.storage.users_repo import UserRepository
 from app.telephony.ari_health import AriCheck
 
 SOUND_SUFFIXES = {".wav", ".ulaw", ".alaw", ".sln", ".sln16", ".gsm", ".g722"}
@@ -39,6 +40,8 @@ class Finding:
 async def diagnose(settings: Settings, app_database: str = "frontdesk") -> list[Finding]:
     findings = [_hotel(settings)]
     findings.append(await _database(settings, app_database))
+    if findings[-1].level == "ok":
+        findings.append(await _staff_sign_in(settings, app_database))
     async with aiohttp.ClientSession() as http:
         password = settings.asterisk_ari_password
         checks: list[HealthCheck] = [
@@ -212,12 +215,64 @@ def _hotel(settings: Settings) -> Finding:
     return Finding("ok", ComponentStatus("hotel", True, "ok", f"{settings.hotel_config}: {names}"))
 
 
-async def _database(settings: Settings, app_database: str) -> Finding:
+async def _database_url(settings: Settings, app_database: str) -> str | None:
     if settings.database_url:
-        url = settings.database_url
-    elif await can_connect(DEFAULT_SERVER):
-        url = with_database(DEFAULT_SERVER, app_database)
-    else:
+        return settings.database_url
+    if await can_connect(DEFAULT_SERVER):
+        return with_database(DEFAULT_SERVER, app_database)
+    return None
+
+
+async def _staff_sign_in(settings: Settings, app_database: str) -> Finding:
+    """Someone can sign in to the staff pages: an active admin exists; cookies fit the setup."""
+    name = "staff pages"
+    url = await _database_url(settings, app_database)
+    if url is None:
+        return Finding("warn", ComponentStatus(name, False, "unchecked", "no database"))
+    try:
+        pool = await create_pool(url, min_size=1, max_size=1)
+        try:
+            members = await UserRepository(pool).members()
+        finally:
+            await pool.close()
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        detail = f"users unreadable ({type(exc).__name__})"
+        return Finding("warn", ComponentStatus(name, False, "unchecked", detail))
+    admins = sum(1 for m in members if m.user.role == "admin" and not m.disabled)
+    if not admins:
+        return Finding(
+            "warn",
+            ComponentStatus(
+                name,
+                False,
+                "no admin",
+                "nobody can sign in as an admin yet",
+                'printf \'%s\\n\' "$PW" | frontdesk users add you@hotel.example --name "Your Name" '
+                "--role admin --password-stdin",
+            ),
+        )
+    if not settings.web_secure_cookies and settings.web_host not in (
+        "127.0.0.1",
+        "::1",
+        "localhost",
+    ):
+        return Finding(
+            "warn",
+            ComponentStatus(
+                name,
+                False,
+                "insecure",
+                f"WEB_SECURE_COOKIES=false while serving on {settings.web_host}: "
+                "the sign-in cookie may cross the network in clear",
+                "serve the staff pages over https (a TLS proxy) and set WEB_SECURE_COOKIES=true",
+            ),
+        )
+    return Finding("ok", ComponentStatus(name, True, "ok", f"{admins} active admin(s)"))
+
+
+async def _database(settings: Settings, app_database: str) -> Finding:
+    url = await _database_url(settings, app_database)
+    if url is None:
         return Finding(
             "fail",
             ComponentStatus(

@@ -91,11 +91,16 @@ class SignIn:
             raise TooManyAttempts(max(waits))
         self.per_email.fail(email_key)
         self.per_address.fail(address_key)
-        found = await self._store.credentials(key)
-        # verified even when there is no such user: the same work, the same time
-        stored = found.password_hash if found is not None else await _dummy()
-        async with self._verifying:  # argon2 is CPU work: in a thread, a few at a time
-            matches = await asyncio.to_thread(verify_password, stored, password)
+        try:
+            found = await self._store.credentials(key)
+            # verified even when there is no such user: the same work, the same time
+            stored = found.password_hash if found is not None else await _dummy()
+            async with self._verifying:  # argon2 is CPU work: in a thread, a few at a time
+                matches = await asyncio.to_thread(verify_password, stored, password)
+        except BaseException:  # the database failed us, not the password: no failure counted
+            self.per_email.undo(email_key)
+            self.per_address.undo(address_key)
+            raise
         if found is None or not matches:
             raise WrongCredentials("wrong email or password")
         self.per_email.reset(email_key)

@@ -212,7 +212,8 @@ def _sign_in_needed(request: web.Request, config: AuthConfig | None) -> web.Stre
     raise web.HTTPUnauthorized(text="Sign in to continue.")
 
 
-async def _csrf_ok(request: web.Request, session: Session) -> bool:
+async def csrf_ok(request: web.Request, session: Session) -> bool:
+    """The request carries this session's CSRF token (header or form field)."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in (
         "application/x-www-form-urlencoded",
@@ -253,7 +254,7 @@ async def auth_middleware(
         if not same_origin(request, config):
             log.warning("websocket from another origin refused", path=request.path)
             raise web.HTTPForbidden(text="WebSocket refused: it does not come from this site.")
-    elif request.method in UNSAFE_METHODS and not await _csrf_ok(request, session):
+    elif request.method in UNSAFE_METHODS and not await csrf_ok(request, session):
         log.warning("request without a valid csrf token refused", path=request.path)
         raise web.HTTPForbidden(
             text="This form was out of date (its security token is missing or wrong). "

@@ -22,6 +22,7 @@ from app.web.auth import (
     SESSION_COOKIE,
     AuthConfig,
     clear_session_cookie,
+    csrf_ok,
     current_user,
     load_session,
     local_path,
@@ -154,14 +155,20 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     return response
 
 
-@requires(*ANY_ROLE)
+@public  # checks the CSRF token itself: signing out of a session that already ended is fine
 async def logout(request: web.Request) -> web.StreamResponse:
     config = _config(request)
-    user = current_user(request)
+    session = await load_session(request)
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        await config.sessions.end(token)
-    log.info("signed out", user_id=user.id)
+    if session is not None:
+        if not await csrf_ok(request, session):
+            raise web.HTTPForbidden(
+                text="This form was out of date (its security token is missing or wrong). "
+                "Reload the page and try again."
+            )
+        if token:
+            await config.sessions.end(token)
+        log.info("signed out", user_id=session.user.id)
     response = web.Response(status=303, headers={"Location": "/login?signed_out=1"})
     clear_session_cookie(response, config)
     return response

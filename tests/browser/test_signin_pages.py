@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 import numpy as np
 import pytest
 from aiohttp import web
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from app.web.auth import ANY_ROLE, current_user, requires
+from app.web.auth import ANY_ROLE, current_user, public, requires
 from app.web.templates import render
 from tests.browser.conftest import RunningApp, page_errors, sign_in_with_form
 from tests.browser.png import read_png
+from tests.web_support import serving, staff_app
 
 PHONE_WIDTH = 375
 
@@ -200,3 +202,30 @@ async def test_pages_fit_a_phone_screen(
     assert (np.abs(pixels.astype(int) - background).sum(axis=1) < 6).mean() > 0.2
     accent = np.array([0x0B, 0x5C, 0xAD])  # the button (login) or links (signed in)
     assert (np.abs(pixels.astype(int) - accent).sum(axis=1) < 30).any()
+
+
+async def test_an_injected_inline_script_does_not_run(browser: Browser, pool: asyncpg.Pool) -> None:
+    """Content-Security-Policy: were a page ever to let markup through, its inline script
+    and inline handlers stay dead (only the app's own script files run)."""
+
+    @public
+    async def leaky(request: web.Request) -> web.Response:
+        return web.Response(
+            text='<!doctype html><p id="p" onclick="window.clicked=1">x</p>'
+            "<script>window.ran = 1</script>",
+            content_type="text/html",
+        )
+
+    async with serving(staff_app(pool, lambda app: app.router.add_get("/leaky", leaky))) as url:
+        context = await browser.new_context()
+        try:
+            page = await context.new_page()
+            violations: list[str] = []
+            page.on("console", lambda msg: violations.append(msg.text))
+            await page.goto(f"{url}/leaky")
+            await page.click("#p")
+            assert await page.evaluate("window.ran") is None
+            assert await page.evaluate("window.clicked") is None
+            assert any("Content Security Policy" in v for v in violations), violations
+        finally:
+            await context.close()

@@ -98,6 +98,15 @@ async def test_run_serves_health_and_stops_cleanly(db_url: str, tmp_path: Path) 
                     await asyncio.sleep(0.2)
             async with http.get(f"http://127.0.0.1:{port}/voice/health") as response:
                 assert response.status == 200
+            # the staff pages are wired: / asks a browser to sign in, /login answers
+            page = {"Accept": "text/html"}
+            async with http.get(
+                f"http://127.0.0.1:{port}/", headers=page, allow_redirects=False
+            ) as response:
+                assert response.status == 303
+                assert response.headers["Location"] == "/login?next=%2F"
+            async with http.get(f"http://127.0.0.1:{port}/login", headers=page) as response:
+                assert response.status == 200 and "Sign in" in await response.text()
             async with http.get(f"http://127.0.0.1:{port}/ready") as response:
                 body = await response.json()
                 assert response.status == 503

@@ -21,9 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long and secret passphrase"
 
 
-async def frontdesk(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TWILIO_"))}
-    env.update(DATABASE_URL=db_url, PYTHONPATH=str(ROOT), LOG_FORMAT="json")
+async def frontdesk(
+    db_url: str, *args: str, stdin: str = "", **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TWILIO_", "WEB_"))}
+    env.update(DATABASE_URL=db_url, PYTHONPATH=str(ROOT), LOG_FORMAT="json", **extra_env)
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "app.cli", *args],
@@ -166,3 +168,22 @@ async def test_a_database_without_the_schema_is_explained(empty_db_url: str) -> 
     result = await frontdesk(empty_db_url, "users", "list")
     assert result.returncode == 2
     assert "run `frontdesk db upgrade`" in result.stderr
+
+
+async def test_doctor_says_how_to_add_the_first_admin(db_url: str, pool: asyncpg.Pool) -> None:
+    await add_property(pool)
+    before = await frontdesk(db_url, "doctor")
+    assert "[warn] staff pages" in before.stdout
+    assert "nobody can sign in as an admin yet" in before.stdout
+    assert "frontdesk users add you@hotel.example" in before.stdout
+    added = await frontdesk(
+        db_url, "users", "add", "ada@example.org", "--name", "Ada", "--role", "admin",
+        "--password-stdin", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    after = await frontdesk(db_url, "doctor")
+    assert "[ ok ] staff pages 1 active admin(s)" in " ".join(after.stdout.split())
+    exposed = await frontdesk(db_url, "doctor", WEB_SECURE_COOKIES="false", WEB_HOST="0.0.0.0")
+    assert "[warn] staff pages WEB_SECURE_COOKIES=false while serving on 0.0.0.0" in " ".join(
+        exposed.stdout.split()
+    )

@@ -5,6 +5,7 @@ Every claim in app/web/auth.py and app/web/signin.py is attacked here.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -478,6 +479,22 @@ async def test_a_websocket_needs_a_session_the_role_and_this_sites_origin(site: 
         assert role.value.status == 403
 
 
+async def test_a_websocket_from_the_public_base_url_is_accepted(pool: asyncpg.Pool) -> None:
+    users = await seed_users(pool)
+    public_origin = "https://desk.example"
+    app = staff_app(pool, _routes, public_origin=public_origin)
+    async with (
+        serving(app) as base,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        await sign_in(http, base, users["staff"].email, users["staff"].password)
+        async with http.ws_connect(f"{base}/test/feed", origin=public_origin) as ws:
+            assert await ws.receive_str() == "hello staff"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as other:
+            await http.ws_connect(f"{base}/test/feed", origin="https://desk.example.evil")
+        assert other.value.status == 403
+
+
 # --- rate limit --------------------------------------------------------------------------
 
 
@@ -631,3 +648,51 @@ async def test_sms_webhooks_need_twilios_signature_not_a_session(pool: asyncpg.P
         ) as forged:
             assert forged.status == 403 and await forged.text() == "invalid signature"
     assert await pool.fetchval("SELECT count(*) FROM sms_messages WHERE direction = 'inbound'") == 1
+
+
+async def test_a_burst_of_parallel_guesses_cannot_pass_the_limit(site: Site) -> None:
+    user = site.users["staff"]
+    async with site.browser() as http:
+        async with http.get(f"{site.base}/login") as page:
+            token = form_token(await page.text())
+
+        async def guess(n: int) -> int:
+            form = {"email": user.email, "password": f"guess number {n}", "csrf_token": token}
+            async with http.post(f"{site.base}/login", data=form) as answer:
+                return answer.status
+
+        statuses = await asyncio.gather(*(guess(n) for n in range(12)))
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+
+
+async def test_signing_out_of_an_ended_session_just_signs_out(site: Site) -> None:
+    async with site.signed_in("staff") as http:
+        csrf = await site.pool.fetchval("SELECT csrf_token FROM web_sessions")
+        await site.pool.execute("UPDATE web_sessions SET expires_at = now()")
+        async with http.post(
+            f"{site.base}/logout", data={"csrf_token": csrf}, allow_redirects=False
+        ) as out:
+            assert out.status == 303 and out.headers["Location"] == "/login?signed_out=1"
+        assert not [c for c in http.cookie_jar if c.key == "fdv_session" and c.value]
+
+
+async def test_signing_in_again_ends_the_browsers_previous_session(site: Site) -> None:
+    user = site.users["manager"]
+    async with site.signed_in("manager") as first:
+        old = _session_cookie(first)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with http.get(f"{site.base}/login") as page:
+            token = form_token(await page.text())
+        form = {"email": user.email, "password": user.password, "csrf_token": token}
+        async with http.post(
+            f"{site.base}/login",
+            data=form,
+            headers={"Cookie": f"fdv_login={token}; fdv_session={old}"},
+            allow_redirects=False,
+        ) as answer:
+            assert answer.status == 303
+            new = answer.cookies["fdv_session"].value
+    assert new != old
+    rows = await site.pool.fetch("SELECT token_hash FROM web_sessions")
+    hashes = {bytes(row["token_hash"]) for row in rows}
+    assert hashes == {hashlib.sha256(new.encode()).digest()}
