@@ -239,11 +239,12 @@
     status.setAttribute("role", error ? "alert" : "status");
   }
 
-  function confirmAction(title, text, ok) {
+  function confirmAction(title, text, ok, danger = false) {
     const dialog = $("confirm");
     $("confirm-title").textContent = title;
     $("confirm-text").textContent = text;
     $("confirm-ok").textContent = ok;
+    $("confirm-ok").classList.toggle("danger", danger);
     dialog.returnValue = "";
     return new Promise((resolve) => {
       dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
@@ -293,6 +294,7 @@
       "Hang up this call?",
       `The caller ${call.caller} will be disconnected.`,
       "Hang up",
+      true,
     );
     if (sure) await act("hangup", "Hanging up…");
   });
