@@ -255,7 +255,10 @@ async def register(
 
 @contextlib.asynccontextmanager
 async def staff_phone(
-    pbx: AsteriskSandbox, extension: str, scenario: str = "staff_answers.xml"
+    pbx: AsteriskSandbox,
+    extension: str,
+    scenario: str = "staff_answers.xml",
+    extra: tuple[str, ...] = (),
 ) -> AsyncIterator[StaffPhone]:
     """A staff phone registered with its real password, ready to answer one call. On exit
     (after the test's call) it says whether it rang and was answered. Another `scenario`:
@@ -276,6 +279,7 @@ async def staff_phone(
             str(port),
             "-mp",
             str(free_port() & ~1),
+            *extra,  # e.g. -set media_port N (staff_answers_media.xml)
             timeout=60,
             calls=None,  # qualify OPTIONS come and go; the scenario stops after the call
         ),

@@ -15,18 +15,20 @@ import re
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
+import numpy as np
 import pytest
 from aiohttp.test_utils import TestServer
 
 from app.calls.call_log import CallLog
 from app.calls.control import StaffPhoneUnavailable
-from app.calls.conversation import EchoConversation
+from app.calls.conversation import CallIO, EchoConversation
+from app.calls.session import CallSession
 from app.calls.write_behind import WriteBehind
 from app.engines.local.server import create_engine_app
 from app.hotel.config import load_hotel_config
@@ -39,6 +41,7 @@ from app.main import (
     destination_rules,
     taking_calls,
 )
+from app.media.g711 import ULAW_DECODE
 from app.pbx.sandbox import AsteriskSandbox
 from app.settings import load_settings
 from app.staff.directory import StaffDirectory
@@ -53,14 +56,15 @@ from app.telephony.ari.models import AriEvent
 from app.telephony.call_control import StasisCallControl
 from app.telephony.call_services import CallLimits, MediaSettings
 from app.telephony.controller import StasisApp
+from app.telephony.rtp import parse
 from app.telephony.rtp_endpoint import PortPool
 from app.web.console import add_console_routes
 from tests.engines.test_agent_calls import _speech
 from tests.engines.test_local_engine import STT, local_tts
 from tests.fakes.ari import FakeAri
-from tests.live.keypad import calling, staff_phone
+from tests.live.keypad import calling, free_port, staff_phone
 from tests.live.running import running_app
-from tests.live.test_calls_live import ECHO_NUMBER
+from tests.live.test_calls_live import ECHO_NUMBER, _tone_frames
 from tests.web_support import add_property, password_for, serving, sign_in, staff_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,10 +190,15 @@ async def test_an_ai_call_shows_in_the_console_and_staff_take_it_over(
                     got, lambda m: m["type"] == "transcript" and m["speaker"] == "agent"
                 )
                 assert "Harborview" in greeting["text"]
-                # the caller heard it: speech energy came back through Asterisk
-                await _until(lambda: caller.level(0.0) > 0)
-                heard = caller.level(time.monotonic() - 10)
-                assert heard > 200, f"the caller heard {heard:.0f}"
+                # the caller hears it: speech energy comes back through Asterisk
+                try:
+                    async with asyncio.timeout(15):
+                        while caller.level(time.monotonic() - 0.5) < 200:
+                            await asyncio.sleep(0.1)
+                except TimeoutError:
+                    raise AssertionError(
+                        f"the caller heard {caller.level(0.0):.0f}, no greeting"
+                    ) from None
                 await asyncio.sleep(2.0)  # the greeting's end
                 caller.speak(_speech("Do you have free wifi?", Path(tmp)))
                 asked = await _seen(
@@ -394,3 +403,89 @@ async def test_a_staff_phone_away_or_unanswered_leaves_the_caller_with_the_agent
         names = _channels(pbx)
         assert any(n.startswith("UnicastRTP/") for n in names), names  # still with the agent
         assert not any(n.startswith(("PJSIP/3300", "PJSIP/3200")) for n in names), names
+
+
+class _Ear(asyncio.DatagramProtocol):
+    """The staff phone's audio: what Asterisk sends it, μ-law payloads in order."""
+
+    def __init__(self) -> None:
+        self.heard: list[bytes] = []
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        with contextlib.suppress(ValueError):
+            packet = parse(data)
+            if packet.payload_type == 0:
+                self.heard.append(packet.payload)
+
+
+@dataclass
+class _Humming:
+    """The agent's side of the call: a steady tone (AGENT_HZ), nothing else."""
+
+    def prepare(self, session: CallSession) -> None:
+        pass
+
+    async def run(self, io: CallIO, session: CallSession) -> None:
+        while True:
+            for frame in _tone_frames(1.0, AGENT_HZ):
+                io.send_audio(frame)
+            await asyncio.sleep(1.0)
+
+    def on_dtmf(self, digit: str) -> None:
+        pass
+
+    async def discard(self) -> None:
+        pass
+
+
+AGENT_HZ, CALLER_HZ = 1000, 440
+
+
+def _strength(frames: list[bytes], hz: int) -> float:
+    """How much of the audio is at `hz`, against the spectrum's median (a ratio)."""
+    pcm = np.concatenate([ULAW_DECODE[np.frombuffer(f, np.uint8)] for f in frames]).astype(float)
+    spectrum = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm))))
+    bin_hz = 8000 / len(pcm)
+    around = spectrum[int((hz - 20) / bin_hz) : int((hz + 20) / bin_hz)]
+    return float(around.max() / np.median(spectrum))
+
+
+async def test_listening_in_the_staff_phone_hears_both_sides_and_says_nothing(
+    pbx: AsteriskSandbox, pool: asyncpg.Pool
+) -> None:
+    # The caller sends 440 Hz, the agent 1000 Hz: the staff phone must hear both; what it
+    # sends (nothing: SIPp has no media here) must not reach the call (whisper none).
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
+    loop = asyncio.get_running_loop()
+    ear_port = free_port() & ~1
+    transport, ear = await loop.create_datagram_endpoint(_Ear, local_addr=("127.0.0.1", ear_port))
+    try:
+        async with (
+            running_app(pbx, pool, lambda arrival: _Humming(), (42200, 42219)) as run,
+            staff_phone(
+                pbx, "2001", "staff_answers_media.xml", ("-set", "media_port", str(ear_port))
+            ) as desk,
+            calling(pbx, ECHO_NUMBER, wait_for_audio=True) as caller,
+        ):
+            caller.speak(_tone_frames(12.0, CALLER_HZ))
+            async with asyncio.timeout(20):
+                while not (run.app.calls and all(c.ready for c in run.app.calls)):
+                    await asyncio.sleep(0.05)
+            [call] = run.app.calls
+            await StasisCallControl(run.app).listen_in(call.session.id, "2001")
+            await asyncio.sleep(4.0)
+            heard = list(ear.heard)
+            snoops = [n for n in _channels(pbx) if n.startswith("Snoop/")]
+            assert len(snoops) == 1, _channels(pbx)
+            live = run.app.services.call_log.live.get(call.session.id)
+            assert live is not None and live.listeners == ("2001",)
+            # the caller still hears the agent, not a third voice
+            assert _strength([p for t, p in caller.heard[-100:]], AGENT_HZ) > 20
+    finally:
+        transport.close()
+    assert desk.answered, desk.said
+    assert len(heard) > 100, f"the staff phone got {len(heard)} packets"
+    loud = heard[25:]  # after the bridge settles
+    caller_side, agent_side = _strength(loud, CALLER_HZ), _strength(loud, AGENT_HZ)
+    assert caller_side > 200, f"the staff phone does not hear the caller ({caller_side:.0f})"
+    assert agent_side > 200, f"the staff phone does not hear the agent ({agent_side:.0f})"
