@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import re
 import tempfile
@@ -56,7 +57,7 @@ from app.telephony.ari.models import AriEvent
 from app.telephony.call_control import StasisCallControl
 from app.telephony.call_services import CallLimits, MediaSettings
 from app.telephony.controller import StasisApp
-from app.telephony.rtp import parse
+from app.telephony.rtp import RtpPacket, build, parse
 from app.telephony.rtp_endpoint import PortPool
 from app.web.console import add_console_routes
 from tests.engines.test_agent_calls import _speech
@@ -406,16 +407,31 @@ async def test_a_staff_phone_away_or_unanswered_leaves_the_caller_with_the_agent
 
 
 class _Ear(asyncio.DatagramProtocol):
-    """The staff phone's audio: what Asterisk sends it, μ-law payloads in order."""
+    """The staff phone's audio: keeps what Asterisk sends it (μ-law payloads in order) and
+    talks back, a STAFF_HZ tone, to where that comes from."""
 
     def __init__(self) -> None:
         self.heard: list[bytes] = []
+        self.remote: tuple[str | Any, int] | None = None
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         with contextlib.suppress(ValueError):
             packet = parse(data)
             if packet.payload_type == 0:
                 self.heard.append(packet.payload)
+                self.remote = addr
+
+    async def talk(self) -> None:
+        frames = _tone_frames(1.0, STAFF_HZ)
+        for n in itertools.count():
+            await asyncio.sleep(0.02)
+            if self.remote is not None and self.transport is not None:
+                packet = RtpPacket(0, n % 65536, n * 160 % (1 << 32), 0x57AFF, frames[n % 50])
+                self.transport.sendto(build(packet), self.remote)
 
 
 @dataclass
@@ -438,7 +454,7 @@ class _Humming:
         pass
 
 
-AGENT_HZ, CALLER_HZ = 1000, 440
+AGENT_HZ, CALLER_HZ, STAFF_HZ = 1000, 440, 2000
 
 
 def _strength(frames: list[bytes], hz: int) -> float:
@@ -454,7 +470,7 @@ async def test_listening_in_the_staff_phone_hears_both_sides_and_says_nothing(
     pbx: AsteriskSandbox, pool: asyncpg.Pool
 ) -> None:
     # The caller sends 440 Hz, the agent 1000 Hz: the staff phone must hear both; what it
-    # sends (nothing: SIPp has no media here) must not reach the call (whisper none).
+    # sends (2000 Hz) must not reach the call (whisper none).
     await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
     loop = asyncio.get_running_loop()
     ear_port = free_port() & ~1
@@ -473,14 +489,19 @@ async def test_listening_in_the_staff_phone_hears_both_sides_and_says_nothing(
                     await asyncio.sleep(0.05)
             [call] = run.app.calls
             await StasisCallControl(run.app).listen_in(call.session.id, "2001")
+            talking = asyncio.create_task(ear.talk(), name="staff-ear-talks")
+            listened = time.monotonic()
             await asyncio.sleep(4.0)
+            talking.cancel()
             heard = list(ear.heard)
             snoops = [n for n in _channels(pbx) if n.startswith("Snoop/")]
             assert len(snoops) == 1, _channels(pbx)
             live = run.app.services.call_log.live.get(call.session.id)
             assert live is not None and live.listeners == ("2001",)
-            # the caller still hears the agent, not a third voice
-            assert _strength([p for t, p in caller.heard[-100:]], AGENT_HZ) > 20
+            # the caller still hears the agent, and not the member of staff
+            said = [p for t, p in caller.heard if t > listened + 0.5]
+            assert _strength(said, AGENT_HZ) > 200
+            assert _strength(said, STAFF_HZ) < 20, "the staff phone's voice reached the call"
     finally:
         transport.close()
     assert desk.answered, desk.said
