@@ -213,3 +213,24 @@ async def test_a_staff_leg_that_answers_after_its_call_has_gone_is_hung_up(rig: 
         lambda: ("DELETE", "/channels/fdv-staff-orphan", {"reason": "normal"}) in rig.fake.requests
     )
     assert not rig.app.calls  # and it was not taken for a new caller
+
+
+async def test_a_take_over_goes_through_when_whoever_asked_goes_away(rig: Rig) -> None:
+    # The console's request is cancelled while the phone rings (a closed tab): the caller is
+    # not left half-way; the take-over, owned by the call, finishes.
+    fake, call = await _live_call(rig)
+    rig.fake.staff_phones["2001"] = "answers"
+    rig.fake.staff_answer_after = 0.3
+    asking = asyncio.create_task(_control(rig).take_over(call.session.id, "2001"))
+    await _until(lambda: rig.fake.originated)
+    asking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asking
+    await _until(lambda: call.staff.has_caller)
+    leg = rig.fake.staff_leg("2001")
+    assert leg is not None
+    [members] = list(rig.fake.bridges.values())
+    assert sorted(members) == sorted([fake.caller_id, leg.id])
+    await rig.fake.staff_hangs_up(leg.id)
+    await _until(lambda: not rig.app.calls)
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
