@@ -5,12 +5,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the tests use (speech made by voices unlike ours, audio tools, a SIP peer,
-# the browser the Playwright tests drive: no browser is ever downloaded).
-DEB_PACKAGES := flite espeak-ng sox sip-tester openssl chromium
+# the browser the Playwright tests drive: no browser is ever downloaded; Node.js builds the
+# phone page's script).
+DEB_PACKAGES := flite espeak-ng sox sip-tester openssl chromium nodejs
 
-.PHONY: setup run test test-live lint bench clean debs asterisk asterisk-stop
+# The staff pages' scripts: npm packages pinned in web/package-lock.json, bundled by esbuild
+# into app/web/static/build/ (git-ignored). Rebuilt when the lockfile or a source changes.
+WEB_STAMP := app/web/static/build/.built
+WEB_SOURCES := web/package.json web/package-lock.json $(wildcard web/src/*.js)
 
-setup: $(STAMP) debs
+.PHONY: setup run test test-live lint bench clean debs asterisk asterisk-stop web
+
+setup: $(STAMP) debs web
+
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB_SOURCES)
+	@# Debian's nodejs comes without npm (NodeSource's has it): add Debian's when it is missing
+	@if command -v node >/dev/null && ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  apt-get install -y -qq npm >/dev/null 2>&1 || true; \
+	fi
+	@if command -v npm >/dev/null && command -v node >/dev/null; then \
+	  cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && \
+	  touch ../$(WEB_STAMP); \
+	else \
+	  echo "note: node and npm are not installed: the phone page's script is not built (apt-get install nodejs npm)"; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,12 +54,13 @@ debs:
 	  fi; \
 	fi
 
-run: $(STAMP)
+run: $(STAMP) web
 	$(BIN)/frontdesk run
 
 test: setup
 	$(BIN)/ruff check app tests migrations
 	$(BIN)/mypy
+	@if command -v node >/dev/null; then cd web && node --test test/; else echo "note: no node: the phone's script tests are skipped"; fi
 	@# every test, the live ones included: they skip with the reason when no asterisk is installed
 	$(BIN)/pytest -q
 
@@ -62,4 +83,4 @@ bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules app/web/static/build

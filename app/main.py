@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import secrets
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -53,7 +54,8 @@ from app.messaging.dispatcher import SmsDispatcher
 from app.messaging.twilio import TwilioSms
 from app.payments.http_provider import HttpPaymentProvider
 from app.pbx.dialplan_globals import DialplanGlobalsError, blocked_prefixes
-from app.pbx.sandbox import DIALPLAN_DIR
+from app.pbx.sandbox import CONFIG_DIR, DIALPLAN_DIR
+from app.pbx.secrets import browser_auth_names
 from app.settings import PROJECT_ROOT, Settings, SettingsError
 from app.staff.signin import SignIn
 from app.storage import migrate
@@ -93,12 +95,16 @@ from app.telephony.call_control import StasisCallControl
 from app.telephony.call_services import CallLimits, MediaSettings
 from app.telephony.controller import ConversationFactory, StasisApp
 from app.telephony.dialer import AriDialer, callback_of
+from app.telephony.phone_logins import AriPhoneLogins, UnconfiguredPhoneLogins
 from app.telephony.rtp_endpoint import PortPool
 from app.telephony.whisper import WhisperFiles
 from app.web.app import create_app
 from app.web.auth import AuthConfig
 from app.web.console import add_console_routes
+from app.web.phone import PhoneSetup, add_phone_routes
+from app.web.sip_relay import RelayTarget
 from app.web.sms_webhooks import add_sms_routes
+from app.web.turn import IceSettings
 
 log = get_logger(__name__)
 
@@ -248,6 +254,39 @@ def build_web_auth(settings: Settings, pool: asyncpg.Pool) -> AuthConfig:
         secure_cookies=settings.web_secure_cookies,
         public_origin=f"{public.scheme}://{public.netloc}" if public else None,
     )
+
+
+@dataclass
+class Phones:
+    setup: PhoneSetup
+    job: Callable[[], Awaitable[None]] | None  # removes expired browser phone logins
+
+
+def build_phones(settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSession) -> Phones:
+    """Browser phones: logins provisioned into Asterisk through ARI, the /ws relay, TURN."""
+    ice = IceSettings(
+        turn_urls=settings.turn_urls,
+        stun_urls=settings.stun_urls,
+        turn_secret=settings.turn_secret.get_secret_value() if settings.turn_secret else None,
+        ttl_seconds=settings.turn_ttl_seconds,
+    )
+    job: Callable[[], Awaitable[None]] | None = None
+    logins: AriPhoneLogins | UnconfiguredPhoneLogins = UnconfiguredPhoneLogins()
+    if settings.asterisk_ari_password is not None:
+        ari = AriPhoneLogins(
+            ari_client(settings, http), dt.timedelta(minutes=settings.phone_login_minutes)
+        )
+        left_behind = browser_auth_names(CONFIG_DIR / "pjsip.conf")
+        logins, job = ari, lambda: ari.run_forever(left_behind)
+    setup = PhoneSetup(
+        logins,
+        RelayTarget(settings.asterisk_ws_url, http),
+        ice,
+        lambda property_id: (
+            hotel.get_property(property_id) if property_id else hotel.default_property
+        ),
+    )
+    return Phones(setup, job)
 
 
 def build_sms(
@@ -581,6 +620,8 @@ async def _serve(
             checks, voice_enabled=settings.voice_enabled, auth=build_web_auth(settings, pool)
         )
         dispatcher = build_sms(settings, hotel, pool, http, app)  # adds its webhooks to app
+        phones = build_phones(settings, hotel, http)
+        add_phone_routes(app, phones.setup)
         # the staff console: live calls as the call path reports them, recent calls' summaries
         live = LiveCalls()
         console = add_console_routes(app, live, CallRepository(pool), actions=ConsoleAudit(pool))
@@ -601,6 +642,9 @@ async def _serve(
         stack.push_async_callback(jobs[-1].stop)
         if dispatcher is not None:
             jobs.append(supervise("sms-dispatcher", dispatcher.run))
+            stack.push_async_callback(jobs[-1].stop)
+        if phones.job is not None:
+            jobs.append(supervise("phone-logins", phones.job))
             stack.push_async_callback(jobs[-1].stop)
 
         if password is not None and settings.voice_enabled:

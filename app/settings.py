@@ -129,6 +129,20 @@ class Settings(BaseSettings):
     # Staff pages: the session cookie is Secure unless a plain-http development setup says not.
     web_secure_cookies: bool = True
     web_session_hours: int = Field(12, ge=1, le=24 * 14)
+    # --- browser phones (/phone) ----------------------------------------------------------
+    # Asterisk's SIP WebSocket, on loopback (http.conf): the app's /ws relays browsers to it.
+    asterisk_ws_url: str = Field("ws://127.0.0.1:8088/ws", pattern=r"^wss?://[^\s]+$")
+    # A browser phone's SIP password (provisioned through ARI) lives this long; the page
+    # picks up a new one before then.
+    phone_login_minutes: int = Field(60, ge=5, le=24 * 60)
+    # TURN for browsers behind NAT (coturn, compose.yaml): its shared secret (--static-auth-
+    # secret) and where it listens (turn:host:3478?transport=udp, comma-separated). With the
+    # secret, each phone page gets credentials valid TURN_TTL_SECONDS; without it, STUN only
+    # (TURN_URLS' STUN, and STUN_URLS).
+    turn_secret: SecretStr | None = Field(None, min_length=16)
+    turn_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    stun_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    turn_ttl_seconds: int = Field(3600, ge=300, le=24 * 3600)
 
     # --- recordings -----------------------------------------------------------------------
     recording_dir: Path = PROJECT_ROOT / ".data" / "recordings"
@@ -214,6 +228,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is every address: name the networks themselves")
             networks.append(str(network))
         return tuple(networks)
+
+    @field_validator("turn_urls", "stun_urls", mode="before")
+    @classmethod
+    def _ice_urls(cls, value: Any, info: Any) -> Any:
+        """`turn:turn.hotel.example:3478?transport=udp, turns:…` -> a tuple, each checked."""
+        if isinstance(value, str):
+            value = [part for part in re.split(r"[\s,]+", value) if part]
+        if not isinstance(value, list | tuple):
+            return value
+        schemes = ("turn:", "turns:") if info.field_name == "turn_urls" else ("stun:", "stuns:")
+        for url in value:
+            if not str(url).startswith(schemes) or not re.match(r"^[a-z]+:[^\s/]+$", str(url)):
+                raise ValueError(
+                    f"{url!r} is not a {' or '.join(schemes)} URL (e.g. {schemes[0]}host:3478)"
+                )
+        return tuple(str(url) for url in value)
 
     @field_validator("database_url")
     @classmethod

@@ -8,6 +8,7 @@ calls into `Stasis(frontdesk,<mode>,<args…>)`:
   agent,menu                              the receptionist's key in the phone menu
   agent,menu-<department>                 a department the AI handles first (hotel.yaml ai_first)
   agent,callback                          the menu's call-back key
+  agent,staff-test                        a staff phone dialled 2500 (a plain call to the agent)
   agent,closed,<extension>                a closed department's key
   agent,unanswered,<destination>,<property>  back from a department nobody answered
                                           (<destination>: an extension, or queue-<name>)

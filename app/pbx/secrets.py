@@ -6,8 +6,11 @@ development and the live tests):
 
   ari_users.conf     the controller's ARI user (ASTERISK_ARI_USER / ASTERISK_ARI_PASSWORD)
   manager_users.conf the AMI user for `frontdesk dialplan reload` (ASTERISK_AMI_USER / _PASSWORD)
-  pjsip_auth.conf    one auth section per staff phone (SIP_PASSWORD_<extension>), and the
-                     trunk's outbound credentials (TWILIO_SIP_USERNAME / TWILIO_SIP_PASSWORD)
+  pjsip_auth.conf    one auth section per staff desk phone (SIP_PASSWORD_<extension>), and the
+                     trunk's outbound credentials (TWILIO_SIP_USERNAME / TWILIO_SIP_PASSWORD).
+                     Browser phones (the `webrtc-phone` template) get none: the app gives
+                     each sign-in a password of its own through ARI (sorcery.conf keeps their
+                     auth objects in memory; app/telephony/phone_logins.py)
   pjsip_networks.conf  the trunk's identify section: the carrier's signalling addresses
                      (CARRIER_NETWORKS), the only sources whose calls reach the trunk
   acl_networks.conf  the named ACLs `carrier-networks` and `staff-networks` (STAFF_NETWORKS)
@@ -28,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _AUTH_LINE = re.compile(r"^\s*auth\s*=\s*(?P<name>[A-Za-z0-9_-]+)\s*(;.*)?$")
+_SECTION = re.compile(r"^\[(?P<name>[^\]]+)\](\((?P<template>[^)]*)\))?")
+BROWSER_TEMPLATE = "webrtc-phone"  # pjsip.conf: browser phones, provisioned by the app
 _SAFE = re.compile(r"^[^\s;\[\]\"\\]+$")
 
 
@@ -49,14 +54,35 @@ class Secrets:
     staff_networks: tuple[str, ...] = ()
 
 
-def staff_auth_names(pjsip_conf: Path) -> list[str]:
-    """The auth sections pjsip.conf's endpoints refer to (`auth = 2001`), in file order."""
-    names: list[str] = []
+def _auths_by_template(pjsip_conf: Path) -> list[tuple[str, str]]:
+    """(auth name, the template of the endpoint that refers to it), in file order."""
+    found: list[tuple[str, str]] = []
+    template = ""
     for line in pjsip_conf.read_text().splitlines():
+        section = _SECTION.match(line.strip())
+        if section:
+            template = section.group("template") or ""
+            continue
         match = _AUTH_LINE.match(line)
-        if match and match.group("name") not in names:
-            names.append(match.group("name"))
-    return names
+        if match and all(match.group("name") != name for name, _ in found):
+            found.append((match.group("name"), template))
+    return found
+
+
+def staff_auth_names(pjsip_conf: Path) -> list[str]:
+    """The auth sections the desk phones' endpoints refer to (`auth = 2001`), in file order:
+    the passwords that come from the environment. Browser phones' are not among them."""
+    return [
+        name for name, template in _auths_by_template(pjsip_conf) if template != BROWSER_TEMPLATE
+    ]
+
+
+def browser_auth_names(pjsip_conf: Path) -> list[str]:
+    """The auth sections of browser phones (`webrtc-phone`): never in a file, the app
+    provisions them at each sign-in."""
+    return [
+        name for name, template in _auths_by_template(pjsip_conf) if template == BROWSER_TEMPLATE
+    ]
 
 
 def env_name(auth: str) -> str:

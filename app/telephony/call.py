@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from app import printable
 from app.aio import cancel_and_wait
@@ -372,6 +373,13 @@ class TelephonyCall:
         `whisper`, staff hear it before the caller joins (dialplan [frontdesk-whisper]); if it
         cannot be prepared, the transfer goes ahead blind."""
         self._move(CallState.TRANSFERRING)
+        if whisper:  # as text too: browser phones show it (dialplan [frontdesk-summary-header])
+            try:
+                await self.services.client.set_variable(
+                    self.channel.id, "FRONTDESK_SUMMARY", summary_for_dialplan(whisper)
+                )
+            except Exception as exc:
+                log.warning("warm transfer summary text not set", error=str(exc))
         if whisper and self.services.whisper is not None:
             try:
                 path = await self.services.whisper.render(whisper)
@@ -539,3 +547,16 @@ class TelephonyCall:
             seconds=round((dt.datetime.now(dt.UTC) - self.session.started_at).total_seconds(), 1),
         )
         self.done.set()
+
+
+SUMMARY_MAX_CHARS = 400
+
+
+def summary_for_dialplan(text: str) -> str:
+    """A warm transfer's summary as FRONTDESK_SUMMARY: one line, at most SUMMARY_MAX_CHARS,
+    percent-encoded UTF-8 (only letters, digits and %-._~), so that neither the dialplan's
+    argument parsing nor a SIP header can misread it (X-Frontdesk-Summary)."""
+    line = " ".join(text.split())
+    if len(line) > SUMMARY_MAX_CHARS:
+        line = line[: SUMMARY_MAX_CHARS - 1] + "…"
+    return quote(line, safe="")

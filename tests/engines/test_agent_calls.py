@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import re
 import subprocess
 import uuid
 import wave
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import unquote
 
 import aiohttp
 import asyncpg
@@ -255,6 +257,11 @@ async def test_a_caller_asks_a_question_and_then_for_a_person(rig: Rig, tmp_path
     with wave.open(str(whisper)) as summary:
         heard = STT.transcribe(summary.readframes(summary.getnframes()), 8000).text.lower()
     assert "front desk" in heard, heard
+    # …and the same summary as text, for a browser phone's screen: percent-encoded, so the
+    # dialplan can hand it to the INVITE's X-Frontdesk-Summary header unharmed.
+    text = call.variables["FRONTDESK_SUMMARY"]
+    assert re.fullmatch(r"[A-Za-z0-9%._~-]+", text), text
+    assert unquote(text).startswith("Ava here, with a caller for the front desk."), unquote(text)
 
 
 async def test_barge_in_stops_the_agent_and_truncates_to_what_was_heard(

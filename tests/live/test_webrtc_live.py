@@ -1,5 +1,7 @@
 """A browser phone's way in: SIP over a secure WebSocket (what SIP.js speaks) to Asterisk's
-TLS server, REGISTER with the extension's password, as the `webrtc-phone` template expects."""
+TLS server, REGISTER with the password the app provisioned through ARI's dynamic
+configuration (asterisk-config/sorcery.conf), as the `webrtc-phone` template expects; a
+replaced or removed password no longer works."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import ssl
 import aiohttp
 
 from app.pbx.sandbox import AsteriskSandbox
+from app.telephony.ari.client import AriClient
+from app.telephony.phone_logins import AriPhoneLogins
 
 HOST = "frontdesk-browser.invalid"  # what SIP.js puts in Via/Contact: a name that resolves nowhere
 
@@ -60,7 +64,21 @@ async def _exchange(ws: aiohttp.ClientWebSocketResponse, request: str) -> str:
             return str(message.data)
 
 
-async def test_a_browser_phone_registers_over_secure_websocket(pbx: AsteriskSandbox) -> None:
+async def _register_with(
+    ws: aiohttp.ClientWebSocketResponse, call_id: str, tag: str, cseq: int, password: str
+) -> str:
+    challenge = await _exchange(ws, _register("2002", cseq, call_id, tag))
+    if not challenge.startswith("SIP/2.0 401"):
+        return challenge
+    header = next(h for h in challenge.split("\r\n") if h.startswith("WWW-Authenticate"))
+    return await _exchange(
+        ws, _register("2002", cseq + 1, call_id, tag, _digest(header, "2002", password))
+    )
+
+
+async def test_a_browser_phone_registers_with_the_password_the_app_provisioned(
+    pbx: AsteriskSandbox,
+) -> None:
     insecure = ssl.create_default_context()
     insecure.check_hostname = False
     insecure.verify_mode = ssl.CERT_NONE  # the sandbox's self-signed certificate
@@ -71,22 +89,23 @@ async def test_a_browser_phone_registers_over_secure_websocket(pbx: AsteriskSand
         http.ws_connect(url, protocols=("sip",), ssl=insecure) as ws,
     ):
         assert ws.protocol == "sip"
-        challenge = await _exchange(ws, _register("2002", 1, call_id, tag))
-        assert challenge.startswith("SIP/2.0 401"), challenge
-        header = next(h for h in challenge.split("\r\n") if h.startswith("WWW-Authenticate"))
-        wrong = await _exchange(
-            ws, _register("2002", 2, call_id, tag, _digest(header, "2002", "not-it"))
-        )
+        logins = AriPhoneLogins(AriClient(http, pbx.ari_url, pbx.ari_user, pbx.ari_password))
+        # before the app provisions it, extension 2002 has no password at all
+        refused = await _register_with(ws, call_id, tag, 1, "anything")
+        assert not refused.startswith("SIP/2.0 200"), refused
+        login = await logins.issue("2002")
+        wrong = await _register_with(ws, call_id, tag, 3, "not-it")
         assert not wrong.startswith("SIP/2.0 200"), wrong
-        challenge = await _exchange(ws, _register("2002", 3, call_id, tag))
-        header = next(h for h in challenge.split("\r\n") if h.startswith("WWW-Authenticate"))
-        ok = await _exchange(
-            ws,
-            _register("2002", 4, call_id, tag, _digest(header, "2002", pbx.sip_passwords["2002"])),
-        )
+        ok = await _register_with(ws, call_id, tag, 5, login.password)
         assert ok.startswith("SIP/2.0 200"), ok
         contacts = pbx.cli("pjsip show contacts")
         assert f"2002/sip:2002@{HOST}" in contacts or "2002/sip:2002@127.0.0.1" in contacts, (
             contacts
         )
-        await ws.send_str(_register("2002", 5, call_id, tag).replace("Expires: 300", "Expires: 0"))
+        # a desk phone's password is the file's: the app cannot provision one through ARI
+        assert "2001" in pbx.cli("pjsip show auths")
+        # the app restarted: at start-up it removes what its previous run provisioned
+        restarted = AriPhoneLogins(AriClient(http, pbx.ari_url, pbx.ari_user, pbx.ari_password))
+        await restarted.forget(["2002"])
+        gone = await _register_with(ws, call_id, tag, 7, login.password)
+        assert not gone.startswith("SIP/2.0 200"), gone

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from app.hotel.config import load_hotel_config
-from app.pbx.secrets import Secrets, SecretsError, passwords_from_env, staff_auth_names, write
+from app.pbx.secrets import (
+    Secrets,
+    SecretsError,
+    browser_auth_names,
+    passwords_from_env,
+    staff_auth_names,
+    write,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "asterisk-config"
@@ -100,7 +107,8 @@ def test_without_networks_nobody_is_let_in(tmp_path: Path) -> None:
 def test_browser_phones_get_webrtc_media() -> None:
     template = _sections("pjsip.conf")["webrtc-phone"][0]
     assert template["webrtc"] == "yes" and template["transport"] == "transport-wss"
-    assert template["allow"] == "opus,ulaw"
+    # μ-law: no codec_opus in this build to reach the AI's μ-law leg from Opus
+    assert template["allow"] == "ulaw"
 
 
 def test_every_hotel_department_has_a_phone_or_queue_in_the_pbx() -> None:
@@ -141,7 +149,7 @@ def test_only_listed_modules_load_and_the_security_log_is_written() -> None:
 
 def test_the_staff_auth_sections_are_generated_with_private_permissions(tmp_path: Path) -> None:
     names = staff_auth_names(CONFIG / "pjsip.conf")
-    assert {"2001", "2002", "3100", "4100"} <= set(names)
+    assert {"2001", "3100", "4100"} <= set(names)
     found, missing = passwords_from_env(names, {"SIP_PASSWORD_2001": "s3cret-one"})
     assert found == {"2001": "s3cret-one"} and "3100" in missing
     written = write(
@@ -173,3 +181,25 @@ def test_the_staff_auth_sections_are_generated_with_private_permissions(tmp_path
 def test_a_password_asterisk_could_misread_is_refused(tmp_path: Path, bad: str) -> None:
     with pytest.raises(SecretsError):
         write(tmp_path, Secrets(ari_user="frontdesk", ari_password=bad))
+
+
+def test_browser_phones_get_no_password_from_a_file_but_may_get_one_in_memory() -> None:
+    """A browser phone's auth is the app's to provision (ARI): none is generated from the
+    environment, and sorcery.conf lets res_pjsip auth objects live in memory beside the file's."""
+    browsers = browser_auth_names(CONFIG / "pjsip.conf")
+    assert {"2002", "2003"} <= set(browsers)
+    assert not set(browsers) & set(staff_auth_names(CONFIG / "pjsip.conf"))
+    for name in browsers:
+        endpoint = next(
+            s for s in _sections("pjsip.conf")[name] if s["(template)"] == "webrtc-phone"
+        )
+        assert endpoint["auth"] == name
+    sorcery = (CONFIG / "sorcery.conf").read_text()
+    lines = [line.split(";", 1)[0].strip() for line in sorcery.splitlines()]
+    assert [line for line in lines if line] == [
+        "[res_pjsip]",
+        "auth = config,pjsip.conf,criteria=type=auth",
+        "auth = memory",
+    ]
+    modules = (CONFIG / "modules.conf").read_text()
+    assert "load => res_sorcery_memory.so" in modules and "load => res_ari_asterisk.so" in modules

@@ -228,6 +228,27 @@ class AriClient:
     async def stop_bridge_moh(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}/moh")
 
+    # --- dynamic configuration (sorcery objects: asterisk-config/sorcery.conf) ----------------
+    async def get_config_object(
+        self, config_class: str, object_type: str, object_id: str
+    ) -> dict[str, str]:
+        """A configuration object's fields, e.g. ("res_pjsip", "endpoint", "2002")."""
+        data = await self.request("GET", _config_path(config_class, object_type, object_id))
+        return _fields(data)
+
+    async def put_config_object(
+        self, config_class: str, object_type: str, object_id: str, fields: dict[str, str]
+    ) -> None:
+        """Create or update an object kept by a writable (memory) sorcery wizard. The answer
+        echoes every field (a password too): it is not kept."""
+        body = {"fields": [{"attribute": k, "value": v} for k, v in fields.items()]}
+        await self.request("PUT", _config_path(config_class, object_type, object_id), body=body)
+
+    async def delete_config_object(
+        self, config_class: str, object_type: str, object_id: str
+    ) -> None:
+        await self.request("DELETE", _config_path(config_class, object_type, object_id))
+
     # --- the application ----------------------------------------------------------------------
     async def application(self) -> Application:
         return Application.model_validate(await self.request("GET", f"/applications/{self.app}"))
@@ -240,3 +261,20 @@ class AriClient:
     @property
     def auth_headers(self) -> dict[str, str]:
         return dict(self._headers)
+
+
+def _config_path(config_class: str, object_type: str, object_id: str) -> str:
+    parts = (config_class, object_type, object_id)
+    if not all(part and part.replace("-", "").replace("_", "").isalnum() for part in parts):
+        raise ValueError(f"not a configuration object name: {parts!r}")
+    return f"/asterisk/config/dynamic/{config_class}/{object_type}/{object_id}"
+
+
+def _fields(data: Any) -> dict[str, str]:
+    if not isinstance(data, list):
+        return {}
+    return {
+        str(item["attribute"]): str(item.get("value", ""))
+        for item in data
+        if isinstance(item, dict) and "attribute" in item
+    }
