@@ -477,7 +477,7 @@ async def test_listening_in_the_staff_phone_hears_both_sides_and_says_nothing(
     transport, ear = await loop.create_datagram_endpoint(_Ear, local_addr=("127.0.0.1", ear_port))
     try:
         async with (
-            running_app(pbx, pool, lambda arrival: _Humming(), (42200, 42219)) as run,
+            running_app(pbx, pool, lambda arrival: _Humming(), (42260, 42279)) as run,
             staff_phone(
                 pbx, "2001", "staff_answers_media.xml", ("-set", "media_port", str(ear_port))
             ) as desk,
