@@ -23,6 +23,7 @@ from app.calls.call_log import CallLog
 from app.calls.callbacks import CallbackConversation, CallbackQueue, CallbackScheduler
 from app.calls.conversation import Conversation, EchoConversation, FallbackConversation
 from app.calls.engine_port import EngineConnector
+from app.calls.live import LiveCalls
 from app.calls.silence import SilenceWatch
 from app.calls.write_behind import WriteBehind
 from app.engines.health import EngineCheck
@@ -61,6 +62,7 @@ from app.storage import migrate
 from app.storage.booking_repo import BookingRepository
 from app.storage.callbacks_repo import CallbackRepository
 from app.storage.calls_repo import CallRepository
+from app.storage.console_audit import ConsoleAudit
 from app.storage.db import create_pool
 from app.storage.destinations_repo import UsageRepository
 from app.storage.errors import is_transient
@@ -89,6 +91,7 @@ from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.ari.models import AriEvent
 from app.telephony.ari_health import AriCheck
+from app.telephony.call_control import StasisCallControl
 from app.telephony.call_services import CallLimits, MediaSettings
 from app.telephony.controller import ConversationFactory, StasisApp
 from app.telephony.dialer import AriDialer, callback_of
@@ -97,6 +100,7 @@ from app.telephony.rtp_endpoint import PortPool
 from app.telephony.whisper import WhisperFiles
 from app.web.app import create_app
 from app.web.auth import AuthConfig
+from app.web.console import add_console_routes
 from app.web.phone import PhoneSetup, add_phone_routes
 from app.web.sip_relay import RelayTarget
 from app.web.sms_webhooks import add_sms_routes
@@ -618,6 +622,9 @@ async def _serve(
         dispatcher = build_sms(settings, hotel, pool, http, app)  # adds its webhooks to app
         phones = build_phones(settings, hotel, http)
         add_phone_routes(app, phones.setup)
+        # the staff console: live calls as the call path reports them, recent calls' summaries
+        live = LiveCalls()
+        console = add_console_routes(app, live, CallRepository(pool), actions=ConsoleAudit(pool))
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -642,7 +649,9 @@ async def _serve(
 
         if password is not None and settings.voice_enabled:
             client = ari_client(settings, http)
-            call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
+            call_log = CallLog(
+                CallRepository(pool), writes, ToolInvocationRepository(pool), live=live
+            )
             tools = build_tools(pool, call_log, destinations, settings, http)
             callbacks = CallbackRepository(pool)
             stasis = build_telephony(
@@ -663,6 +672,7 @@ async def _serve(
                 dialer,
                 lambda due: destinations.screen(due.phone_e164, due.property_id, "call"),
             )
+            console.control = StasisCallControl(stasis)  # listen-in, take-over, hang-up
             stasis.outbound_gone = lambda channel_id, cause: _callback_unanswered(
                 scheduler, channel_id, cause
             )

@@ -41,6 +41,7 @@ from app.calls.engine_port import (
     SpeechStopped,
 )
 from app.calls.languages import base_language, language_name
+from app.calls.live import Activity
 from app.calls.records import Outcome, TurnRole
 from app.calls.session import CallSession
 from app.calls.silence import END_REASON, SilenceWatch, Step, words
@@ -314,6 +315,7 @@ class AgentConversation:
                 self.silence.reply_owed()  # the agent is talking
                 if playing is None or playing.item_id != event.item_id:
                     playing = _Playing(event.response_id, event.item_id, time.monotonic())
+                    self._doing(Activity.SPEAKING)
                     if speech_stopped_at is not None:
                         latency = int((time.monotonic() - speech_stopped_at) * 1000)
                         speech_stopped_at = None
@@ -323,6 +325,7 @@ class AgentConversation:
                     playing.frames_queued += 1
             elif isinstance(event, SpeechStarted):
                 self._cards().caller_speaking()
+                self._doing(Activity.LISTENING)
                 caller_speaking = True
                 self.silence.caller_started()
                 if (
@@ -365,6 +368,8 @@ class AgentConversation:
             elif isinstance(event, ResponseDone):
                 if event.response_id not in cancelled:
                     self.silence.replied()
+                # listening once the caller has heard the end of it
+                self._doing(Activity.LISTENING, after=io.audio_pending() * FRAME_SECONDS)
                 for tail in chunker.flush():
                     io.send_audio(tail)
                 pending = calls.pop(event.response_id, [])
@@ -417,6 +422,24 @@ class AgentConversation:
         if self.call_log is not None and self._session is not None:
             self.call_log.turn(self._session.id, role, text, latency_ms=latency, language=language)
 
+    def _doing(self, activity: Activity, tool: str | None = None, after: float = 0.0) -> None:
+        """What the agent is doing now (or `after` seconds from now, unless it does something
+        else first), for the staff console."""
+        if self._activity_later is not None:
+            self._activity_later.cancel()
+            self._activity_later = None
+        log_to, session = self.call_log, self._session
+        if log_to is None or session is None:
+            return
+        if after > 0:
+            self._activity_later = asyncio.get_running_loop().call_later(
+                after, log_to.activity, session.id, activity, tool
+            )
+        else:
+            log_to.activity(session.id, activity, tool)
+
+    _activity_later: asyncio.TimerHandle | None = None
+
     _session: CallSession | None = None
 
     def _cards(self) -> CardGuard:
@@ -437,11 +460,14 @@ class AgentConversation:
         running = asyncio.create_task(
             self.tools.invoke(call.name, call.arguments, context), name=f"tool-{call.name}"
         )
+        self._doing(Activity.TOOL, call.name)
         try:
             result = await self._with_hold_music(running, io)
         except ToolError as exc:
             self._output(engine, call, {"error": str(exc)})
             return False
+        finally:
+            self._doing(Activity.LISTENING)
         if result.outcome is not None:
             session.achieved(Outcome(result.outcome))
         if isinstance(result.action, Hangup):

@@ -1,4 +1,6 @@
-"""What a live call writes to its history, through the write-behind queue (never blocking)."""
+"""What a live call writes to its history, through the write-behind queue (never blocking);
+the same goes to the live calls' feed (the staff console, app/calls/live.py) as it happens,
+and at hang-up the call's summary is written with its end (app/calls/summary.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,14 @@ import datetime as dt
 import uuid
 from typing import Protocol
 
+from app.calls.live import Activity, LiveCalls
 from app.calls.records import CallRecord, CallState, NewCall, Outcome, Turn, TurnRole
+from app.calls.summary import CallNotes, summarise
 from app.calls.write_behind import WriteBehind
 from app.hotel.tools.registry import ToolInvocation
+from app.log import get_logger
+
+log = get_logger(__name__)
 
 
 class CallStore(Protocol):
@@ -49,25 +56,51 @@ class ToolStore(Protocol):
 
 class CallLog:
     def __init__(
-        self, store: CallStore, writes: WriteBehind, tools: ToolStore | None = None
+        self,
+        store: CallStore,
+        writes: WriteBehind,
+        tools: ToolStore | None = None,
+        live: LiveCalls | None = None,
     ) -> None:
         self._store = store
         self._writes = writes
         self._tools = tools
+        self.live = live or LiveCalls()  # nobody watching costs a dict entry per call
+        self._notes: dict[uuid.UUID, CallNotes] = {}  # live calls' notes for their summary
 
     def record(self, invocation: ToolInvocation) -> None:
         """A tool ran (the registry's ToolLog): stored behind the call's other writes."""
+        if invocation.call_id is not None and (notes := self._notes.get(invocation.call_id)):
+            notes.tool(invocation)
         tools = self._tools
         if tools is not None:
             self._writes.submit(f"tool {invocation.name}", lambda: tools.add(invocation))
 
     def started(self, new: NewCall, at: dt.datetime) -> None:
+        if new.id is not None:
+            self._notes[new.id] = CallNotes()
+            self.live.started(new, at)
         self._writes.submit(f"call {new.id} start", lambda: self._store.create(new, at))
 
     def state(self, call_id: uuid.UUID, state: CallState) -> None:
+        self.live.moved(call_id, state)
         self._writes.submit(
             f"call {call_id} {state}", lambda: self._store.set_state(call_id, state)
         )
+
+    def activity(self, call_id: uuid.UUID, activity: Activity, tool: str | None = None) -> None:
+        """What the agent is doing (listening, speaking, a tool): for the console, not stored."""
+        self.live.activity(call_id, activity, tool)
+
+    def taken_over(self, call_id: uuid.UUID, extension: str) -> None:
+        """A member of staff took the call over from the agent (their phone's extension)."""
+        if notes := self._notes.get(call_id):
+            notes.taken_over_by = extension
+        self.live.taken_over(call_id, extension)
+
+    def listening(self, call_id: uuid.UUID, extension: str, on: bool) -> None:
+        """A member of staff started (or stopped) listening in from their extension."""
+        self.live.listening(call_id, extension, on)
 
     def ended(
         self,
@@ -77,10 +110,17 @@ class CallLog:
         transferred_to: str | None = None,
         outcome: Outcome | None = None,
     ) -> None:
+        notes = self._notes.pop(call_id, CallNotes())
+        try:
+            summary: str | None = summarise(notes, reason, outcome, transferred_to)
+        except Exception:  # a summary is not worth a call's end
+            log.exception("call summary failed")
+            summary = None
+        self.live.ended(call_id, reason, outcome)
         self._writes.submit(
             f"call {call_id} end",
             lambda: self._store.end(
-                call_id, reason, transferred_to=transferred_to, outcome=outcome
+                call_id, reason, transferred_to=transferred_to, outcome=outcome, summary=summary
             ),
         )
 
@@ -93,6 +133,11 @@ class CallLog:
         latency_ms: int | None = None,
         language: str | None = None,
     ) -> None:
+        if notes := self._notes.get(call_id):
+            notes.turn(role, text)
+        self.live.line(call_id, role, text)
+        if role is TurnRole.CALLER and language:
+            self.live.language(call_id, language)
         self._writes.submit(
             f"call {call_id} turn",
             lambda: self._store.add_turn(
@@ -103,6 +148,7 @@ class CallLog:
     def mask_turns(self, call_id: uuid.UUID, seconds: float) -> None:
         """The caller's turns of the last `seconds` turned out to be card details (read in
         groups): stored again with every number masked, behind the writes of those turns."""
+        self.live.mask_recent(call_id, seconds)
         self._writes.submit(
             f"call {call_id} mask turns", lambda: self._store.mask_turns(call_id, seconds)
         )

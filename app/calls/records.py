@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     ABANDONED = "abandoned"
     FAILED = "failed"
     OTHER = "other"
+    TAKEN_OVER = "taken_over"  # a member of staff took the call over from the agent
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,10 @@ _ALLOWED: dict[CallState, set[CallState]] = {
 
 
 # What a call achieved, strongest first: a booking beats a lead beats a callback…; abandoned
-# (the caller went silent) only when nothing else was.
+# (the caller went silent) only when nothing else was. A call staff took over from the agent
+# is theirs: taken_over whatever the agent had done (the summary says what that was).
 _OUTCOME_RANK = [
+    Outcome.TAKEN_OVER,
     Outcome.BOOKED,
     Outcome.LEAD,
     Outcome.CALLBACK,

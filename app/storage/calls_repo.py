@@ -257,6 +257,34 @@ class CallRepository:
         )
         return [_call(row, turn_count=row["turn_count"]) for row in rows]
 
+    async def ended_page(
+        self,
+        *,
+        property_id: str | None = None,
+        before: tuple[dt.datetime, uuid.UUID] | None = None,
+        limit: int = 20,
+    ) -> list[CallRecord]:
+        """Ended calls, newest first, with their summary and turn count: one page, the
+        calls started before `before` (the last row of the previous page: started_at, id)."""
+        if not 1 <= limit <= 200:
+            raise ValueError("limit must be between 1 and 200")
+        rows = await self._pool.fetch(
+            f"""
+            SELECT {_CALL_COLUMNS}, (SELECT count(*) FROM turns t WHERE t.call_id = c.id) AS turn_count
+            FROM calls c
+            WHERE c.state = 'ended'
+              AND ($1::text IS NULL OR c.property_id = $1)
+              AND ($2::timestamptz IS NULL OR (c.started_at, c.id) < ($2, $3::uuid))
+            ORDER BY c.started_at DESC, c.id DESC
+            LIMIT $4
+            """,
+            property_id,
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
+        )
+        return [_call(row, turn_count=row["turn_count"]) for row in rows]
+
     async def _update(self, call_id: uuid.UUID, sql: str, *args: Any) -> None:
         status = await self._pool.execute(sql, call_id, *args)
         if status == "UPDATE 0":

@@ -38,6 +38,7 @@ from app.telephony.ari.models import (
 from app.telephony.call_services import CallServices
 from app.telephony.errors import TelephonyError
 from app.telephony.rtp_endpoint import RtpEndpoint
+from app.telephony.staff_legs import StaffLegs
 
 log = get_logger(__name__)
 
@@ -111,6 +112,7 @@ class TelephonyCall:
         self._keyed_flush: asyncio.TimerHandle | None = None
         self.done = asyncio.Event()
         self.session.cards.listener = self._card_context
+        self.staff = StaffLegs(self)  # staff phones listening in or taking the call over
 
     # --- the call's own task --------------------------------------------------------------
     def start(self) -> None:
@@ -240,6 +242,8 @@ class TelephonyCall:
                     raise CallGone
 
     def _handle(self, event: AriEvent | CallLost | StopCall) -> None:
+        if not isinstance(event, StopCall | CallLost) and self.staff.handle(event):
+            return  # about a staff phone's leg or a snoop, not the caller
         if isinstance(event, StopCall):
             self.end_reason = event.reason
             self._stop = True
@@ -391,6 +395,52 @@ class TelephonyCall:
         await self._release_media()
         await self.services.client.continue_in_dialplan(self.channel.id, context, extension)
 
+    # --- what staff legs need of the call (app/telephony/staff_legs.py) ----------------------------
+    @property
+    def ready(self) -> bool:
+        """The caller is through to the agent (set up): staff may listen in or take over."""
+        return self._media_up.is_set() or self.staff.has_caller
+
+    def is_live(self) -> bool:
+        """The caller is still ours: in Stasis, not leaving, not put through."""
+        return (
+            not self._stop
+            and not self._caller_left
+            and self.transferred_to is None
+            and self.session.active
+        )
+
+    async def stop_agent(self) -> None:
+        """The agent stops talking to the caller (staff take over); its media stays until
+        release_agent_media, so the caller is never left in no bridge at all."""
+        if asyncio.current_task() is not self._conversation_task:
+            await cancel_and_wait(self._conversation_task)
+        await self.conversation.discard()
+        if self.session.state is CallState.ON_HOLD:
+            self._move(CallState.TALKING)  # the hold was the agent's
+
+    async def release_agent_media(self) -> None:
+        await self._release_media()
+
+    def staff_hung_up(self) -> None:
+        """The member of staff who took the call over hung up: the call is over (called from
+        the call's own event handling)."""
+        if self.end_reason == "unknown":
+            self.end_reason = "staff_hangup"
+        self._stop = True
+
+    def take_over_failed(self) -> None:
+        """The agent was stopped but the caller could not be moved to staff: the teardown
+        hands them to the front desk."""
+        self._put_nowait(StopCall("takeover_failed"))
+
+    def _put_nowait(self, event: AriEvent | CallLost | StopCall) -> None:
+        try:
+            self.inbox.put_nowait(event)
+        except asyncio.QueueFull:
+            self._stop = True  # read as soon as the loop next wakes
+            log.error("call inbox full, stop noted directly")
+
     # --- background work of the call ----------------------------------------------------------
     async def _converse(self) -> None:
         try:
@@ -463,7 +513,10 @@ class TelephonyCall:
         for waiter in self._playbacks.values():
             waiter.cancel()
         self._take_queued_events()  # a caller who hung up during setup needs no fallback
-        if not self._caller_left:
+        await self.staff.close()  # staff phones' legs and snoops, their bridges
+        if not self._caller_left and self.staff.has_caller:
+            await self.hangup("staff_hangup")  # staff had the caller: the call is over
+        elif not self._caller_left:
             try:
                 await self._send_caller_to_fallback()  # media lost, a crash, or shutting down
             except Exception:

@@ -36,6 +36,7 @@ class CallLimits:
     max_duration: float = 30 * 60.0
     check_every: float = 1.0
     goodbye_prompt: str = "sound:frontdesk/goodbye"
+    staff_ring_seconds: int = 20  # a staff phone rung to listen in or take over
 
 
 class RecordingSink(Protocol):

@@ -35,6 +35,7 @@ from app.telephony.call import CallLost, StopCall, TelephonyCall
 from app.telephony.call_services import CallLimits, CallServices, MediaSettings, RecordingSink
 from app.telephony.errors import TelephonyError
 from app.telephony.rtp_endpoint import NoFreePort, PortPool
+from app.telephony.staff_legs import LEG_PREFIX, STAFF_ARG
 from app.telephony.transferred import TransferredCallers
 from app.telephony.whisper import WhisperFiles
 
@@ -123,6 +124,11 @@ class StasisApp:
         if owner is not None:
             self._put(owner, event)
             return
+        if isinstance(event, StasisStart) and event.args[:1] == [STAFF_ARG]:
+            # A staff phone answered for a call that has ended meanwhile: nobody is there.
+            log.info("staff leg for a call that has ended, hung up", channel=event.channel.id)
+            self._background(self._hang_up(event.channel.id), "staff-leg-orphan")
+            return
         if (
             isinstance(event, ChannelDestroyed)
             and event.channel.id.startswith(OUTBOUND_PREFIX)
@@ -145,8 +151,13 @@ class StasisApp:
         return self._by_bridge.get(bridge_id) if bridge_id else None
 
     def _is_new_call(self, event: StasisStart) -> bool:
-        # externalMedia (UnicastRTP/…) and snoop channels are ours: no args / "snoop".
-        return bool(event.args) and event.channel.technology not in ("UnicastRTP", "Snoop")
+        # externalMedia (UnicastRTP/…) and snoop channels are ours: no args / "snoop"; so
+        # are the legs we ring staff phones with (staff,<why>: app/telephony/staff_legs.py).
+        return (
+            bool(event.args)
+            and event.args[0] != STAFF_ARG
+            and event.channel.technology not in ("UnicastRTP", "Snoop")
+        )
 
     def _put(self, call: TelephonyCall, event: AriEvent | CallLost | StopCall) -> None:
         try:
@@ -185,6 +196,10 @@ class StasisApp:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
+
+    async def _hang_up(self, channel_id: str) -> None:
+        with contextlib.suppress(TelephonyError):
+            await self.client.hangup(channel_id)
 
     async def _to_fallback(self, channel_id: str) -> None:
         context, extension = self.fallback
@@ -259,7 +274,7 @@ class StasisApp:
         except TelephonyError:
             return
         with contextlib.suppress(TelephonyError):
-            if channel.technology in ("UnicastRTP", "Snoop"):
+            if channel.technology in ("UnicastRTP", "Snoop") or channel_id.startswith(LEG_PREFIX):
                 await self.client.hangup(channel_id)
             else:  # a caller stranded by a restart: the front desk takes them
                 await self._to_fallback(channel_id)

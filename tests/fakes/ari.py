@@ -23,6 +23,24 @@ an action triggers:
 | bad requests                             | the recorded 404 / 400 / 422 / 500 answers     |
 | `answer_fails` set                       | POST /answer gets the recorded 500             |
 
+Staff phones joining a call (tests/fakes/ari_staff.py cuts listen-in*.json, take-over*.json
+and staff-unavailable.json, recorded by tests/live/record_staff_legs.py):
+
+| action                                   | recorded sequence replayed                     |
+|------------------------------------------|------------------------------------------------|
+| POST /channels (originate PJSIP/<ext>)   | 200 + Ringing; `staff_phones[ext]` "answers":  |
+|                                          | Up … StasisStart (appArgs); "rings": after the |
+|                                          | ring timeout ChannelDestroyed cause 19; no     |
+|                                          | phone: 500 Allocation failed                   |
+| POST /channels/{caller}/snoop            | 200 + StasisStart (snoop); 404 unknown channel |
+| addChannel of a channel in another bridge | ChannelLeftBridge (old) + ChannelEnteredBridge |
+| DELETE /channels/{leg or snoop}          | HangupRequest … StasisEnd (… ChannelDestroyed) |
+| the staff phone hangs up                 | HangupRequest … StasisEnd, ChannelDestroyed    |
+| the caller leaves with a snoop on it     | the snoop's ChannelLeftBridge, StasisEnd       |
+| DELETE of the bridge a caller moved out of | its BridgeDestroyed when the caller leaves   |
+
+A ringing leg the app hangs up is not in the recordings: it answers 204 and stays silent.
+
 The live suite (tests/live) checks these same sequences against a running Asterisk.
 """
 
@@ -40,6 +58,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.ari_staff import STAFF, fill
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ari"
 NOISE = {"ChannelVarset"}  # replayed too, but never used to find a sequence's edges
@@ -174,6 +194,20 @@ class FakeCall:
     bridge_id: str | None = None
     alive: set[str] = field(default_factory=set)
     variables: dict[str, str] = field(default_factory=dict)  # set by the app
+    moved_from: str | None = None  # the bridge the caller was moved out of (take-over)
+    late_destroyed: list[str] = field(default_factory=list)  # BridgeDestroyed still owed
+
+
+@dataclass
+class FakeLeg:
+    """A channel the app made for staff: a leg rung to a staff phone, or a snoop."""
+
+    id: str
+    name: str
+    kind: str  # "staff" or "snoop"
+    call: FakeCall | None = None  # the call it spies on (snoop) or is bridged into
+    in_stasis: bool = False
+    ringing: asyncio.Task[None] | None = None
 
 
 class FakeAri:
@@ -197,6 +231,13 @@ class FakeAri:
         self.answer_fails = False  # answers POST /answer with Asterisk's recorded 500
         # (bridge, class) for each hold music start, (bridge, None) for each stop
         self.moh: list[tuple[str, str | None]] = []
+        # extension -> "answers" | "rings" (nobody picks up); not here: not registered
+        self.staff_phones: dict[str, str] = {}
+        self.staff_answer_after = 0.05  # seconds a phone rings before it is picked up
+        self.legs: dict[str, FakeLeg] = {}
+        self.originated: list[dict[str, str]] = []  # the params of each POST /channels
+        self.bridge_calls: dict[str, FakeCall] = {}  # listen-/staff- bridges, by call
+        self.bridge_names: dict[str, str] = {}  # every bridge the app made, by id
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -249,7 +290,11 @@ class FakeAri:
 
     # --- emitting recorded events --------------------------------------------------------------
     def _substitute(
-        self, event: dict[str, Any], call: FakeCall, extra: dict[str, str] | None = None
+        self,
+        event: dict[str, Any],
+        call: FakeCall,
+        extra: dict[str, str] | None = None,
+        bridge: str | None = None,
     ) -> dict[str, Any]:
         text = json.dumps(event)
         mapping = {
@@ -257,7 +302,7 @@ class FakeAri:
             RECORDED.caller_name: call.caller_name,
             RECORDED.media_id: call.media_id or RECORDED.media_id,
             RECORDED.media_name: call.media_name or RECORDED.media_name,
-            RECORDED.bridge_id: call.bridge_id or RECORDED.bridge_id,
+            RECORDED.bridge_id: bridge or call.bridge_id or RECORDED.bridge_id,
             RECORDED.media_host: call.media_host or RECORDED.media_host,
             "+15555550123": call.caller_number,
             "+15551234567": call.exten,
@@ -270,14 +315,74 @@ class FakeAri:
         return result
 
     async def _emit(
-        self, events: list[dict[str, Any]], call: FakeCall, extra: dict[str, str] | None = None
+        self,
+        events: list[dict[str, Any]],
+        call: FakeCall,
+        extra: dict[str, str] | None = None,
+        bridge: str | None = None,
     ) -> None:
-        for event in events:
-            data = self._substitute(event, call, extra)
+        await self._send([self._substitute(event, call, extra, bridge) for event in events])
+
+    async def _send(self, events: list[dict[str, Any]]) -> None:
+        for data in events:
+            bridge = data.get("bridge")
+            if isinstance(bridge, dict) and bridge.get("id") in self.bridge_names:
+                bridge["name"] = self.bridge_names[bridge["id"]]  # as the app named it
             self.emitted.append(data)
             for ws in list(self.sockets):
                 if not ws.closed:
                     await ws.send_str(json.dumps(data))
+
+    def _staff_ids(self, call: FakeCall | None, leg: FakeLeg | None, **more: str) -> dict[str, str]:
+        """What the staff recordings' tokens stand for, on this simulated call."""
+        values = (
+            {"LEG": leg.id, "LEG_NAME": leg.name} if leg is not None and leg.kind == "staff" else {}
+        )
+        if leg is not None and leg.kind == "snoop":
+            values.update(SNOOP=leg.id, SNOOP_NAME=leg.name)
+        if call is not None:
+            values.update(
+                CALLER=call.caller_id,
+                CALLER_NAME=call.caller_name,
+                CALLER_NUMBER=call.caller_number,
+                EXTEN=call.exten,
+                OLD_BRIDGE=call.bridge_id or "",
+            )
+        values.update(more)
+        return values
+
+    def _holding(self, channel_id: str) -> str | None:
+        """The bridge a channel is in."""
+        return next((b for b, ids in self.bridges.items() if channel_id in ids), None)
+
+    def _caller_leaves(
+        self, call: FakeCall, events: list[dict[str, Any]], extra: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """A caller leaving the app, from whichever bridge holds it: the recorded events
+        with that bridge, the BridgeDestroyed still owed (a bridge it moved out of), and
+        the snoops on it ending with it."""
+        holding = self._holding(call.caller_id)
+        if holding is not None:
+            self.bridges[holding].remove(call.caller_id)
+        else:
+            events = [e for e in events if e["type"] != "ChannelLeftBridge"]
+        out = [self._substitute(e, call, extra, holding) for e in events]
+        for bridge_id in call.late_destroyed:
+            destroyed = copy.deepcopy(RECORDED.bridge_destroyed)
+            destroyed["bridge"]["id"] = bridge_id
+            out.insert(len(out) - 1, destroyed)  # before the caller's StasisEnd, as recorded
+        call.late_destroyed.clear()
+        for leg in list(self.legs.values()):
+            if leg.kind == "snoop" and leg.call is call and leg.in_stasis:
+                leg.in_stasis = False
+                bridge = self._holding(leg.id)
+                if bridge is not None:
+                    self.bridges[bridge].remove(leg.id)
+                out += [
+                    fill(e, **self._staff_ids(call, leg, BRIDGE=bridge or ""))
+                    for e in STAFF.snoop_target_gone
+                ]
+        return out
 
     # --- what a test does as the caller ------------------------------------------------------------
     async def incoming_call(
@@ -322,13 +427,35 @@ class FakeAri:
         await self._emit([event], call)
 
     async def caller_hangs_up(self, call: FakeCall) -> None:
-        events = list(RECORDED.caller_hangup)
-        if not (call.bridge_id and call.caller_id in self.bridges.get(call.bridge_id, [])):
-            events = [e for e in events if e["type"] != "ChannelLeftBridge"]
-        else:
-            self.bridges[call.bridge_id].remove(call.caller_id)
         call.in_stasis = False
-        await self._emit(events, call)
+        await self._send(self._caller_leaves(call, list(RECORDED.caller_hangup)))
+
+    async def staff_hangs_up(self, leg_id: str) -> None:
+        """The member of staff puts their phone down."""
+        leg = self.legs[leg_id]
+        leg.in_stasis = False
+        bridge = self._holding(leg.id)
+        if bridge is not None:
+            self.bridges[bridge].remove(leg.id)
+        await self._send(
+            [
+                fill(e, **self._staff_ids(leg.call, leg, BRIDGE=bridge or ""))
+                for e in STAFF.staff_hangs_up
+            ]
+        )
+
+    def staff_leg(self, extension: str) -> FakeLeg | None:
+        """The leg rung to an extension that is in the app (answered), if any."""
+        return next(
+            (
+                leg
+                for leg in self.legs.values()
+                if leg.kind == "staff"
+                and leg.in_stasis
+                and leg.name.startswith(f"PJSIP/{extension}-")
+            ),
+            None,
+        )
 
     # --- REST -----------------------------------------------------------------------------------
     def _call_for(self, channel_id: str) -> FakeCall | None:
@@ -360,11 +487,13 @@ class FakeAri:
                 for call in self.calls.values()
                 for c in ([call.caller_id] if call.in_stasis else [])
                 + ([call.media_id] if call.media_id and call.media_in_stasis else [])
-            ]
+            ] + [leg.id for leg in self.legs.values() if leg.in_stasis]
             body["bridge_ids"] = list(self.bridges)
             return web.json_response(body)
         if method == "POST" and path == "/channels/externalMedia":
             return await self._external_media(params)
+        if method == "POST" and path == "/channels":
+            return await self._originate(params)
         if method == "GET" and path == "/bridges":
             return web.json_response([self._bridge_body(b) for b in self.bridges])
         if method == "POST" and path == "/bridges":
@@ -380,6 +509,8 @@ class FakeAri:
     async def _channel(
         self, method: str, channel_id: str, action: str, params: dict[str, str]
     ) -> web.Response:
+        if channel_id in self.legs:
+            return await self._leg_channel(method, self.legs[channel_id], action)
         call = self._call_for(channel_id)
         is_caller = call is not None and channel_id == call.caller_id
         live = call is not None and (
@@ -388,7 +519,11 @@ class FakeAri:
         if call is None or not live:
             if method == "POST" and action == "/variable":
                 return self._answer(RECORDED.variable_unknown)
+            if method == "POST" and action == "/snoop":
+                return self._answer(STAFF.snoop_not_found)
             return self._answer(RECORDED.not_found_channel)
+        if method == "POST" and action == "/snoop" and is_caller:
+            return await self._snoop(call, params)
         if method == "POST" and action == "/variable":
             call.variables[params["variable"]] = params.get("value", "")
             return self._answer(RECORDED.variable_set)
@@ -414,14 +549,15 @@ class FakeAri:
             return web.Response(status=204)
         if method == "DELETE" and action == "":
             call.in_stasis = False
-            bridged = call.bridge_id and channel_id in self.bridges.get(call.bridge_id, [])
-            if bridged:
-                assert call.bridge_id is not None
-                self.bridges[call.bridge_id].remove(channel_id)
-                events = list(RECORDED.caller_hangup)  # the bridged shape of a hang-up
-                self._later(self._emit(events, call))
+            if self._holding(channel_id) is not None:
+                # the bridged shape of a hang-up
+                self._later(self._send(self._caller_leaves(call, list(RECORDED.caller_hangup))))
             else:
-                self._later(self._emit(RECORDED.app_hangup, call, RECORDED.app_hangup_ids))
+                self._later(
+                    self._send(
+                        self._caller_leaves(call, RECORDED.app_hangup, RECORDED.app_hangup_ids)
+                    )
+                )
             return web.Response(status=204)
         if method == "POST" and action == "/continue":
             call.in_stasis = False
@@ -470,6 +606,78 @@ class FakeAri:
         self._later(enter())
         return web.json_response(body)
 
+    async def _originate(self, params: dict[str, str]) -> web.Response:
+        self.originated.append(params)
+        endpoint = params.get("endpoint", "")
+        extension = endpoint.removeprefix("PJSIP/")
+        phone = self.staff_phones.get(extension) if endpoint.startswith("PJSIP/") else None
+        if phone is None:  # no phone registered for it
+            return self._answer(STAFF.allocation_failed)
+        leg = FakeLeg(
+            id=params.get("channelId") or str(uuid.uuid4()),
+            name=f"PJSIP/{extension}-{next(_numbers):08x}",
+            kind="staff",
+        )
+        self.legs[leg.id] = leg
+        args = params.get("appArgs", "").split(",")
+
+        async def ring() -> None:
+            await self._send([fill(e, **self._staff_ids(None, leg)) for e in STAFF.ringing])
+            if phone == "answers":
+                await asyncio.sleep(self.staff_answer_after)
+                leg.in_stasis = True
+                answered = [fill(e, **self._staff_ids(None, leg)) for e in STAFF.answered]
+                answered[-1]["args"] = args
+                await self._send(answered)
+            else:  # rings until the ring timeout, then Asterisk gives up
+                await asyncio.sleep(float(params.get("timeout", "30")))
+                del self.legs[leg.id]
+                await self._send([fill(STAFF.no_answer, **self._staff_ids(None, leg))])
+
+        leg.ringing = asyncio.get_running_loop().create_task(ring())
+        self._tasks.add(leg.ringing)
+        leg.ringing.add_done_callback(self._tasks.discard)
+        return web.json_response(
+            json.loads(
+                STAFF.originate_body.replace("{LEG}", leg.id).replace("{LEG_NAME}", leg.name)
+            )
+        )
+
+    async def _snoop(self, call: FakeCall, params: dict[str, str]) -> web.Response:
+        leg = FakeLeg(
+            id=params.get("snoopId") or str(uuid.uuid4()),
+            name=f"Snoop/{call.caller_id}-{next(_numbers):08x}",
+            kind="snoop",
+            call=call,
+            in_stasis=True,
+        )
+        self.legs[leg.id] = leg
+        self.snooped = (call.caller_id, params.get("spy"), params.get("whisper"))
+        self._later(self._send([fill(STAFF.snoop_start, **self._staff_ids(call, leg))]))
+        return web.json_response(fill(STAFF.snoop_body, **self._staff_ids(call, leg)))
+
+    snooped: tuple[str, str | None, str | None] | None = None  # (channel, spy, whisper)
+
+    async def _leg_channel(self, method: str, leg: FakeLeg, action: str) -> web.Response:
+        if method != "DELETE" or action != "":
+            return web.json_response({"message": "Invalid method"}, status=405)
+        if not leg.in_stasis:
+            if leg.ringing is not None and not leg.ringing.done():
+                leg.ringing.cancel()  # hung up while ringing (not in the recordings: silent)
+                del self.legs[leg.id]
+                return web.Response(status=204)
+            return self._answer(RECORDED.not_found_channel)
+        leg.in_stasis = False
+        bridge = self._holding(leg.id)
+        if bridge is not None:
+            self.bridges[bridge].remove(leg.id)
+        template = STAFF.snoop_deleted if leg.kind == "snoop" else STAFF.leg_deleted
+        events = [fill(e, **self._staff_ids(leg.call, leg, BRIDGE=bridge or "")) for e in template]
+        if bridge is None:
+            events = [e for e in events if e["type"] != "ChannelLeftBridge"]
+        self._later(self._send(events))
+        return web.Response(status=204)
+
     def _bridge_body(self, bridge_id: str) -> dict[str, Any]:
         body = copy.deepcopy(RECORDED.bridge_body)
         body["id"] = bridge_id
@@ -481,6 +689,11 @@ class FakeAri:
         self.bridges[bridge_id] = []
         body = self._bridge_body(bridge_id)
         body["name"] = params.get("name", "")
+        self.bridge_names[bridge_id] = body["name"]
+        kind, _, of = body["name"].partition("-")
+        if kind in ("listen", "staff") and of in self.calls:  # a staff bridge of that call
+            self.bridge_calls[bridge_id] = self.calls[of]
+            return web.json_response(body)
         call = next((c for c in self.calls.values() if c.bridge_id is None and c.in_stasis), None)
         if call is not None:
             call.bridge_id = bridge_id
@@ -491,16 +704,24 @@ class FakeAri:
     ) -> web.Response:
         if bridge_id not in self.bridges:
             return self._answer(RECORDED.not_found_bridge)
-        call = next((c for c in self.calls.values() if c.bridge_id == bridge_id), None)
+        call = self.bridge_calls.get(bridge_id) or next(
+            (c for c in self.calls.values() if c.bridge_id == bridge_id), None
+        )
         assert call is not None
         if method == "POST" and action == "/addChannel":
             ids = params.get("channel", "").split(",")
             for channel_id in ids:
-                in_stasis = (channel_id == call.caller_id and call.in_stasis) or (
-                    channel_id == call.media_id and call.media_in_stasis
+                leg = self.legs.get(channel_id)
+                in_stasis = (
+                    (channel_id == call.caller_id and call.in_stasis)
+                    or (channel_id == call.media_id and call.media_in_stasis)
+                    or (leg is not None and leg.in_stasis)
                 )
                 if not in_stasis:
                     return self._answer(RECORDED.not_in_stasis)
+            if bridge_id in self.bridge_calls:
+                self._later(self._send(self._enter_staff_bridge(call, bridge_id, ids)))
+                return web.Response(status=204)
             self.bridges[bridge_id] += ids
             events = [
                 RECORDED.entered[RECORDED.caller_id if c == call.caller_id else RECORDED.media_id]
@@ -531,8 +752,22 @@ class FakeAri:
             return web.Response(status=204)
         if method == "DELETE" and action == "":
             events: list[dict[str, Any]] = []
+            self.bridge_calls.pop(bridge_id, None)
+            if call.moved_from == bridge_id and not self.bridges[bridge_id]:
+                # the caller moved out of it: its BridgeDestroyed comes when the caller leaves
+                del self.bridges[bridge_id]
+                call.late_destroyed.append(bridge_id)
+                return web.Response(status=204)
             for channel_id in self.bridges.pop(bridge_id):
-                left = self._substitute(RECORDED.left_bridge, call)
+                if channel_id in self.legs:
+                    leg = self.legs[channel_id]
+                    left = self._substitute(RECORDED.left_bridge, call, bridge=bridge_id)
+                    left["bridge"]["id"] = bridge_id
+                    source = STAFF.answered[-1] if leg.kind == "staff" else STAFF.snoop_start
+                    left["channel"] = fill(source, **self._staff_ids(call, leg))["channel"]
+                    events.append(left)
+                    continue
+                left = self._substitute(RECORDED.left_bridge, call, bridge=bridge_id)
                 source = (
                     RECORDED.stasis_start
                     if channel_id == call.caller_id
@@ -541,13 +776,39 @@ class FakeAri:
                 left["channel"] = self._substitute(source, call)["channel"]
                 events.append(left)
             events.append(RECORDED.bridge_destroyed)
-            self._later(self._emit(events, call))
+            self._later(self._emit(events, call, bridge=bridge_id))
             return web.Response(status=204)
         return web.json_response({"message": "Invalid method"}, status=405)
+
+    def _enter_staff_bridge(
+        self, call: FakeCall, bridge_id: str, ids: list[str]
+    ) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        for channel_id in ids:
+            old = self._holding(channel_id)
+            if old is not None:  # added to a second bridge, it moves
+                self.bridges[old].remove(channel_id)
+                if channel_id == call.caller_id:
+                    call.moved_from = old
+            self.bridges[bridge_id].append(channel_id)
+            leg = self.legs.get(channel_id)
+            values = self._staff_ids(call, leg, BRIDGE=bridge_id)
+            if leg is not None:
+                leg.call = leg.call or call
+                events.append(
+                    fill(STAFF.entered["snoop" if leg.kind == "snoop" else "leg"], **values)
+                )
+            elif channel_id == call.caller_id and old is not None:
+                values["OLD_BRIDGE"] = old
+                events += [fill(e, **values) for e in STAFF.caller_moved]
+            elif channel_id == call.caller_id:
+                events.append(fill(STAFF.caller_entered, **values))
+        return events
 
     # --- for assertions ---------------------------------------------------------------------------
     def leftovers(self) -> dict[str, list[str]]:
         """What a real Asterisk would still hold: channels in Stasis and bridges."""
         channels = [c.media_id for c in self.calls.values() if c.media_id and c.media_in_stasis]
         channels += [c.caller_id for c in self.calls.values() if c.in_stasis]
+        channels += [leg.id for leg in self.legs.values() if leg.in_stasis]
         return {"channels": channels, "bridges": list(self.bridges)}

@@ -64,6 +64,7 @@ class KeypadCaller:
     _timestamp: int = 0
     _ssrc: int = field(default_factory=lambda: random.randrange(1 << 32))
     _task: asyncio.Task[None] | None = None
+    _speech: list[bytes] = field(default_factory=list)
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -95,7 +96,15 @@ class KeypadCaller:
         while True:
             await asyncio.sleep(0.02)
             self._timestamp += 160
-            self._send(0, SILENCE)
+            self._send(0, self._speech.pop(0) if self._speech else SILENCE)
+
+    def speak(self, frames: list[bytes]) -> None:
+        """Say these μ-law frames (20 ms each) instead of silence, from the next frame on."""
+        self._speech.extend(frames)
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._speech)
 
     async def answered(self, timeout: float = 15) -> None:
         """Until Asterisk's audio arrives (it answered and plays something)."""
@@ -245,9 +254,16 @@ async def register(
 
 
 @contextlib.asynccontextmanager
-async def staff_phone(pbx: AsteriskSandbox, extension: str) -> AsyncIterator[StaffPhone]:
+async def staff_phone(
+    pbx: AsteriskSandbox,
+    extension: str,
+    scenario: str = "staff_answers.xml",
+    extra: tuple[str, ...] = (),
+) -> AsyncIterator[StaffPhone]:
     """A staff phone registered with its real password, ready to answer one call. On exit
-    (after the test's call) it says whether it rang and was answered."""
+    (after the test's call) it says whether it rang and was answered. Another `scenario`:
+    staff_answers_then_hangs_up.xml (hangs up itself after 6 s), staff_rings.xml (nobody
+    picks up; `answered` then means it rang until Asterisk gave up)."""
     phone = StaffPhone(extension)
     port = free_port()
     # Register from the port that will answer: Asterisk rewrites the contact to the address
@@ -256,13 +272,14 @@ async def staff_phone(pbx: AsteriskSandbox, extension: str) -> AsyncIterator[Sta
     answer = asyncio.create_task(
         sipp(
             pbx,
-            "staff_answers.xml",
+            scenario,
             "-i",
             "127.0.0.1",
             "-p",
             str(port),
             "-mp",
             str(free_port() & ~1),
+            *extra,  # e.g. -set media_port N (staff_answers_media.xml)
             timeout=60,
             calls=None,  # qualify OPTIONS come and go; the scenario stops after the call
         ),

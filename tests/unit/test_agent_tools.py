@@ -11,10 +11,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.calls.agent import AgentConversation
+from app.calls.call_log import CallLog
 from app.calls.card_guard import WITHHELD
 from app.calls.engine_port import FunctionCall, PastToolCall
-from app.calls.records import Outcome
+from app.calls.live import Activity
+from app.calls.records import Direction, NewCall, Outcome
 from app.calls.session import CallSession
+from app.calls.write_behind import WriteBehind
 from app.hotel.config import load_hotel_config
 from app.hotel.errors import ToolError
 from app.hotel.tools.call_tools import call_tools
@@ -235,3 +238,34 @@ def test_a_tool_call_is_kept_for_replay_without_card_numbers() -> None:
     [kept] = [p for p in agent.history if isinstance(p, PastToolCall)]
     assert kept.arguments == {"note": "card [card]", "nights": 2}
     assert engine.outputs == [("c1", {"ok": True})]
+
+
+async def test_the_console_sees_the_agent_running_a_tool_by_name() -> None:
+    class Store:  # the database is not what this is about: nothing is written
+        def __getattr__(self, name: str) -> Any:
+            async def write(*args: Any, **kwargs: Any) -> None:
+                return None
+
+            return write
+
+    agent, io, engine = _agent(0.3), IO(), Engine()
+    assert agent._session is not None
+    log = CallLog(Store(), WriteBehind(lambda exc: False))  # type: ignore[arg-type]
+    agent.call_log = log
+    log.started(
+        NewCall("harborview", Direction.INBOUND, id=agent._session.id), agent._session.started_at
+    )
+    seen: list[tuple[Activity | None, str | None]] = []
+    with log.live.subscribe() as feed:
+        running = asyncio.create_task(
+            agent._run(FunctionCall("r1", "c1", "lookup", {}), io, engine)
+        )  # type: ignore[arg-type]
+        await asyncio.sleep(0.1)
+        during = log.live.get(agent._session.id)
+        await running
+        while feed.pending():
+            item = await feed.next()
+            if item.type == "call_changed":
+                seen.append((item.call.activity, item.call.tool))  # type: ignore[union-attr]
+    assert during is not None and (during.activity, during.tool) == (Activity.TOOL, "lookup")
+    assert seen == [(Activity.TOOL, "lookup"), (Activity.LISTENING, None)]

@@ -114,9 +114,20 @@ class AriClient:
         return Channel.model_validate(await self.request("POST", "/channels/externalMedia", params))
 
     async def snoop(
-        self, channel_id: str, *, spy: str = "in", whisper: str = "none", app_args: str = "snoop"
+        self,
+        channel_id: str,
+        *,
+        spy: str = "in",
+        whisper: str = "none",
+        app_args: str = "snoop",
+        snoop_id: str | None = None,
     ) -> Channel:
+        """A snoop channel on `channel_id`, into our app: `spy` what it hears (in: what the
+        channel sends, out: what it is sent, both: the two sides of the call), `whisper`
+        what it may say into the call (none: nothing)."""
         params: Params = {"app": self.app, "spy": spy, "whisper": whisper, "appArgs": app_args}
+        if snoop_id:
+            params["snoopId"] = snoop_id
         return Channel.model_validate(
             await self.request("POST", f"/channels/{channel_id}/snoop", params)
         )
