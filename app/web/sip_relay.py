@@ -44,6 +44,7 @@ CLOSE_POLICY = 1008  # WebSocket close code "policy violation"
 # A request's start line ("INVITE sip:… SIP/2.0"), and its From header's user part.
 _REQUEST_LINE = re.compile(r"^[A-Z]+ \S+ SIP/2\.0\r?\n")
 _FROM = re.compile(r"^(?:From|f)\s*:[^\r\n]*?<?sips?:([^@;>\s]+)@", re.IGNORECASE | re.MULTILINE)
+_TO_TAG = re.compile(r"^(?:To|t)\s*:[^\r\n]*;\s*tag=", re.IGNORECASE | re.MULTILINE)
 
 _numbers = itertools.count(1)
 
@@ -53,10 +54,16 @@ class UpstreamUnavailable(Exception):
 
 
 def claimed_user(message: str) -> str | None:
-    """The From user of a SIP request, None for a response (or a keep-alive)."""
+    """The From user of a SIP request, None for a response (or a keep-alive), and for a
+    request within a dialog: the browser's BYE for a call it answered carries, as its From,
+    the To that Asterisk's INVITE gave it (SIP.js's random contact user, not the extension),
+    and Asterisk takes an in-dialog request only for a dialog it knows (481 otherwise). A
+    REGISTER is never within a dialog, whatever its To says."""
     if not _REQUEST_LINE.match(message):
         return None
     head = message.split("\r\n\r\n", 1)[0]
+    if not head.startswith("REGISTER ") and _TO_TAG.search(head):
+        return None
     found = _FROM.search(head)
     return found.group(1) if found else ""
 

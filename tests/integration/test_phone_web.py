@@ -274,3 +274,38 @@ async def test_the_phone_page_needs_a_session_and_is_not_cached(rig: PhoneRig) -
         assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
         page = await response.text()
     assert "You have no phone extension" in page and "/static/build/phone.js" not in page
+
+
+BYE = (
+    "BYE sip:asterisk@127.0.0.1:8088;transport=ws SIP/2.0\r\n"
+    "Via: SIP/2.0/WSS abc.invalid;branch=z9hG4bK2\r\n"
+    "From: <sip:q8v2k1m3@abc.invalid>;tag=b1\r\n"  # the To of Asterisk's INVITE: SIP.js's contact
+    "To: <sip:2003@127.0.0.1>;tag=a1\r\n"
+    "Call-ID: c2\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+async def test_the_browser_hangs_up_a_call_it_answered(rig: PhoneRig) -> None:
+    """The BYE of a call the browser phone answered is within a dialog: its From is the
+    contact Asterisk called, not the extension, and it must reach Asterisk (it was refused as
+    'another extension', and the call never ended)."""
+    token = await rig.sign_in(await rig.user("staff", "2002"))
+    async with rig.http.ws_connect(
+        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
+    ) as ws:
+        await ws.send_str(BYE)
+        assert await ws.receive_str(timeout=5)  # the stand-in Asterisk answered it
+    assert any(m.startswith("BYE ") for m in rig.asterisk.received)
+
+
+async def test_a_register_with_a_to_tag_is_still_checked(rig: PhoneRig) -> None:
+    token = await rig.sign_in(await rig.user("staff", "2002"))
+    async with rig.http.ws_connect(
+        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
+    ) as ws:
+        await ws.send_str(
+            REGISTER.format(ext="2003").replace("@frontdesk>\r\nCall", "@frontdesk>;tag=x\r\nCall")
+        )
+        message = await ws.receive(timeout=5)
+        assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1008
+    assert rig.asterisk.received == []
