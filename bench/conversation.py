@@ -369,7 +369,10 @@ async def one_call(
                 if done:
                     return " ".join(said)
                 raise
-            done = False
+            if not isinstance(event, (SpeechStopped, CallerTranscript)):
+                # the agent goes on; a caller's turn with no answer (a noise the engine
+                # ignores) does not keep the turn open
+                done = False
             if isinstance(event, SpeechStopped):
                 stopped = time.monotonic()
             elif isinstance(event, AgentAudio) and stopped is not None:

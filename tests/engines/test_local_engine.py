@@ -480,6 +480,24 @@ async def test_a_short_sound_without_words_is_not_answered(tmp_path: Path) -> No
         assert said and "didn't catch" in said[-1]["transcript"]
 
 
+async def test_a_noise_that_cut_the_agent_off_hears_the_reply_again(tmp_path: Path) -> None:
+    # Barge-in stops the agent at the caller's first sound; when that sound proves to be a
+    # click, the caller must not be left with half an answer and silence.
+    ears = ScriptedEars("Where can I park my car?", "")
+    async with _connected(ears) as client:
+        await _speak(client, _caller_says("Where can I park my car?", tmp_path))
+        await client.until("response.output_audio.delta")  # the answer has begun
+        hello = _caller_says("Hello there, how are you today?", tmp_path)
+        await _speak(client, hello[: 4000 + 2000] + b"\xff" * 8000)  # a 250 ms click
+        first = await client.until("response.done")
+        assert first["response"]["status"] == "cancelled"
+        again = await client.until("response.done")
+        assert again["response"]["status"] == "completed"
+        said = [e for e in client.events if e["type"] == "response.output_audio_transcript.done"]
+        assert "park" in said[-1]["transcript"].lower(), said  # the same answer, whole
+        assert [e["type"] for e in client.events].count("response.created") == 2
+
+
 @contextlib.asynccontextmanager
 async def _booking_session() -> AsyncIterator[RealtimeSession]:
     """Our own Realtime client on the offline engine, offering the booking tools."""

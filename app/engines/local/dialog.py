@@ -112,13 +112,17 @@ class DialogManager:
         return None
 
     # --- the caller speaks ----------------------------------------------------------------------
+    def again(self) -> Reply:
+        """The last thing said, once more ("repeat that", or a reply a noise cut off)."""
+        return Reply(self._last or self.greeting(), question=self._last_question)
+
     def reply(self, utterance: str) -> Reply:
         said = normal(utterance)
         if not WORD.findall(said):
             return self._out(self._ask_here("unheard"))
         self._asked.pop("unheard", None)
         if self.parse.cue(utterance, "repeat"):
-            return Reply(self._last or self.greeting(), question=self._last_question)
+            return self.again()
         reply = self._route(utterance, said)
         if reply.question != "cant_help":
             self._asked.pop("cant_help", None)

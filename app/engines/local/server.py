@@ -153,6 +153,7 @@ class LocalRealtimeSession:
         self._partial: asyncio.Task[None] | None = None
         self._partial_text = ""
         self._next_partial_ms = FIRST_PARTIAL_MS
+        self._cut_off = False  # this turn's speech stopped a reply under way
         self._greeted = False
         # When the caller's last turn ended, and what its reply cost so far (the reply's
         # first audio logs them: "reply timing", bench/phone_latency.py reads it).
@@ -335,7 +336,9 @@ class LocalRealtimeSession:
                         item_id=self._speech_item,
                     )
                 )
-                self._cancel_response()  # the caller talks over the agent: barge-in
+                # the caller talks over the agent: barge-in (a noise too, said again below)
+                self._cut_off = self._response is not None and not self._response.done()
+                self._cancel_response()
             elif change == "end":
                 self._end_of_speech()
             elif self._vad.speaking:
@@ -449,7 +452,9 @@ class LocalRealtimeSession:
             # A click, a breath, the line's noise as a call starts: no words and too short to
             # be speech missed. "Sorry, I didn't catch that" to it, before the caller has said
             # anything, was the first thing bench/conversation's callers heard.
-            log.info("noise ignored", heard_ms=heard_ms)
+            log.info("noise ignored", heard_ms=heard_ms, cut_off=self._cut_off)
+            if self._cut_off:  # it stopped the agent mid-reply: the reply once more
+                self._start_response(self._dialog.again())
             return
         self._start_response(self._dialog.reply(transcript.text))
 
