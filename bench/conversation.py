@@ -323,6 +323,39 @@ class CallResult:
     agent_said: list[str] = field(default_factory=list)
     error: str = ""
     wrong: str = ""  # what a booking got wrong
+    offered: bool = False  # the agent offered a person or a callback
+    questions: list[str | None] = field(default_factory=list)  # what the agent asked, in turn
+
+
+def answer_to(caller: Caller, result: CallResult, line: str, said: str) -> str:
+    """The caller's next line, having said `line` and heard `said`; what was asked is counted
+    for loops. The question said again because the caller asked for it is not asked a new
+    time: "repeat that" is the caller's to say (the issue); a loop is the agent's."""
+    question = asked(said)
+    caller.listen(said)
+    result.offered = (
+        result.offered or question == "offer" or bool(QUESTIONS[0][1].search(said.lower()))
+    )
+    if not caller.asked_repeat(line) and question != "again":
+        result.questions.append(question)
+        if question is not None and result.questions[-3:] == [question] * 3:
+            result.loops += 1
+    return caller.answer(question)
+
+
+def settled(result: CallResult) -> CallResult:
+    """The call's outcome as the benchmark counts it."""
+    if result.wrong:
+        result.error = f"booked wrong: {result.wrong}"
+    if (
+        result.outcome == "escalated"
+        and not result.offered
+        and result.persona.temperament != "person"
+    ):
+        # put through unasked, before the agent had offered it: not a proper escalation
+        result.outcome = "failed"
+        result.error = result.error or "transferred without being asked or offering it"
+    return result
 
 
 def booking_mismatch(persona: Persona, arguments: dict[str, object], rooms: dict[str, str]) -> str:
@@ -353,7 +386,6 @@ async def one_call(
     result = CallResult(persona)
     caller = Caller(persona, rng)
     voice = SPANISH_VOICE if persona.language == "es" else VOICES[persona.voice]
-    offered = False  # the agent offered a person or a callback
     started = time.monotonic()
 
     async def agent_turn() -> str | None:
@@ -417,7 +449,6 @@ async def one_call(
     try:
         await agent_turn()
         line = caller.last_line = caller.first_words()
-        last_questions: list[str | None] = []
         while result.caller_turns < MAX_CALLER_TURNS:
             audio = await asyncio.to_thread(line_audio, voice, line, rng)
             for start in range(0, len(audio), 320):
@@ -427,28 +458,10 @@ async def one_call(
             said = await agent_turn()
             if said is None:
                 break
-            question = asked(said)
-            caller.listen(said)
-            offered = offered or question == "offer" or bool(QUESTIONS[0][1].search(said.lower()))
-            # The question said again because the caller asked for it is not asked a new
-            # time: "repeat that" is the caller's to say (the issue); a loop is the agent's.
-            if not caller.asked_repeat(line) and question != "again":
-                last_questions.append(question)
-                if question is not None and last_questions[-3:] == [question] * 3:
-                    result.loops += 1
-            if question == "more" and result.outcome == "booked":
-                line = caller.answer("more")
-                continue
-            line = caller.answer(question)
+            line = answer_to(caller, result, line, said)
     except TimeoutError:
         result.error = f"the engine said nothing for {TURN_TIMEOUT:.0f} s"
-    if result.wrong:
-        result.error = f"booked wrong: {result.wrong}"
-    if result.outcome == "escalated" and not offered and persona.temperament != "person":
-        # put through unasked, before the agent had offered it: not a proper escalation
-        result.outcome = "failed"
-        result.error = result.error or "transferred without being asked or offering it"
-    return result
+    return settled(result)
 
 
 TEMPERAMENTS = ["plain", "all_at_once", "misheard", "name_first", "repeat", "wrong_answer",
@@ -576,7 +589,6 @@ async def pbx_call(rig, pool, address, persona: Persona, rng, rooms) -> CallResu
     phone = rig.SipPhone(address, noise_dbfs=PBX_NOISE_DBFS)
     await phone.open()
     peer = phone.rtp
-    offered = False
     seen = -1  # the last turn of the call's log read
     call_id = None
     try:
@@ -615,7 +627,6 @@ async def pbx_call(rig, pool, address, persona: Persona, rng, rooms) -> CallResu
 
         async def outcome() -> bool:
             """The call's tools so far decide it: True when the call is over for the agent."""
-            nonlocal offered
             tools = await pool.fetch(
                 "SELECT name, arguments, status FROM tool_invocations WHERE call_id = $1 "
                 "ORDER BY id",
@@ -625,8 +636,15 @@ async def pbx_call(rig, pool, address, persona: Persona, rng, rooms) -> CallResu
             for tool in tools:
                 if tool["status"] != "ok":
                     continue
-                if tool["name"] == "create_reservation" and result.outcome not in ("booked", "wrong"):
-                    arguments = json.loads(tool["arguments"]) if isinstance(tool["arguments"], str) else tool["arguments"]
+                if tool["name"] == "create_reservation" and result.outcome not in (
+                    "booked",
+                    "wrong",
+                ):
+                    arguments = (
+                        json.loads(tool["arguments"])
+                        if isinstance(tool["arguments"], str)
+                        else tool["arguments"]
+                    )
                     result.wrong = booking_mismatch(persona, arguments, rooms)
                     result.outcome = "wrong" if result.wrong else "booked"
                     result.seconds_to_book = time.monotonic() - started
@@ -641,7 +659,6 @@ async def pbx_call(rig, pool, address, persona: Persona, rng, rooms) -> CallResu
         await rig._agent_quiet(peer, lambda: phone.hung_up)
         await heard_since()  # the greeting
         line = caller.last_line = caller.first_words()
-        last_questions: list[str | None] = []
         while result.caller_turns < MAX_CALLER_TURNS and not phone.hung_up:
             await asyncio.sleep(rig.REACTION)
             spoken = await peer.say(line_audio(voice, line, rng, noisy=False))
@@ -660,29 +677,14 @@ async def pbx_call(rig, pool, address, persona: Persona, rng, rooms) -> CallResu
             said = await heard_since()
             if await outcome() or phone.hung_up:
                 break
-            question = asked(said)
-            caller.listen(said)
-            offered = offered or question == "offer" or bool(QUESTIONS[0][1].search(said.lower()))
-            if not caller.asked_repeat(line) and question != "again":
-                last_questions.append(question)
-                if question is not None and last_questions[-3:] == [question] * 3:
-                    result.loops += 1
-            if question == "more" and result.outcome == "booked":
-                line = caller.answer("more")
-                continue
-            line = caller.answer(question)
+            line = answer_to(caller, result, line, said)
         await outcome()
     except TimeoutError:
         result.error = f"the agent said nothing for {TURN_TIMEOUT:.0f} s"
     finally:
         await phone.close()
         await asyncio.sleep(1.0)  # the call's teardown
-    if result.wrong:
-        result.error = f"booked wrong: {result.wrong}"
-    if result.outcome == "escalated" and not offered and persona.temperament != "person":
-        result.outcome = "failed"
-        result.error = result.error or "transferred without being asked or offering it"
-    return result
+    return settled(result)
 
 
 def report(results: list[CallResult], at_the_phone: bool = False) -> None:
@@ -691,7 +693,11 @@ def report(results: list[CallResult], at_the_phone: bool = False) -> None:
     reactions = [ms for r in results for ms in r.reaction_ms]
     print(
         "\n| calls | booked | escalated | failed (booked wrong) | success | loops | caller turns per booking (mean) | time to book s p50 | "
-        + ("voice-to-voice at the phone ms p50 / p95 |" if at_the_phone else "reaction ms p50 / p95 |")
+        + (
+            "voice-to-voice at the phone ms p50 / p95 |"
+            if at_the_phone
+            else "reaction ms p50 / p95 |"
+        )
     )
     print("|---|---|---|---|---|---|---|---|---|")
     print(
