@@ -59,6 +59,7 @@ from app.calls.engine_port import (
     ResponseDone,
     SpeechStopped,
 )
+from app.engines.local import server
 from app.engines.local.server import CAPABILITIES
 from app.engines.realtime_client import RealtimeConnector
 from app.hotel.config import load_hotel_config
@@ -564,9 +565,7 @@ async def pbx_main(calls: int, seed: int) -> None:
         runner = await start_local_engine(hotel, "127.0.0.1", engine_port)
         stack.push_async_callback(runner.cleanup)
         # as an engine that has been up a while: its fixed lines rendered before the calls
-        await asyncio.gather(
-            *[t for t in asyncio.all_tasks() if t.get_name() == "engine-prerender"]
-        )
+        await runner.app[server.RENDERED].wait()
         _, address = await rig.pbx_and_app(stack, hotel, url, engine_port)
         pool = await create_pool(url, min_size=1, max_size=2)
         stack.push_async_callback(pool.close)

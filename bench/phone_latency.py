@@ -360,8 +360,7 @@ async def run(
         stack.push_async_callback(runner.cleanup)
         phrases = runner.app[server.PHRASES]
         if warm:  # as a hotel's engine that has been up a while: its fixed lines rendered
-            render = [t for t in asyncio.all_tasks() if t.get_name() == "engine-prerender"]
-            await asyncio.gather(*render)
+            await runner.app[server.RENDERED].wait()
         greetings = set(phrases._audio)  # rendered at start, as in production
         place = await (_direct if direct else _through_pbx)(stack, hotel, url, engine_port)
         for index in range(calls * len(configs)):

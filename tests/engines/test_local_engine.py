@@ -29,7 +29,7 @@ from app.calls.engine_port import (
 )
 from app.calls.records import TurnRole
 from app.engines.local.dialog import DialogManager
-from app.engines.local.server import create_engine_app
+from app.engines.local.server import RENDERED, create_engine_app
 from app.engines.local.voice import sentences
 from app.engines.local.voices import LocalVoices
 from app.engines.local.whisper import WhisperSpeechToText
@@ -595,11 +595,8 @@ async def _prerendered(prerender_all: bool) -> list[tuple[str, str]]:
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        for _ in range(200):  # the fixed lines render in the background: wait till they stop
-            count = len(said)
-            await asyncio.sleep(0.02)
-            if len(said) == count and count > 0:
-                break
+        async with asyncio.timeout(30):  # the fixed lines render in the background
+            await app[RENDERED].wait()
         return list(said)
     finally:
         await server.close()

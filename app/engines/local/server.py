@@ -72,6 +72,7 @@ FRAME = 160  # 20 ms of μ-law at 8 kHz
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets", weakref.WeakSet)
 PHRASES: web.AppKey[PhraseCache] = web.AppKey("phrases", PhraseCache)
 IDLE: web.AppKey[asyncio.Event] = web.AppKey("idle", asyncio.Event)
+RENDERED: web.AppKey[asyncio.Event] = web.AppKey("rendered", asyncio.Event)  # the start-up render
 AUDIO_CHUNK_MS = 200  # how much agent audio one delta carries
 VAD_END_MS = 400  # silence that ends the caller's turn
 NOISE_MS = 600  # a turn with no words, shorter than this, is not answered
@@ -743,8 +744,13 @@ def create_engine_app(
                 for text in prerender_texts(dialog.greeting(), dialog.words.fixed_lines()):
                     await app[IDLE].wait()
                     await asyncio.to_thread(voice.render, text)
+            app[RENDERED].set()
 
-        task = asyncio.create_task(the_rest(), name="engine-prerender") if prerender_all else None
+        task = None
+        if prerender_all:
+            task = asyncio.create_task(the_rest(), name="engine-prerender")
+        else:
+            app[RENDERED].set()
         yield
         if task is not None:
             task.cancel()
@@ -755,6 +761,7 @@ def create_engine_app(
     app[SOCKETS] = weakref.WeakSet()
     app[IDLE] = asyncio.Event()  # set while no call is connected
     app[IDLE].set()
+    app[RENDERED] = asyncio.Event()
     app[PHRASES] = PhraseCache(max_entries=512)
     app.cleanup_ctx.append(prerender)
     app.router.add_get("/v1/realtime", realtime)
