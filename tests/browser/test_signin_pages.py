@@ -147,7 +147,9 @@ async def test_the_keyboard_reaches_every_control_with_a_visible_focus(
     page = await new_page()
     await page.goto("/login")
     focused = "(() => { const e = document.activeElement; return e.id || e.textContent.trim(); })()"
-    assert await page.evaluate(focused) == "email"  # the page opens ready to type
+    # the page opens ready to type; chromium applies autofocus at a rendering step that can
+    # come after the load event goto waits for, so wait for the focus rather than read it once
+    await expect(page.locator("#email")).to_be_focused()
     order = []
     for key in ("Tab", "Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"):
         await page.keyboard.press(key)
