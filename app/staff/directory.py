@@ -29,6 +29,15 @@ class StaffStore(Protocol):
         UnknownUserError when there is no such user."""
         ...
 
+    async def enable(self, email: str, actor: str) -> bool:
+        """Let a disabled user sign in again, audit it. False when not disabled."""
+        ...
+
+    async def set_password(self, email: str, password_hash: str, actor: str) -> int:
+        """Replace the user's password and end their sessions (a reset is often because the
+        old one leaked), audit it. The number of sessions ended."""
+        ...
+
 
 class StaffDirectory:
     def __init__(self, store: StaffStore) -> None:
@@ -66,3 +75,11 @@ class StaffDirectory:
 
     async def disable(self, email: str, *, actor: str) -> bool:
         return await self._store.disable(normalize_email(email), actor)
+
+    async def enable(self, email: str, *, actor: str) -> bool:
+        return await self._store.enable(normalize_email(email), actor)
+
+    async def set_password(self, email: str, password: str, *, actor: str) -> int:
+        """PasswordTooShortError before anything changes."""
+        hashed = hash_password(password)
+        return await self._store.set_password(normalize_email(email), hashed, actor)
