@@ -9,15 +9,27 @@ import base64
 import subprocess
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
 
+from app.calls.call_log import CallLog
+from app.calls.write_behind import WriteBehind
+from app.hotel.config import load_hotel_config
+from app.main import build_telephony, taking_calls
+from app.settings import load_settings
+from app.storage.calls_repo import CallRepository
+from app.storage.errors import is_transient
 from app.storage.users_repo import SessionRepository
+from app.telephony.ari.client import AriClient
 from app.web.turn import IceSettings
+from tests.fakes.ari import FakeAri
 from tests.phone_rig import PhoneRig, free_port, phone_rig
+
+ROOT = Path(__file__).resolve().parents[2]
 
 REGISTER = (
     "REGISTER sip:frontdesk SIP/2.0\r\n"
@@ -289,3 +301,40 @@ async def test_a_register_with_a_to_tag_is_still_checked(rig: PhoneRig) -> None:
         message = await ws.receive(timeout=5)
         assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1008
     assert rig.asterisk.received == []
+
+
+async def test_a_restarted_asterisk_gets_the_browser_logins_back_when_ari_reconnects(
+    rig: PhoneRig, pool: asyncpg.Pool
+) -> None:
+    """Browser phones' passwords live only in Asterisk's memory: after Asterisk restarts the
+    app still hands out the cached one, so without `restore` every REGISTER gets a 401 until
+    the login is half expired. `frontdesk run` restores them when ARI's events reconnect."""
+    token = await rig.sign_in(await rig.user("staff", "2002"))
+    async with rig.http.get(
+        f"{rig.url}/phone/config", headers={"Accept": "application/json", **rig.cookies(token)}
+    ) as response:
+        password = (await response.json())["password"]
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    events = FakeAri(rtp_address=("127.0.0.1", 9))
+    url = await events.start()
+    settings = load_settings(asterisk_ari_url=url, asterisk_ari_password="secret")
+    async with aiohttp.ClientSession() as http:
+        client = AriClient(http, url, "frontdesk", "secret")
+        stasis = build_telephony(
+            settings, hotel, client, CallLog(CallRepository(pool), WriteBehind(is_transient))
+        )
+        async with taking_calls(
+            settings, stasis, client, http, on_reconnect=rig.logins.restore
+        ) as calls:
+            await asyncio.wait_for(calls.events.connected.wait(), 5)
+            rig.asterisk.auths.clear()  # Asterisk restarted: its in-memory auths are gone
+            await events.drop_websockets()
+            async with asyncio.timeout(10):
+                while "2002" not in rig.asterisk.auths:
+                    await asyncio.sleep(0.05)
+    await events.stop()
+    assert rig.asterisk.auths["2002"]["password"] == password  # the one the phone still has
+    async with rig.http.get(
+        f"{rig.url}/phone/config", headers={"Accept": "application/json", **rig.cookies(token)}
+    ) as response:
+        assert (await response.json())["password"] == password
