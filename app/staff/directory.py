@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from app.staff.errors import PropertyRequiredError
 from app.staff.passwords import hash_password
 from app.staff.users import (
     NewUser,
@@ -64,6 +65,11 @@ class StaffDirectory:
             property_id=property_id or None,
             extension=check_extension(extension),
         )
+        if new.role == "staff" and new.property_id is None:
+            # a member of staff with no property would see every hotel's calls in the console
+            raise PropertyRequiredError(
+                "staff work at one property: give it (--property, an id from hotel.yaml)"
+            )
         hashed = hash_password(password)
         return await self._store.add(
             NewUser(new.email, new.display_name, new.role, hashed, new.property_id, new.extension),

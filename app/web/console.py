@@ -190,7 +190,13 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def _scope(user: User) -> str | None:
-    """The property whose calls this user sees (None: all of them)."""
+    """The property whose calls this user sees (None: all of them, for a manager or an admin
+    of the whole group). Staff without a property see nothing: failing open would show them
+    every hotel's calls (`frontdesk users add` refuses to make one; older rows may exist)."""
+    if user.property_id is None and user.role == "staff":
+        raise web.HTTPForbidden(
+            text="Your account belongs to no property: ask your administrator to set it."
+        )
     return user.property_id
 
 
@@ -309,9 +315,9 @@ async def _audit(
 async def console_socket(request: web.Request) -> web.WebSocketResponse:
     user = current_user(request)
     console = request.app[CONSOLE]
+    scope = _scope(user)  # before the upgrade: a refusal is an HTTP answer
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
     await ws.prepare(request)
-    scope = _scope(user)
     with console.live.subscribe(property_id=scope) as feed:
         # subscribed before the snapshot, with no await between: nothing falls in the gap
         first = _snapshot(console.live.snapshot(scope))

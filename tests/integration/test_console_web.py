@@ -20,7 +20,8 @@ import pytest
 from app.calls.live import LiveCalls
 from app.calls.records import CallState, Direction, NewCall, TurnRole
 from app.staff.directory import StaffDirectory
-from app.staff.users import Role
+from app.staff.passwords import hash_password
+from app.staff.users import NewUser, Role
 from app.storage.calls_repo import CallRepository
 from app.storage.console_audit import ConsoleAudit
 from app.storage.users_repo import UserRepository
@@ -97,6 +98,12 @@ async def console(rig: Rig, pool: asyncpg.Pool) -> AsyncIterator[Console]:
         "ops@hotels.example", "Gus Group", "manager", password_for("manager"), actor="test"
     )
     users["group"] = SeededUser(group, "ops@hotels.example", password_for("manager"))
+    # a member of staff of no property, as a row from before `users add` refused them
+    hashed = hash_password(password_for("staff"))
+    nowhere = await UserRepository(pool).add(
+        NewUser("drifter@hotels.example", "Dee Drifter", "staff", hashed, None, "2009"), "test"
+    )
+    users["nowhere"] = SeededUser(nowhere, "drifter@hotels.example", password_for("staff"))
     live = rig.app.services.call_log.live
     app = staff_app(
         pool,
@@ -278,6 +285,25 @@ async def test_staff_of_one_property_see_and_touch_only_its_calls(
         group.get(f"{console.base}/console/calls") as page,
     ):
         assert len((await page.json())["calls"]) == 2
+
+
+async def test_staff_of_no_property_see_and_touch_no_call(console: Console) -> None:
+    """Failing open would show them every hotel's calls: they get a 403 that says why."""
+    here = await _up(console)
+    [call] = list(console.rig.app.calls)
+    async with console.signed_in("nowhere") as http:
+        async with http.get(
+            f"{console.base}/console/calls", headers={"Accept": "application/json"}
+        ) as page:
+            assert page.status == 403
+            assert "belongs to no property" in (await page.json())["error"]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(f"{console.base}/console/ws", origin=console.base)
+        assert refused.value.status == 403
+        status, body = await console.act(http, call.session.id, "hangup", await console.csrf(http))
+        assert status == 403 and "belongs to no property" in body["error"]
+        assert call.is_live()
+    await console.rig.fake.caller_hangs_up(here)
 
 
 async def test_the_feed_needs_a_session_and_our_own_origin(console: Console) -> None:

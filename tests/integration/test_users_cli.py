@@ -40,8 +40,10 @@ async def frontdesk(
 
 
 async def add(
-    db_url: str, email: str, *extra: str, password: str = PASSWORD
+    db_url: str, email: str, *extra: str, password: str = PASSWORD, role: str = "manager"
 ) -> subprocess.CompletedProcess[str]:
+    """A user added through the CLI: a manager (of the whole group, when no --property)
+    unless `role` says otherwise."""
     return await frontdesk(
         db_url,
         "users",
@@ -50,7 +52,7 @@ async def add(
         "--name",
         "Ann Example",
         "--role",
-        "staff",
+        role,
         *extra,
         "--password-stdin",
         stdin=password + "\n",
@@ -59,7 +61,9 @@ async def add(
 
 async def test_add_stores_an_argon2_hash_and_audits_it(db_url: str, pool: asyncpg.Pool) -> None:
     await add_property(pool)
-    result = await add(db_url, "Ann@Example.org", "--property", "harborview", "--extension", "2002")
+    result = await add(
+        db_url, "Ann@Example.org", "--property", "harborview", "--extension", "2002", role="staff"
+    )
     assert result.returncode == 0, result.stderr
     assert "added staff ann@example.org (Ann Example, property harborview, extension 2002)" in (
         result.stdout
@@ -103,6 +107,13 @@ async def test_bad_input_exits_2_with_a_clear_message(
     assert "Traceback" not in result.stderr
     assert await pool.fetchval("SELECT count(*) FROM users") == 0
     assert await pool.fetchval("SELECT count(*) FROM audit_log") == 0
+
+
+async def test_staff_without_a_property_are_refused(db_url: str, pool: asyncpg.Pool) -> None:
+    """Staff of no property would see every hotel's calls in the console."""
+    result = await add(db_url, "bob@example.org", "--extension", "2002", role="staff")
+    assert result.returncode == 2 and "staff work at one property" in result.stderr
+    assert await pool.fetchval("SELECT count(*) FROM users") == 0
 
 
 async def test_unknown_role_and_bad_email_exit_2(db_url: str) -> None:
