@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from app.aio import cancel_and_wait
 from app.calls.control import ActionRefused, CallNotLive, StaffPhoneUnavailable
 from app.calls.records import CallState, Outcome
-from app.log import get_logger
+from app.log import bind_call, get_logger
 from app.telephony.ari.models import (
     AriEvent,
     ChannelDestroyed,
@@ -168,7 +168,11 @@ class StaffLegs:
         self._call.services.routes.release_channel(channel)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coro, name=f"{name}-{self._call.channel.id}")
+        # started from a console request's handler: the task copies the request's context,
+        # so the call's id is bound here for every line the action logs
+        loop = asyncio.get_running_loop()
+        with bind_call(str(self._call.session.id)):
+            task = loop.create_task(coro, name=f"{name}-{self._call.channel.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

@@ -295,7 +295,7 @@ async def call_action(request: web.Request) -> web.Response:
         await _audit(console, user, action, call_id, live.property_id, f"refused: {exc}")
         return _error(status, str(exc))
     await _audit(console, user, action, call_id, live.property_id, "done")
-    log.info("console action", action=action, user_id=user.id, call=str(call_id))
+    log.info("console action", action=action, user_id=user.id, call_id=str(call_id))
     return web.json_response({"ok": True, "message": _DONE[action]})
 
 
@@ -307,7 +307,7 @@ async def _audit(
     try:
         await console.actions.record(user, f"console.{action}", call_id, prop, result)
     except Exception:  # the action happened; its audit row is retried nowhere, but logged
-        log.exception("console action not audited", action=action, call=str(call_id))
+        log.exception("console action not audited", action=action, call_id=str(call_id))
 
 
 # --- the live feed ----------------------------------------------------------------------------------

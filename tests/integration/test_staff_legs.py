@@ -4,11 +4,14 @@ fake (listen-in*.json, take-over*.json, staff-unavailable.json), real RTP and Po
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import uuid
 from dataclasses import replace
 
 import pytest
+import structlog
+from structlog.testing import LogCapture
 
 from app.calls.control import ActionRefused, CallNotLive, NoExtension, StaffPhoneUnavailable
 from app.calls.live import LiveState
@@ -355,3 +358,24 @@ async def test_a_listener_who_hangs_up_during_the_setup_leaves_nothing_behind(
     live = rig.app.services.call_log.live.get(call.session.id)
     assert live is not None and live.listeners == ()
     assert call.is_live() and fake.media_in_stasis
+
+
+async def test_what_a_console_action_logs_carries_the_calls_id(rig: Rig) -> None:
+    _, call = await _live_call(rig)
+    rig.fake.staff_phones["2001"] = "answers"
+    capture = LogCapture()
+    before = structlog.get_config()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    try:
+        # as from a console request: a context of its own, no call bound
+        await asyncio.create_task(
+            _control(rig).take_over(call.session.id, "2001"), context=contextvars.Context()
+        )
+    finally:
+        structlog.configure(**before)
+    [entry] = [e for e in capture.entries if e["event"] == "call taken over by staff"]
+    assert entry["call_id"] == str(call.session.id)
+    leg = rig.fake.staff_leg("2001")
+    assert leg is not None
+    await rig.fake.staff_hangs_up(leg.id)
+    await _until(lambda: not rig.app.calls)
