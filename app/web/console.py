@@ -25,7 +25,6 @@ the socket is closed (code 4401).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -46,7 +45,7 @@ from app.calls.control import (
     StaffPhoneUnavailable,
     staff_extension,
 )
-from app.calls.live import LiveCalls, Missed, Snapshot
+from app.calls.live import FeedItem, LiveCalls, Missed, Snapshot
 from app.calls.records import CallRecord, Turn
 from app.log import get_logger
 from app.redaction import mask_phone
@@ -325,31 +324,33 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
         checker = asyncio.create_task(
             _session_holds(request, console.session_recheck), name=f"console-ws-session-{id(ws)}"
         )
+        item: asyncio.Task[FeedItem] | None = None
         try:
             await ws.send_str(json.dumps(first))
             while not ws.closed:
-                item = asyncio.ensure_future(feed.next())
+                item = asyncio.create_task(feed.next(), name=f"console-ws-next-{id(ws)}")
                 done, _ = await asyncio.wait(
                     {item, reader, checker}, return_when=asyncio.FIRST_COMPLETED
                 )
                 if item not in done:
-                    item.cancel()
                     if checker in done and not checker.result():
                         await ws.close(code=4401, message=b"Your session has ended: sign in again.")
                     break
-                event = item.result()
+                event, item = item.result(), None
                 if isinstance(event, Missed):  # fell behind: start again from what is now
                     message = {**_snapshot(console.live.snapshot(scope)), "resync": True}
                 else:
                     message = {"type": event.type, **as_json(event)}
                 await ws.send_str(json.dumps(message))
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page went away while we wrote to it
         finally:
-            for task in (reader, checker):
+            # every helper cancelled and awaited before we go; a cancellation of this handler
+            # itself (server shutdown) goes on once they are done, not swallowed
+            helpers = [t for t in (item, reader, checker) if t is not None]
+            for task in helpers:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await asyncio.gather(*helpers, return_exceptions=True)
             await ws.close()
     return ws
 

@@ -379,3 +379,45 @@ async def test_a_server_not_taking_calls_says_so_when_asked_to_act(pool: asyncpg
         ) as answer:
             assert answer.status == 503
             assert "not taking calls" in (await answer.json())["error"]
+
+
+def _handler_of_the_feed() -> asyncio.Task[object]:
+    """The aiohttp task serving a /console/ws (its stack runs console_socket)."""
+
+    def awaits_the_feed(task: asyncio.Task[object]) -> bool:
+        coro: Any = task.get_coro()
+        while coro is not None:  # down the chain of coroutines it awaits
+            code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+            if code is not None and code.co_name == "console_socket":
+                return True
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        return False
+
+    found = [t for t in asyncio.all_tasks() if awaits_the_feed(t)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+async def test_a_feed_cancelled_by_a_server_shutdown_leaves_no_task_behind(
+    console: Console,
+) -> None:
+    async with console.signed_in("staff") as http, console.feed(http) as ws:
+        await _next(ws, "snapshot")
+        live = console.rig.app.services.call_log.live
+        assert live.subscribers == 1
+        handler = _handler_of_the_feed()
+        handler.cancel()  # what a shutdown does to a handler still running
+        with contextlib.suppress(asyncio.CancelledError):
+            await handler
+        assert handler.cancelled()  # passed on, not swallowed
+        assert live.subscribers == 0
+        left = [
+            t
+            for t in asyncio.all_tasks()
+            if not t.done()
+            and (
+                t.get_name().startswith("console-ws-")
+                or getattr(t.get_coro(), "__qualname__", "").endswith(".next")
+            )
+        ]
+        assert left == []
