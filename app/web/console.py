@@ -277,7 +277,8 @@ async def call_action(request: web.Request) -> web.Response:
     if call_id is None or live is None:
         return _error(410, "That call has already ended.")
     if _scope(user) is not None and live.property_id != _scope(user):
-        return _error(404, "There is no such call.")  # not theirs: as if it did not exist
+        # not theirs: nothing about it is told (404, not 403; call ids are random)
+        return _error(404, "There is no such call.")
     if console.control is None:
         return _error(503, "The console cannot act on calls: this server is not taking calls.")
     try:
