@@ -50,8 +50,7 @@ from app.calls.records import CallRecord, Turn
 from app.log import get_logger
 from app.redaction import mask_phone
 from app.staff.users import Role, User
-from app.web.auth import AUTH as AUTH_KEY
-from app.web.auth import SESSION_COOKIE, current_user, requires, session_of
+from app.web.auth import current_user, requires, session_check, until_signed_out
 from app.web.templates import render
 
 log = get_logger(__name__)
@@ -323,7 +322,8 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
         first = _snapshot(console.live.snapshot(scope))
         reader = asyncio.create_task(_read_until_closed(ws), name=f"console-ws-read-{id(ws)}")
         checker = asyncio.create_task(
-            _session_holds(request, console.session_recheck), name=f"console-ws-session-{id(ws)}"
+            until_signed_out(session_check(request), console.session_recheck),
+            name=f"console-ws-session-{id(ws)}",
         )
         item: asyncio.Task[FeedItem] | None = None
         try:
@@ -334,7 +334,7 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
                     {item, reader, checker}, return_when=asyncio.FIRST_COMPLETED
                 )
                 if item not in done:
-                    if checker in done and not checker.result():
+                    if checker in done:  # signed out, expired or disabled
                         await ws.close(code=4401, message=b"Your session has ended: sign in again.")
                     break
                 event, item = item.result(), None
@@ -361,19 +361,3 @@ async def _read_until_closed(ws: web.WebSocketResponse) -> None:
     async for message in ws:
         if message.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
             return
-
-
-async def _session_holds(request: web.Request, every: float) -> bool:
-    """False as soon as the socket's session is no longer valid (signed out, expired)."""
-    config = request.app[AUTH_KEY]
-    token = request.cookies.get(SESSION_COOKIE, "")
-    session = session_of(request)
-    while True:
-        await asyncio.sleep(every)
-        try:
-            found = await config.sessions.find(token)
-        except Exception as exc:  # the database had a moment: ask again next time
-            log.warning("console session not rechecked", error=type(exc).__name__)
-            continue
-        if found is None or session is None or found.user.id != session.user.id:
-            return False

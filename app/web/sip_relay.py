@@ -34,6 +34,7 @@ from aiohttp import web
 
 from app.aio import cancel_and_wait
 from app.log import get_logger
+from app.web.auth import until_signed_out
 
 log = get_logger(__name__)
 
@@ -178,10 +179,5 @@ async def _asterisk_to_browser(
 
 
 async def _while_signed_in(still_signed_in: Callable[[], Awaitable[bool]], every: float) -> str:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            if not await still_signed_in():
-                return "signed out"
-        except Exception:  # the database had a moment: the session is checked again next time
-            log.warning("phone relay: session check failed", exc_info=True)
+    await until_signed_out(still_signed_in, every)
+    return "signed out"
