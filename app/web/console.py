@@ -48,7 +48,7 @@ from app.calls.control import (
 from app.calls.live import FeedItem, LiveCalls, Missed, Snapshot
 from app.calls.records import CallRecord, Turn
 from app.log import get_logger
-from app.redaction import mask_phone
+from app.redaction import shown_caller
 from app.staff.users import Role, User
 from app.web.auth import current_user, requires, session_check, until_signed_out
 from app.web.templates import render
@@ -153,7 +153,7 @@ def _recent(call: CallRecord) -> dict[str, Any]:
         "started_at": call.started_at.isoformat(),
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
         "seconds": round(duration.total_seconds()) if duration is not None else None,
-        "caller": mask_phone(call.caller_e164) if call.caller_e164 else "withheld",
+        "caller": shown_caller(call.caller_e164),
         "language": call.language,
         "outcome": call.outcome.value if call.outcome else None,
         "end_reason": call.end_reason,
