@@ -101,6 +101,7 @@ from app.telephony.whisper import WhisperFiles
 from app.web.app import create_app
 from app.web.auth import AuthConfig
 from app.web.console import add_console_routes
+from app.web.dashboard import add_dashboard_routes
 from app.web.phone import PhoneSetup, add_phone_routes
 from app.web.sip_relay import RelayTarget
 from app.web.sms_webhooks import add_sms_routes
@@ -625,6 +626,7 @@ async def _serve(
         # the staff console: live calls as the call path reports them, recent calls' summaries
         live = LiveCalls()
         console = add_console_routes(app, live, CallRepository(pool), actions=ConsoleAudit(pool))
+        add_dashboard_routes(app)  # the managers' page; its data is the analytics API's
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
