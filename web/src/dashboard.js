@@ -91,9 +91,11 @@ const ui = {
 };
 
 const FILTERS = ["outcome", "language", "sentiment"];
+// No period in the address: the API's default (the last 7 days, today included, in the
+// property's or the group's reporting time zone), read back from its first answer.
 const state = {
-  from: root.dataset.defaultFrom,
-  to: root.dataset.defaultTo,
+  from: "",
+  to: "",
   property: "",
   outcome: "",
   language: "",
@@ -157,8 +159,8 @@ function writeAddress() {
 }
 
 function showForm() {
-  ui.from.value = state.from;
-  ui.to.value = state.to;
+  ui.from.value = state.from || root.dataset.defaultFrom;
+  ui.to.value = state.to || root.dataset.defaultTo;
   ensureOption(state.property, state.property);
   ui.property.value = state.property;
   for (const name of FILTERS) ui[name].value = state[name];
@@ -254,6 +256,11 @@ function tile(kpi) {
 
 async function loadKpis() {
   const body = await api(`/api/kpis${query(periodParams(state))}`);
+  if (!state.from || !state.to) {
+    state.from = body.from;
+    state.to = body.to;
+    showForm();
+  }
   for (const prop of body.properties ?? []) {
     if (!properties.has(prop.property_id)) {
       properties.set(prop.property_id, prop.name);
@@ -263,7 +270,8 @@ async function loadKpis() {
   const scope =
     (state.property && (body.properties ?? []).find((p) => p.property_id === state.property)) ||
     body.group;
-  const name = state.property ? properties.get(state.property) ?? state.property : "all properties";
+  const only = body.properties?.length === 1 ? body.properties[0].name : null; // bound to one
+  const name = state.property ? properties.get(state.property) ?? state.property : only ?? "all properties";
   ui.kpisScope.textContent = `(${name}, ${dayLabel(body.from ?? state.from)} to ${dayLabel(body.to ?? state.to)})`;
   ui.kpis.replaceChildren(...(scope?.kpis ?? []).map(tile));
   ui.kpisEmpty.hidden = (scope?.calls ?? 0) > 0;
@@ -636,10 +644,9 @@ async function refresh({ period = true } = {}) {
     return false;
   };
   ui.rangeError.textContent = "";
-  const reads = [
-    loadKpis().then(() => true, note(ui.rangeError)),
-    loadCalls().then(() => true, note(ui.filtersError)),
-  ];
+  const kpis = loadKpis().then(() => true, note(ui.rangeError));
+  if (!state.from || !state.to) await kpis; // the period the others read comes from it
+  const reads = [kpis, loadCalls().then(() => true, note(ui.filtersError))];
   if (period) reads.push(loadDaily().then(() => true, note(ui.rangeError)));
   const results = await Promise.all(reads);
   // one 400 about the period: shown once, next to the period, not twice
