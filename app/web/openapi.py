@@ -216,17 +216,21 @@ _PARAMETERS: dict[str, Any] = {
         "description": "one property's id (default: every property in the user's scope)",
         "schema": {"type": "string"},
     },
-    "outcome": {"name": "outcome", "in": "query", "schema": {"type": "string", "enum": OUTCOMES}},
+    "outcome": {
+        "name": "outcome",
+        "in": "query",
+        "schema": {"type": "string", "enum": list(OUTCOMES)},
+    },
     "language": {
         "name": "language",
         "in": "query",
-        "schema": {"type": "string", "enum": LANGUAGES},
+        "schema": {"type": "string", "enum": list(LANGUAGES)},
     },
     "sentiment": {
         "name": "sentiment",
         "in": "query",
         "description": "positive ≥ 0.05, negative ≤ -0.05, neutral between, unscored NULL",
-        "schema": {"type": "string", "enum": SENTIMENTS},
+        "schema": {"type": "string", "enum": list(SENTIMENTS)},
     },
     "limit": {
         "name": "limit",
