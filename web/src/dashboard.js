@@ -204,9 +204,17 @@ function sessionEnded() {
   stopTimer();
 }
 
+function paused() {
+  setStatus("paused", "Paused while this tab is hidden");
+}
+
 function connected() {
   ui.connection.hidden = true;
   updatedAt = new Date();
+  if (document.visibilityState !== "visible") {
+    paused(); // a read that was on its way when the tab was hidden
+    return;
+  }
   setStatus(
     "live",
     `Live: updated ${updatedAt.toLocaleTimeString()}, refreshing every ${Math.round(refreshMs / 1000)} s`,
@@ -719,7 +727,7 @@ document.addEventListener("visibilitychange", async () => {
     schedule();
   } else {
     stopTimer();
-    setStatus("paused", "Paused while this tab is hidden");
+    paused();
   }
 });
 
