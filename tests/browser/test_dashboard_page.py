@@ -13,6 +13,7 @@ import io
 import json
 import re
 import uuid
+import wave
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,12 @@ import numpy as np
 import pytest
 from aiohttp import web
 from playwright.async_api import Download, Locator, Page, Request, expect
+from pyrage import x25519
 
 from app.analytics.costs import Prices
 from app.analytics.report import Reports
-from app.storage.analytics_repo import AnalyticsRepository
+from app.storage.analytics_repo import AnalyticsRepository, CallRecordings
+from app.storage.recordings import LocalStorage, RecordingArchive, RecordingRepository
 from app.web.analytics_api import AnalyticsApi, add_analytics_routes
 from app.web.dashboard import DashboardPage, add_dashboard_routes
 from tests.browser.conftest import RunningApp, page_errors
@@ -143,30 +146,67 @@ async def seed_calls(pool: asyncpg.Pool) -> list[uuid.UUID]:
             interrupted,
             sentiment,
         )
-    await pool.execute(
-        """INSERT INTO recordings (property_id, call_id, storage, location, sha256, key_id,
-                                   size_bytes, duration_ms)
-           VALUES ($1, $2, 'local', 'harborview/first.wav.age', $3, 'age1test', 1000, 95000)""",
-        PROPERTY,
-        first,
-        "0" * 64,
-    )
     return ids
 
 
+@dataclass(frozen=True)
+class Vault:
+    """Where recordings are kept (sealed to the admin host's key) and that host's identity."""
+
+    storage: LocalStorage
+    identity: x25519.Identity
+
+
+def one_second_tone() -> bytes:
+    """1 s of a 440 Hz tone, 8 kHz mono 16-bit: what a browser decodes and can measure."""
+    samples = (8000 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000)).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(samples.tobytes())
+    return out.getvalue()
+
+
+async def add_recording(pool: asyncpg.Pool, vault: Vault, call_id: uuid.UUID) -> None:
+    archive = RecordingArchive(vault.storage, str(vault.identity.to_public()))
+    stored = await asyncio.to_thread(
+        archive.archive, call_id, "2026-12-01T12:00:00", one_second_tone()
+    )
+    await RecordingRepository(pool).add(call_id, PROPERTY, stored, 95_000)
+
+
 @pytest.fixture
-def configure_app(pool: asyncpg.Pool) -> Callable[[web.Application], None]:
+def vault(tmp_path: Path) -> Vault:
+    return Vault(LocalStorage(tmp_path / "recordings"), x25519.Identity.generate())
+
+
+@pytest.fixture
+def playable() -> bool:
+    """False: the call server (no RECORDING_IDENTITY); True: an admin host that holds it."""
+    return False
+
+
+@pytest.fixture
+def configure_app(
+    pool: asyncpg.Pool, vault: Vault, playable: bool
+) -> Callable[[web.Application], None]:
     def add(app: web.Application) -> None:
         reports = Reports(AnalyticsRepository(pool), Prices(trunk_per_min=0.01))
-        add_analytics_routes(app, AnalyticsApi(reports))  # no recordings kept: not playable
+        identity = str(vault.identity) if playable else None
+        recordings = CallRecordings(pool, lambda _kind: vault.storage, identity)
+        add_analytics_routes(app, AnalyticsApi(reports, recordings))
         add_dashboard_routes(app, DashboardPage(refresh_seconds=REFRESH_SECONDS))
 
     return add
 
 
 @pytest.fixture
-async def seeded(running_app: RunningApp) -> list[uuid.UUID]:
-    return await seed_calls(running_app.pool)
+async def seeded(running_app: RunningApp, vault: Vault) -> list[uuid.UUID]:
+    ids = await seed_calls(running_app.pool)
+    await add_recording(running_app.pool, vault, ids[0])
+    return ids
 
 
 async def _dashboard(signed_in_page: OpenPage, role: str = "manager", **options: object) -> Page:
@@ -536,3 +576,39 @@ async def test_only_managers_and_admins_get_in(
         link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard")
         await expect(link).to_have_attribute("aria-current", "page")
         assert page_errors(page) == []
+
+
+async def test_on_the_call_server_the_recording_downloads_sealed(
+    signed_in_page: OpenPage, seeded: list[uuid.UUID]
+) -> None:
+    page = await _dashboard(signed_in_page)
+    await page.locator(f'#calls tbody tr[data-id="{seeded[0]}"]').get_by_role("button").click()
+    link = page.get_by_role("link", name=re.compile("^Download the encrypted recording"))
+    async with page.expect_download() as download_info:
+        await link.click()
+    path = Path(await (await download_info.value).path())
+    sealed = await asyncio.to_thread(path.read_bytes)
+    assert sealed.startswith(b"age-encryption.org/v1"), sealed[:40]
+    assert b"RIFF" not in sealed[:64]
+    assert page_errors(page) == []
+
+
+@pytest.mark.parametrize("playable", [True])
+async def test_on_an_admin_host_the_recording_plays_in_the_page(
+    signed_in_page: OpenPage, seeded: list[uuid.UUID]
+) -> None:
+    page = await _dashboard(signed_in_page)
+    await page.locator(f'#calls tbody tr[data-id="{seeded[0]}"]').get_by_role("button").click()
+    audio = page.locator("#recording audio")
+    await expect(audio).to_have_attribute("src", f"/api/calls/{seeded[0]}/recording")
+    await expect(page.locator(".not-playable")).to_have_count(0)
+    # the browser fetches the decrypted WAV and decodes it: one second of audio
+    duration = await audio.evaluate(
+        """(a) => new Promise((ok, no) => {
+            a.addEventListener("loadedmetadata", () => ok(a.duration), {once: true});
+            a.addEventListener("error", () => no(new Error("audio error " + a.error?.code)), {once: true});
+            a.load();
+        })"""
+    )
+    assert abs(duration - 1.0) < 0.05, duration
+    assert page_errors(page) == []
