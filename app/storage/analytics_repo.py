@@ -151,9 +151,7 @@ LEFT JOIN LATERAL (
 
 # $1 start, $2 end, $3 property, $4 outcome, $5 language, $6 sentiment bucket, $7 edge,
 # $8 limit (NULL: all), $9 offset
-_CALL_PAGE = (
-    _CALL_FIGURES.replace("/*extra*/", ", count(*) OVER () AS total")
-    + """
+_MATCHING = """
 WHERE c.started_at >= $1 AND c.started_at < $2
   AND ($3::text IS NULL OR c.property_id = $3)
   AND ($4::text IS NULL OR c.outcome = $4)
@@ -163,23 +161,26 @@ WHERE c.started_at >= $1 AND c.started_at < $2
        OR ($6 = 'positive' AND c.sentiment >= $7::float8)
        OR ($6 = 'negative' AND c.sentiment <= -$7::float8)
        OR ($6 = 'neutral' AND c.sentiment > -$7::float8 AND c.sentiment < $7::float8))
-ORDER BY c.started_at DESC, c.id DESC
-LIMIT $8 OFFSET $9
 """
+
+# The page is chosen first (and counted), then only its calls get their figures: the
+# per-call aggregates never run for calls off the page.
+_CALL_PAGE = (
+    f"""
+WITH page AS (
+    SELECT c.id, count(*) OVER () AS total FROM calls c
+    {_MATCHING}
+    ORDER BY c.started_at DESC, c.id DESC
+    LIMIT $8 OFFSET $9
+)
+"""
+    + _CALL_FIGURES.replace("/*extra*/", ", page.total").replace(
+        "FROM calls c", "FROM page JOIN calls c ON c.id = page.id", 1
+    )
+    + "\nORDER BY c.started_at DESC, c.id DESC"
 )
 
-_COUNT_ONLY = """
-SELECT count(*) FROM calls c
-WHERE c.started_at >= $1 AND c.started_at < $2
-  AND ($3::text IS NULL OR c.property_id = $3)
-  AND ($4::text IS NULL OR c.outcome = $4)
-  AND ($5::text IS NULL OR lower(split_part(c.language, '-', 1)) = $5)
-  AND ($6::text IS NULL
-       OR ($6 = 'unscored' AND c.sentiment IS NULL)
-       OR ($6 = 'positive' AND c.sentiment >= $7::float8)
-       OR ($6 = 'negative' AND c.sentiment <= -$7::float8)
-       OR ($6 = 'neutral' AND c.sentiment > -$7::float8 AND c.sentiment < $7::float8))
-"""
+_COUNT_ONLY = "SELECT count(*) FROM calls c " + _MATCHING
 
 
 def _facts(row: asyncpg.Record) -> CallFacts:
