@@ -34,6 +34,7 @@ from app.web.analytics_api import AnalyticsApi, add_analytics_routes
 from app.web.dashboard import DashboardPage, add_dashboard_routes
 from tests.browser.conftest import RunningApp, page_errors
 from tests.browser.png import read_png
+from tests.integration.analytics_rig import GROUP_MANAGER, add_group_manager, add_properties
 from tests.web_support import PROPERTY
 
 PHONE_WIDTH = 375
@@ -611,4 +612,47 @@ async def test_on_an_admin_host_the_recording_plays_in_the_page(
         })"""
     )
     assert abs(duration - 1.0) < 0.05, duration
+    assert page_errors(page) == []
+
+
+async def test_a_group_manager_chooses_the_group_or_one_property(
+    running_app: RunningApp, new_page: OpenPage, seeded: list[uuid.UUID]
+) -> None:
+    pool = running_app.pool
+    await add_properties(pool)  # and Seaside Inn (UTC)
+    await add_group_manager(pool)
+    yesterday = dt.datetime.now(dt.UTC).replace(hour=12, minute=0, second=0) - dt.timedelta(days=1)
+    seaside = Seed(1, "booked", "en", 0.7, 5.0, "Booked a sea-view room.")
+    seaside_id = await insert_call(pool, seaside, at=yesterday)
+    await pool.execute("UPDATE calls SET property_id = 'seaside' WHERE id = $1", seaside_id)
+    # the group reports in UTC (the default): the seeded calls whose UTC day is in its week
+    today = dt.datetime.now(dt.UTC).date()
+    in_week = [s for s in SEEDS if (today - _noon(s.days_ago).astimezone(dt.UTC).date()).days < 7]
+
+    page = await new_page()
+    await page.goto("/login?next=%2Fdashboard")
+    await page.get_by_label("Email").fill(GROUP_MANAGER[0])
+    await page.get_by_label("Password").fill(GROUP_MANAGER[1])
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#live-status")).to_have_text(re.compile("^Live"))
+    chooser = page.get_by_label("Property", exact=True)
+    await expect(chooser.locator("option")).to_have_text(
+        ["All properties (group)", "Harborview Hotel", "Seaside Inn"]
+    )
+    await expect(page.locator("#kpis-scope")).to_contain_text("all properties")
+    await expect(_tile(page, "calls").locator(".kpi-value")).to_have_text(str(len(in_week) + 1))
+
+    await chooser.select_option("seaside")
+    await expect(page.locator("#kpis-scope")).to_contain_text("Seaside Inn")
+    await expect(_tile(page, "calls").locator(".kpi-value")).to_have_text("1")
+    rows = page.locator("#calls tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.locator("td.summary")).to_have_text(seaside.summary)
+    await expect(page.get_by_role("link", name="Calls CSV")).to_have_attribute(
+        "href", re.compile(r"&property=seaside$")
+    )
+    assert "property=seaside" in page.url
+    await chooser.select_option("")
+    await expect(_tile(page, "calls").locator(".kpi-value")).to_have_text(str(len(in_week) + 1))
     assert page_errors(page) == []
