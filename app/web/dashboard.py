@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -33,6 +34,7 @@ class DashboardPage:
     # the reporting day the range ends on; the API reads dates in each property's zone, and
     # UTC is where "today" is the same for every property within a day
     today: Callable[[], dt.date] = field(default=_utc_today)
+    bundle: Path = BUNDLE  # the page's script, built at setup (make web)
 
 
 DASHBOARD: web.AppKey[DashboardPage] = web.AppKey("dashboard", DashboardPage)
@@ -49,7 +51,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
         default_from=(to - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
         default_to=to.isoformat(),
         refresh_ms=max(1000, round(page.refresh_seconds * 1000)),
-        bundle_ready=BUNDLE.exists(),
+        bundle_ready=page.bundle.exists(),
     )
 
 

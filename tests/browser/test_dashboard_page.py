@@ -190,15 +190,20 @@ def playable() -> bool:
 
 
 @pytest.fixture
+def page_setup() -> DashboardPage:
+    return DashboardPage(refresh_seconds=REFRESH_SECONDS)
+
+
+@pytest.fixture
 def configure_app(
-    pool: asyncpg.Pool, vault: Vault, playable: bool
+    pool: asyncpg.Pool, vault: Vault, playable: bool, page_setup: DashboardPage
 ) -> Callable[[web.Application], None]:
     def add(app: web.Application) -> None:
         reports = Reports(AnalyticsRepository(pool), Prices(trunk_per_min=0.01))
         identity = str(vault.identity) if playable else None
         recordings = CallRecordings(pool, lambda _kind: vault.storage, identity)
         add_analytics_routes(app, AnalyticsApi(reports, recordings))
-        add_dashboard_routes(app, DashboardPage(refresh_seconds=REFRESH_SECONDS))
+        add_dashboard_routes(app, page_setup)
 
     return add
 
@@ -655,4 +660,16 @@ async def test_a_group_manager_chooses_the_group_or_one_property(
     assert "property=seaside" in page.url
     await chooser.select_option("")
     await expect(_tile(page, "calls").locator(".kpi-value")).to_have_text(str(len(in_week) + 1))
+    assert page_errors(page) == []
+
+
+@pytest.mark.parametrize(
+    "page_setup", [DashboardPage(bundle=Path("/nonexistent/dashboard.js"))], ids=["not built"]
+)
+async def test_a_server_without_the_built_script_says_so(signed_in_page: OpenPage) -> None:
+    page = await signed_in_page("manager", "/dashboard")
+    await expect(page.get_by_role("alert").filter(has_text="has not been built")).to_contain_text(
+        "make setup"
+    )
+    await expect(page.locator('script[src="/static/build/dashboard.js"]')).to_have_count(0)
     assert page_errors(page) == []
