@@ -673,3 +673,21 @@ async def test_a_server_without_the_built_script_says_so(signed_in_page: OpenPag
     )
     await expect(page.locator('script[src="/static/build/dashboard.js"]')).to_have_count(0)
     assert page_errors(page) == []
+
+
+async def test_the_keyboard_opens_and_closes_a_call(
+    signed_in_page: OpenPage, seeded: list[uuid.UUID]
+) -> None:
+    page = await _dashboard(signed_in_page)
+    button = page.locator(f'#calls tbody tr[data-id="{seeded[1]}"]').get_by_role("button")
+    await button.focus()
+    await page.keyboard.press("Enter")
+    heading = page.locator("#detail-heading")
+    await expect(heading).to_be_focused()
+    await expect(page.locator("#detail-summary")).to_have_text(SEEDS[1].summary)
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#detail")).to_be_hidden()
+    await expect(button).to_be_focused()
+    await expect(button).to_have_attribute("aria-pressed", "false")
+    assert "call=" not in page.url
+    assert page_errors(page) == []

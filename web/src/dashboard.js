@@ -710,6 +710,9 @@ ui.filters.addEventListener("submit", (event) => event.preventDefault());
 ui.prev.addEventListener("click", () => page(-1));
 ui.next.addEventListener("click", () => page(1));
 ui.close.addEventListener("click", closeCall);
+ui.detail.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") closeCall();
+});
 
 async function page(step) {
   state.offset = Math.max(0, state.offset + step * PAGE_SIZE);
