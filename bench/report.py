@@ -99,7 +99,8 @@ async def seed(pool: asyncpg.Pool, calls: int) -> dict[str, int]:
         await conn.execute(SEED_CALLS, calls, props)
         await conn.execute(SEED_TURNS)
         await conn.execute(SEED_TOOLS)
-        await conn.execute("ANALYZE")
+        # the visibility map set, as autovacuum leaves a table in use: index-only scans count
+        await conn.execute("VACUUM ANALYZE")
         return {
             t: await conn.fetchval(f"SELECT count(*) FROM {t}")
             for t in ("calls", "turns", "tool_invocations")
@@ -120,14 +121,19 @@ def workload(
     reports: Reports, prop: str, one_call: object
 ) -> dict[str, Callable[[], Awaitable[object]]]:
     today = dt.datetime.now(dt.UTC).date()
+    day = period(today, today)
     week = period(today - dt.timedelta(days=6), today)
     month = period(today - dt.timedelta(days=29), today)
     group, one = Scope(), Scope(property_id=prop)
     return {
         "report --days 7 (group)": lambda: reports.weekly(group, 7),
+        "kpis today (group)": lambda: reports.kpi_report(group, day),
+        "kpis 7 days (group)": lambda: reports.kpi_report(group, week),
         "kpis 30 days (group)": lambda: reports.kpi_report(group, month),
         "kpis 30 days (one property)": lambda: reports.kpi_report(one, month),
+        "daily 7 days (group)": lambda: reports.daily(group, week),
         "daily 30 days (group)": lambda: reports.daily(group, month),
+        "calls, first page (group, 7 d)": lambda: reports.calls(group, week, CallFilter()),
         "calls, first page (group, 30 d)": lambda: reports.calls(group, month, CallFilter()),
         "calls, outcome=failed (30 d)": lambda: reports.calls(
             group, month, CallFilter(outcome="failed")
@@ -155,19 +161,28 @@ async def main(calls: int, runs: int) -> None:
                 "SELECT id FROM calls ORDER BY started_at DESC OFFSET 500 LIMIT 1"
             )
             work = workload(reports, prop, one_call)
-            with_idx = {name: await timed(run, runs) for name, run in work.items()}
+            # with, without, with again: the second "with" shows how much is the machine's noise
+            first = {name: await timed(run, runs) for name, run in work.items()}
             for name in INDEXES:
                 await pool.execute(f"DROP INDEX {name}")
             await pool.execute("ANALYZE")
             without = {name: await timed(run, runs) for name, run in work.items()}
             for name, target in INDEXES.items():
                 await pool.execute(f"CREATE INDEX {name} ON {target}")
+            await pool.execute("VACUUM ANALYZE")
+            again = {name: await timed(run, runs) for name, run in work.items()}
         finally:
             await pool.close()
-    print("\n| query | with 0006 ms | without ms | without ÷ with |\n|---|---|---|---|")
+    print(
+        "\n| query | with 0006 ms | without ms | with again ms | without ÷ with (mean of both) |"
+        "\n|---|---|---|---|---|"
+    )
     for name in work:
-        ratio = without[name] / with_idx[name]
-        print(f"| {name} | {with_idx[name]:.1f} | {without[name]:.1f} | {ratio:.1f}× |")
+        with_idx = (first[name] + again[name]) / 2
+        print(
+            f"| {name} | {first[name]:.1f} | {without[name]:.1f} | {again[name]:.1f} "
+            f"| {without[name] / with_idx:.1f}× |"
+        )
 
 
 if __name__ == "__main__":

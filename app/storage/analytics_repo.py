@@ -54,11 +54,16 @@ _TOTALS = f"""
 WITH c AS (
     SELECT c.property_id, c.outcome, c.transferred_to, c.after_hours, c.satisfaction, c.engine,
            extract(epoch FROM c.ended_at - c.started_at)::float8 AS dur_s,
-           EXISTS (SELECT 1 FROM tool_invocations t
-                   WHERE t.call_id = c.id AND t.status = 'error') AS tool_error,
-           EXISTS (SELECT 1 FROM tool_invocations t
-                   WHERE t.call_id = c.id AND t.name = ANY($4::text[])) AS stay_tool
+           coalesce(ti.tool_error, false) AS tool_error,
+           coalesce(ti.stay_tool, false) AS stay_tool
     FROM calls c
+    -- per call, through tool_invocations_call_figures_idx (index-only): a hashed subplan
+    -- read every tool invocation ever made, whatever the range
+    LEFT JOIN LATERAL (
+        SELECT bool_or(t.status = 'error') AS tool_error,
+               bool_or(t.name = ANY($4::text[])) AS stay_tool
+        FROM tool_invocations t WHERE t.call_id = c.id
+    ) ti ON true
     WHERE {_ENDED_IN_RANGE}
 )
 SELECT grouping(property_id) = 1 AS is_group, property_id,
