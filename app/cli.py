@@ -18,6 +18,10 @@ import aiohttp
 import asyncpg
 
 from app import users_cli
+from app.analytics.exports import KPI_COLUMNS, kpi_rows, to_csv, to_json
+from app.analytics.period import QueryError, last_days
+from app.analytics.report import Scope
+from app.analytics.weekly import render_text
 from app.calls.engine_port import CallContext, EngineConnector, EngineError
 from app.calls.records import CallRecord
 from app.doctor import diagnose, render
@@ -34,6 +38,7 @@ from app.log import configure_logging
 from app.main import (
     build_destinations,
     build_engine,
+    build_reports,
     build_tools,
     destination_rules,
     open_database,
@@ -93,6 +98,15 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("call_id", type=uuid.UUID, metavar="ID")
 
     sub.add_parser("doctor", help="check configuration, database, Asterisk, engine, sounds")
+
+    report = sub.add_parser(
+        "report",
+        help="the managers' summary of the last days: KPIs against their targets, outcomes, "
+        "top tools, busiest hours (csv/json: the KPI rows)",
+    )
+    report.add_argument("--days", type=int, default=7, help="days up to today, included (1-366)")
+    report.add_argument("--property", dest="property_id", help="one property (default: all)")
+    report.add_argument("--format", choices=("text", "csv", "json"), default="text")
 
     audio = sub.add_parser("audio", help="convert an audio file and show its speech and silence")
     audio.add_argument("file", type=Path)
@@ -221,6 +235,8 @@ def _handler(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, An
         return lambda s: _calls_list(s, args.limit, args.property_id, args.active)
     if args.command == "calls":
         return lambda s: _calls_show(s, args.call_id)
+    if args.command == "report":
+        return lambda s: _report(s, args.days, args.property_id, args.format)
     if args.command == "recordings" and args.recordings_command == "list":
         return lambda s: _recordings_list(s, args.call_id)
     if args.command == "recordings":
@@ -364,6 +380,30 @@ def _describe_call(call: CallRecord) -> str:
         suffix = f"  ({', '.join(extra)})" if extra else ""
         lines.append(f"  {offset:7.1f}s {turn.role.value:>6}: {printable(turn.text)}{suffix}")
     return "\n".join(lines)
+
+
+async def _report(settings: Settings, days: int, property_id: str | None, fmt: str) -> int:
+    """`frontdesk report`: text for an email, or the KPI rows as CSV or JSON."""
+    async with _pool(settings) as pool:
+        reports = build_reports(settings, pool)
+        scope = Scope(property_id=property_id)
+        try:
+            _, props, timezone = await reports.resolve(scope)
+            if fmt == "text":
+                weekly = await reports.weekly(scope, days)
+                name = (
+                    f"{props[0].name} ({props[0].id})"
+                    if property_id
+                    else f"all properties ({len(props)})"
+                )
+                sys.stdout.write(render_text(weekly, name))
+                return EXIT_OK
+            rows = kpi_rows(await reports.kpi_report(scope, last_days(days, timezone)))
+        except QueryError as exc:
+            print(f"frontdesk: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+    sys.stdout.write(to_csv(rows, KPI_COLUMNS) if fmt == "csv" else to_json(rows) + "\n")
+    return EXIT_OK
 
 
 async def _doctor(settings: Settings) -> int:

@@ -17,6 +17,8 @@ import asyncpg
 from aiohttp import web
 
 from app.aio import Supervised, supervise
+from app.analytics.costs import Prices
+from app.analytics.report import Reports
 from app.calls.agent import AgentConversation, Opening
 from app.calls.arrival import Arrival, Why
 from app.calls.call_log import CallLog
@@ -59,6 +61,7 @@ from app.pbx.secrets import browser_auth_names
 from app.settings import PROJECT_ROOT, Settings, SettingsError
 from app.staff.signin import SignIn
 from app.storage import migrate
+from app.storage.analytics_repo import AnalyticsRepository, CallRecordings
 from app.storage.booking_repo import BookingRepository
 from app.storage.callbacks_repo import CallbackRepository
 from app.storage.calls_repo import CallRepository
@@ -98,9 +101,11 @@ from app.telephony.dialer import AriDialer, callback_of
 from app.telephony.phone_logins import AriPhoneLogins, UnconfiguredPhoneLogins
 from app.telephony.rtp_endpoint import PortPool
 from app.telephony.whisper import WhisperFiles
+from app.web.analytics_api import AnalyticsApi, add_analytics_routes
 from app.web.app import create_app
 from app.web.auth import AuthConfig
 from app.web.console import add_console_routes
+from app.web.dashboard import add_dashboard_routes
 from app.web.phone import PhoneSetup, add_phone_routes
 from app.web.sip_relay import RelayTarget
 from app.web.sms_webhooks import add_sms_routes
@@ -242,6 +247,29 @@ def build_tools(
         )
         tools.extend(payments.tools())
     return ToolRegistry(tools, log_to)
+
+
+def build_analytics(settings: Settings, pool: asyncpg.Pool) -> AnalyticsApi:
+    """The managers' analytics API: KPIs priced from the settings, recordings played back
+    only where RECORDING_IDENTITY is set (an admin host, never the call server)."""
+    identity = settings.recording_identity
+    recordings = CallRecordings(
+        pool,
+        lambda kind: recording_storage(settings, kind),
+        identity.get_secret_value() if identity else None,
+    )
+    return AnalyticsApi(build_reports(settings, pool), recordings)
+
+
+def build_reports(settings: Settings, pool: asyncpg.Pool) -> Reports:
+    prices = Prices(
+        settings.trunk_price_per_min_usd,
+        {
+            "openai": settings.engine_openai_price_per_min_usd,
+            "local": settings.engine_local_price_per_min_usd,
+        },
+    )
+    return Reports(AnalyticsRepository(pool), prices, settings.report_timezone)
 
 
 def build_web_auth(settings: Settings, pool: asyncpg.Pool) -> AuthConfig:
@@ -631,9 +659,11 @@ async def _serve(
         dispatcher = build_sms(settings, hotel, pool, http, app)  # adds its webhooks to app
         phones = build_phones(settings, hotel, http)
         add_phone_routes(app, phones.setup)
+        add_analytics_routes(app, build_analytics(settings, pool))
         # the staff console: live calls as the call path reports them, recent calls' summaries
         live = LiveCalls()
         console = add_console_routes(app, live, CallRepository(pool), actions=ConsoleAudit(pool))
+        add_dashboard_routes(app)  # the managers' page; its data is the analytics API's
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

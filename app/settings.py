@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AnyHttpUrl,
@@ -189,6 +190,14 @@ class Settings(BaseSettings):
     # verified against it.
     public_base_url: AnyHttpUrl | None = None
 
+    # --- analytics (app/analytics/): estimated cost per minute, in USD --------------------
+    # The trunk bills each started minute; the engine each minute of conversation.
+    trunk_price_per_min_usd: float = Field(0.0045, ge=0, le=10, allow_inf_nan=False)
+    engine_openai_price_per_min_usd: float = Field(0.20, ge=0, le=10, allow_inf_nan=False)
+    engine_local_price_per_min_usd: float = Field(0.002, ge=0, le=10, allow_inf_nan=False)
+    # The days of the group's reports (a property's own are in its timezone).
+    report_timezone: str = "UTC"
+
     # --- hotel, logging -------------------------------------------------------------------
     hotel_config: Path = PROJECT_ROOT / "config" / "hotel.yaml"
     sounds_dir: Path = PROJECT_ROOT / "sounds"
@@ -274,6 +283,15 @@ class Settings(BaseSettings):
     @classmethod
     def _known_countries(cls, value: str) -> str:
         country_regions(value)  # ValueError names the unknown codes
+        return value
+
+    @field_validator("report_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a known timezone (e.g. UTC, Europe/Madrid)") from None
         return value
 
     @field_validator("recording_identity")

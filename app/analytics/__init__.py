@@ -1,0 +1,1 @@
+"""Analytics for managers: per-call metrics, KPIs against the plan's targets, cost, reports."""
