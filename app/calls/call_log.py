@@ -49,6 +49,8 @@ class CallStore(Protocol):
 
     async def mask_turns(self, call_id: uuid.UUID, seconds: float) -> int: ...
 
+    async def mark_last_agent_turn_interrupted(self, call_id: uuid.UUID) -> bool: ...
+
 
 class ToolStore(Protocol):
     async def add(self, invocation: ToolInvocation) -> None: ...
@@ -132,7 +134,9 @@ class CallLog:
         *,
         latency_ms: int | None = None,
         language: str | None = None,
+        interrupted: bool = False,
     ) -> None:
+        """A turn as it goes by; `interrupted`: an agent turn the caller cut off (barge-in)."""
         if notes := self._notes.get(call_id):
             notes.turn(role, text)
         self.live.line(call_id, role, text)
@@ -141,8 +145,21 @@ class CallLog:
         self._writes.submit(
             f"call {call_id} turn",
             lambda: self._store.add_turn(
-                call_id, role, text, latency_ms=latency_ms, language=language
+                call_id,
+                role,
+                text,
+                latency_ms=latency_ms,
+                language=language,
+                interrupted=interrupted,
             ),
+        )
+
+    def interrupted(self, call_id: uuid.UUID) -> None:
+        """The caller cut off the agent's turn already logged (its transcript came first):
+        flagged behind that turn's write."""
+        self._writes.submit(
+            f"call {call_id} interrupted",
+            lambda: self._store.mark_last_agent_turn_interrupted(call_id),
         )
 
     def mask_turns(self, call_id: uuid.UUID, seconds: float) -> None:

@@ -202,14 +202,16 @@ class CallRepository:
                 )
         return _turn(row)
 
-    async def mark_interrupted(self, call_id: uuid.UUID, seq: int, text: str | None = None) -> None:
-        """Barge-in: the agent's turn was cut off; keep only what the caller actually heard."""
-        await self._pool.execute(
-            "UPDATE turns SET interrupted = true, text = coalesce($3, text) WHERE call_id = $1 AND seq = $2",
+    async def mark_last_agent_turn_interrupted(self, call_id: uuid.UUID) -> bool:
+        """Barge-in after the agent's turn was stored (its transcript came before the caller
+        cut in): flag the call's latest agent turn; its text stays as it was said."""
+        status: str = await self._pool.execute(
+            """UPDATE turns SET interrupted = true
+               WHERE id = (SELECT id FROM turns WHERE call_id = $1 AND role = 'agent'
+                           ORDER BY seq DESC LIMIT 1)""",
             call_id,
-            seq,
-            redact_card_data(text) if text is not None else None,
         )
+        return status != "UPDATE 0"
 
     async def get(self, call_id: uuid.UUID) -> CallRecord | None:
         async with self._pool.acquire() as conn:
