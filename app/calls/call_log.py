@@ -1,13 +1,16 @@
 """What a live call writes to its history, through the write-behind queue (never blocking);
 the same goes to the live calls' feed (the staff console, app/calls/live.py) as it happens,
-and at hang-up the call's summary is written with its end (app/calls/summary.py)."""
+and at hang-up the call's summary (app/calls/summary.py) and its caller's sentiment
+(app/analytics/sentiment.py, per turn and for the call) are written with its end."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Protocol
 
+from app.analytics.sentiment import CallSentiment, score_call
 from app.calls.live import Activity, LiveCalls
 from app.calls.records import CallRecord, CallState, NewCall, Outcome, Turn, TurnRole
 from app.calls.summary import CallNotes, summarise
@@ -48,6 +51,10 @@ class CallStore(Protocol):
     ) -> Turn: ...
 
     async def mask_turns(self, call_id: uuid.UUID, seconds: float) -> int: ...
+
+    async def get(self, call_id: uuid.UUID) -> CallRecord | None: ...
+
+    async def set_turn_sentiments(self, call_id: uuid.UUID, scores: dict[int, float]) -> None: ...
 
     async def mark_last_agent_turn_interrupted(self, call_id: uuid.UUID) -> bool: ...
 
@@ -119,12 +126,36 @@ class CallLog:
             log.exception("call summary failed")
             summary = None
         self.live.ended(call_id, reason, outcome)
-        self._writes.submit(
-            f"call {call_id} end",
-            lambda: self._store.end(
-                call_id, reason, transferred_to=transferred_to, outcome=outcome, summary=summary
-            ),
-        )
+        store = self._store
+
+        async def end() -> None:
+            # behind the call's turns in the queue: they are all stored by now
+            scored = await self._sentiment(call_id)
+            await store.end(
+                call_id,
+                reason,
+                transferred_to=transferred_to,
+                outcome=outcome,
+                summary=summary,
+                sentiment=scored.call if scored else None,
+            )
+
+        self._writes.submit(f"call {call_id} end", end)
+
+    async def _sentiment(self, call_id: uuid.UUID) -> CallSentiment | None:
+        """The call's caller turns scored (in a worker thread: VADER is plain Python) and
+        their scores stored; None when the call is unknown or scoring failed."""
+        record = await self._store.get(call_id)
+        if record is None:
+            return None
+        try:
+            scored = await asyncio.to_thread(score_call, record.turns, record.language)
+        except Exception:  # a score is not worth a call's end
+            log.exception("sentiment scoring failed")
+            return None
+        known = {seq: score for seq, score in scored.turns.items() if score is not None}
+        await self._store.set_turn_sentiments(call_id, known)
+        return scored
 
     def turn(
         self,

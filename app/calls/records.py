@@ -66,6 +66,7 @@ class Turn:
     language: str | None = None
     latency_ms: int | None = None
     interrupted: bool = False
+    sentiment: float | None = None  # a caller turn's, scored at hang-up; None = not scored
 
 
 @dataclass(frozen=True)

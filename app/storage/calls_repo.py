@@ -65,6 +65,7 @@ def _turn(row: asyncpg.Record) -> Turn:
         language=row["language"],
         latency_ms=row["latency_ms"],
         interrupted=row["interrupted"],
+        sentiment=row["sentiment"],
     )
 
 
@@ -212,6 +213,15 @@ class CallRepository:
             call_id,
         )
         return status != "UPDATE 0"
+
+    async def set_turn_sentiments(self, call_id: uuid.UUID, scores: dict[int, float]) -> None:
+        """The scores of a call's turns (by seq), written at hang-up; a turn left out stays
+        NULL (not scored)."""
+        if scores:
+            await self._pool.executemany(
+                "UPDATE turns SET sentiment = $3 WHERE call_id = $1 AND seq = $2",
+                [(call_id, seq, score) for seq, score in scores.items()],
+            )
 
     async def get(self, call_id: uuid.UUID) -> CallRecord | None:
         async with self._pool.acquire() as conn:

@@ -1,0 +1,1 @@
+"""What the managers' analytics derive from calls: sentiment and satisfaction, scored at hang-up."""
