@@ -407,6 +407,9 @@ class AgentConversation:
             self._session.achieved(Outcome.ABANDONED)  # unless the call achieved more
             await io.hangup(END_REASON)
             return True
+        if step in (Step.REPROMPT, Step.OFFER) and self.call_log is not None:
+            assert self._session is not None
+            self.call_log.silence_prompt(self._session.id)
         self._say_scripted(engine, step)
         self.silence.reply_owed()
         return False

@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from typing import Protocol
 
+from app.analytics.satisfaction import FAULT_REASONS, Friction, satisfaction
 from app.analytics.sentiment import CallSentiment, score_call
 from app.calls.live import Activity, LiveCalls
 from app.calls.records import CallRecord, CallState, NewCall, Outcome, Turn, TurnRole
@@ -35,6 +36,7 @@ class CallStore(Protocol):
         summary: str | None = None,
         sentiment: float | None = None,
         transferred_to: str | None = None,
+        satisfaction: float | None = None,
     ) -> None: ...
 
     async def add_turn(
@@ -120,6 +122,8 @@ class CallLog:
         outcome: Outcome | None = None,
     ) -> None:
         notes = self._notes.pop(call_id, CallNotes())
+        if reason in FAULT_REASONS:
+            notes.errors += 1
         try:
             summary: str | None = summarise(notes, reason, outcome, transferred_to)
         except Exception:  # a summary is not worth a call's end
@@ -131,13 +135,16 @@ class CallLog:
         async def end() -> None:
             # behind the call's turns in the queue: they are all stored by now
             scored = await self._sentiment(call_id)
+            mood = scored.call if scored else None
+            friction = Friction(notes.interruptions, notes.silence_prompts, notes.errors)
             await store.end(
                 call_id,
                 reason,
                 transferred_to=transferred_to,
                 outcome=outcome,
                 summary=summary,
-                sentiment=scored.call if scored else None,
+                sentiment=mood,
+                satisfaction=satisfaction(mood, outcome, friction),
             )
 
         self._writes.submit(f"call {call_id} end", end)
@@ -170,6 +177,7 @@ class CallLog:
         """A turn as it goes by; `interrupted`: an agent turn the caller cut off (barge-in)."""
         if notes := self._notes.get(call_id):
             notes.turn(role, text)
+            notes.interruptions += interrupted
         self.live.line(call_id, role, text)
         if role is TurnRole.CALLER and language:
             self.live.language(call_id, language)
@@ -188,10 +196,18 @@ class CallLog:
     def interrupted(self, call_id: uuid.UUID) -> None:
         """The caller cut off the agent's turn already logged (its transcript came first):
         flagged behind that turn's write."""
+        if notes := self._notes.get(call_id):
+            notes.interruptions += 1
         self._writes.submit(
             f"call {call_id} interrupted",
             lambda: self._store.mark_last_agent_turn_interrupted(call_id),
         )
+
+    def silence_prompt(self, call_id: uuid.UUID) -> None:
+        """The caller was silent and the agent asked whether they were there, or offered a
+        person: friction, for the satisfaction score (not stored on its own)."""
+        if notes := self._notes.get(call_id):
+            notes.silence_prompts += 1
 
     def mask_turns(self, call_id: uuid.UUID, seconds: float) -> None:
         """The caller's turns of the last `seconds` turned out to be card details (read in

@@ -91,6 +91,12 @@ class CallRecord:
     summary: str | None = None
     sentiment: float | None = None
     transferred_to: str | None = None
+    # for the managers' analytics (migration 0005)
+    satisfaction: float | None = None  # 1 … 5, estimated at hang-up or the survey's answer
+    survey_score: int | None = None  # the caller's keypad answer, 1 … 5
+    after_hours: bool | None = None  # the call came outside the front desk's hours
+    ivr_wait_ms: int | None = None  # answer in the dialplan → the agent or a person
+    queue_wait_ms: int | None = None
     turn_count: int = 0
     turns: tuple[Turn, ...] = field(default=())
 

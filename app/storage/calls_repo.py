@@ -22,7 +22,8 @@ from app.redaction import redact_card_data
 _CALL_COLUMNS = """
     c.id, c.property_id, c.direction, c.state, c.started_at, c.channel_id, c.caller_e164,
     c.caller_name, c.dialled_e164, c.mode, c.engine, c.language, c.ivr_path, c.answered_at,
-    c.ended_at, c.end_reason, c.outcome, c.summary, c.sentiment, c.transferred_to
+    c.ended_at, c.end_reason, c.outcome, c.summary, c.sentiment, c.transferred_to,
+    c.satisfaction, c.survey_score, c.after_hours, c.ivr_wait_ms, c.queue_wait_ms
 """
 
 
@@ -50,6 +51,11 @@ def _call(
         summary=row["summary"],
         sentiment=row["sentiment"],
         transferred_to=row["transferred_to"],
+        satisfaction=row["satisfaction"],
+        survey_score=row["survey_score"],
+        after_hours=row["after_hours"],
+        ivr_wait_ms=row["ivr_wait_ms"],
+        queue_wait_ms=row["queue_wait_ms"],
         turn_count=len(turns) if turn_count is None else turn_count,
         turns=turns,
     )
@@ -120,12 +126,15 @@ class CallRepository:
         summary: str | None = None,
         sentiment: float | None = None,
         transferred_to: str | None = None,
+        satisfaction: float | None = None,
     ) -> None:
-        """End a call; ending it twice keeps the first end (hang-up races are normal)."""
+        """End a call; ending it twice keeps the first end (hang-up races are normal).
+        A survey answer already stored is the satisfaction, whatever the estimate."""
         await self._pool.execute(
             """UPDATE calls SET state = 'ended', ended_at = greatest(now(), started_at),
                    end_reason = $2, outcome = coalesce($3, outcome), summary = coalesce($4, summary),
-                   sentiment = coalesce($5, sentiment), transferred_to = coalesce($6, transferred_to)
+                   sentiment = coalesce($5, sentiment), transferred_to = coalesce($6, transferred_to),
+                   satisfaction = coalesce(survey_score::real, $7, satisfaction)
                WHERE id = $1 AND state <> 'ended'""",
             call_id,
             reason,
@@ -133,6 +142,7 @@ class CallRepository:
             summary,
             sentiment,
             transferred_to,
+            satisfaction,
         )
 
     async def mask_turns(self, call_id: uuid.UUID, seconds: float) -> int:

@@ -16,6 +16,7 @@ from app.calls.call_log import CallLog
 from app.calls.live import LiveCalls
 from app.calls.records import CallState, Direction, NewCall, Outcome, TurnRole
 from app.calls.write_behind import WriteBehind
+from app.hotel.tools.registry import ToolInvocation
 from app.storage.calls_repo import CallRepository
 from app.storage.errors import is_transient
 
@@ -100,3 +101,75 @@ async def test_a_spanish_call_is_stored_not_scored(
     assert len(scores) == 2 and all(r["sentiment"] is None for r in scores)
     row = await pool.fetchrow("SELECT state, sentiment FROM calls WHERE id = $1", call_id)
     assert row["state"] == "ended" and row["sentiment"] is None
+
+
+async def test_satisfaction_is_written_at_hang_up_from_sentiment_outcome_and_friction(
+    repo: CallRepository,
+) -> None:
+    new = _new()
+    assert new.id is not None
+    call_id = new.id
+    said = "This is ridiculous, I've been waiting for twenty minutes."
+
+    def call(log: CallLog) -> None:
+        log.started(new, dt.datetime.now(dt.UTC))
+        log.turn(call_id, TurnRole.AGENT, "Harborview Hotel, this is Ava.")
+        log.interrupted(call_id)  # the caller cut the greeting off
+        log.turn(call_id, TurnRole.CALLER, said, language="en")
+        log.turn(call_id, TurnRole.AGENT, "Sorry, which", interrupted=True)
+        log.silence_prompt(call_id)
+        log.record(
+            ToolInvocation(
+                call_id,
+                "check_availability",
+                {},
+                None,
+                "error",
+                "no rooms",
+                dt.datetime.now(dt.UTC),
+                3,
+            )
+        )
+        log.ended(call_id, "transferred", outcome=Outcome.TRANSFERRED)
+
+    await _logged(repo, call)
+    stored = await repo.get(call_id)
+    assert stored is not None and stored.sentiment is not None and stored.sentiment < 0
+    mood = score_text(said, "en")
+    assert mood is not None
+    # by hand: transferred 3.5 + sentiment − 2 × 0.25 (cut off) − 0.25 (silence) − 0.5 (tool)
+    expected = max(1.0, 3.5 + mood - 0.5 - 0.25 - 0.5)
+    assert stored.satisfaction == pytest.approx(round(expected, 1), abs=0.051)
+    assert [t.interrupted for t in stored.turns] == [True, False, True]
+
+
+async def test_a_quiet_booking_is_satisfied_and_a_fault_is_not(repo: CallRepository) -> None:
+    booked, broken = _new(), _new()
+    assert booked.id is not None and broken.id is not None
+    booked_id, broken_id = booked.id, broken.id
+
+    def calls(log: CallLog) -> None:
+        log.started(booked, dt.datetime.now(dt.UTC))
+        log.turn(booked_id, TurnRole.CALLER, "Two nights from the fifth.", language="en")
+        log.ended(booked_id, "agent_goodbye", outcome=Outcome.BOOKED)
+        log.started(broken, dt.datetime.now(dt.UTC))
+        log.ended(broken_id, "media_lost", outcome=Outcome.FAILED)
+
+    await _logged(repo, calls)
+    good, bad = await repo.get(booked_id), await repo.get(broken_id)
+    assert good is not None and good.satisfaction == 4.5  # neutral words, booked, no friction
+    assert bad is not None and bad.satisfaction == 1.0  # failed 1.5 − a fault's 0.5
+    assert bad.sentiment is None  # nothing said: not scored
+
+
+async def test_a_stored_survey_answer_is_the_satisfaction_at_the_end(
+    repo: CallRepository, pool: asyncpg.Pool
+) -> None:
+    new = _new()
+    assert new.id is not None
+    call_id = new.id
+    await repo.create(new)
+    await pool.execute("UPDATE calls SET survey_score = 2 WHERE id = $1", call_id)
+    await repo.end(call_id, "agent_goodbye", outcome=Outcome.BOOKED, satisfaction=4.8)
+    stored = await repo.get(call_id)
+    assert stored is not None and stored.satisfaction == 2.0 and stored.survey_score == 2
