@@ -54,6 +54,8 @@ class NewCall:
     engine: str | None = None
     language: str | None = None
     ivr_path: tuple[str, ...] = ()
+    after_hours: bool | None = None  # outside the property's staffed hours (None: not known)
+    ivr_wait_ms: int | None = None  # the dialplan's answer → this call reaching the app
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,10 @@ class CallRepository:
         row = await self._pool.fetchrow(
             f"""
             INSERT INTO calls AS c (id, property_id, direction, channel_id, caller_e164,
-                               caller_name, dialled_e164, mode, engine, language, ivr_path, started_at)
+                               caller_name, dialled_e164, mode, engine, language, ivr_path, started_at,
+                               after_hours, ivr_wait_ms)
             VALUES (coalesce($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                    coalesce($11, now()))
+                    coalesce($11, now()), $13, $14)
             RETURNING {_CALL_COLUMNS}
             """,
             new.property_id,
@@ -100,6 +101,8 @@ class CallRepository:
             list(new.ivr_path),
             started_at,
             new.id,
+            new.after_hours,
+            new.ivr_wait_ms,
         )
         return _call(row)
 

@@ -181,6 +181,7 @@ class TelephonyCall:
                 language=self.session.language,
                 # how the dialplan brought the caller (menu-reservations, after-hours, …)
                 ivr_path=arrival.ivr_path,
+                after_hours=self._after_hours(prop),
             ),
             self.session.started_at,
         )
@@ -214,6 +215,17 @@ class TelephonyCall:
         await services.client.add_to_bridge(bridge.id, self.channel.id, media.id)
         self._move(CallState.TALKING)
         self._media_up.set()
+
+    def _after_hours(self, prop: str) -> bool | None:
+        """Whether a caller rang outside the property's staffed hours (calls we place: None)."""
+        check = self.services.after_hours
+        if check is None or self.outbound:
+            return None
+        try:
+            return check(prop, self.session.started_at)
+        except (KeyError, ValueError):  # a property hotel.yaml no longer has: not known
+            log.warning("after-hours not known", property=prop)
+            return None
 
     async def _open_endpoint(self, endpoint: RtpEndpoint) -> int:
         """Our RTP socket on a port of the range that is really free: another program on the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -73,6 +74,7 @@ class StasisApp:
         moh_class: str = "default",
         whisper: WhisperFiles | None = None,
         properties: frozenset[str] = frozenset(),
+        after_hours: Callable[[str, dt.datetime], bool] | None = None,
     ) -> None:
         self.client = client
         # (channel id, cause) for a call we placed that ended before it was answered
@@ -111,6 +113,7 @@ class StasisApp:
             whisper=whisper,
             moh_class=moh_class,
             engine_label=engine_label,
+            after_hours=after_hours,
         )
 
     # --- routing (called by the events reader for every event, in order) --------------------
