@@ -37,6 +37,7 @@ from app.telephony.ari.models import (
 )
 from app.telephony.call_services import CallServices
 from app.telephony.errors import TelephonyError
+from app.telephony.ivr_wait import ivr_wait_ms
 from app.telephony.rtp_endpoint import RtpEndpoint
 from app.telephony.staff_legs import StaffLegs
 
@@ -73,8 +74,10 @@ class TelephonyCall:
         channel: Channel,
         arrival: Arrival,
         conversation: Conversation,
+        reached_at: str = "",
     ) -> None:
         self.services = services
+        self.reached_at = reached_at  # the StasisStart's timestamp (Asterisk's clock)
         self.channel = channel
         self.arrival = arrival
         self.mode = arrival.mode
@@ -147,10 +150,12 @@ class TelephonyCall:
     async def _setup(self) -> None:
         services = self.services
         arrival = self.arrival
+        returning = arrival.why is Why.UNANSWERED  # the menu's wait was counted the first time
         if arrival.outbound and arrival.property_id:
             prop = arrival.property_id
         elif (back := services.transferred.take(self.channel.id)) is not None:
             prop = back  # back from a transfer nobody answered
+            returning = True
         elif arrival.why is Why.UNANSWERED and arrival.property_id:
             # a department the caller chose in the menu: the dialplan says whose it was
             prop = services.known_property(arrival.property_id) or services.property_for(
@@ -182,6 +187,9 @@ class TelephonyCall:
                 # how the dialplan brought the caller (menu-reservations, after-hours, …)
                 ivr_path=arrival.ivr_path,
                 after_hours=self._after_hours(prop),
+                ivr_wait_ms=None
+                if self.outbound or returning
+                else ivr_wait_ms(self.channel.channelvars, self.reached_at),
             ),
             self.session.started_at,
         )

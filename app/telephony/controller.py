@@ -185,7 +185,11 @@ class StasisApp:
             return
         try:
             call = TelephonyCall(
-                self.services, event.channel, arrival, self._conversations(arrival)
+                self.services,
+                event.channel,
+                arrival,
+                self._conversations(arrival),
+                reached_at=event.timestamp,
             )
         except NoFreePort:
             self._background(self._to_fallback(event.channel.id), "no-port")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ from app.storage.seed import seed
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
 from app.telephony.controller import StasisApp
-from tests.fakes.ari import FakeAri
+from app.telephony.ivr_wait import MENU_START
+from tests.fakes.ari import RECORDED, FakeAri
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED = BusinessHours()  # [] every day: nobody at the desk
@@ -98,3 +100,33 @@ async def test_a_call_outside_the_propertys_hours_is_stored_after_hours(
         row = await _row(pool, call.caller_id)
         assert row["property_id"] == "harborview"
         assert row["after_hours"] is expected
+
+
+async def test_the_menus_wait_is_stored_from_the_dialplans_mark(
+    pool: asyncpg.Pool, hotel: HotelConfig
+) -> None:
+    reached = dt.datetime.strptime(RECORDED.stasis_start["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    mark = f"{reached.timestamp() - 12.25:.3f}"  # the menu started 12.25 s before Stasis
+    async with _rig(pool, hotel) as rig:
+        menu = await rig.fake.incoming_call(
+            ["agent", "menu"], exten="+15550100100", channelvars={MENU_START: mark}
+        )
+        direct = await rig.fake.incoming_call(["echo"], exten="+15550100100", channelvars={})
+        menu_row, direct_row = await _row(pool, menu.caller_id), await _row(pool, direct.caller_id)
+    assert menu_row["ivr_wait_ms"] == 12250 and menu_row["ivr_path"] == ["menu"]
+    assert direct_row["ivr_wait_ms"] is None  # never in the menu
+
+
+async def test_a_caller_back_from_a_department_keeps_the_first_wait_only(
+    pool: asyncpg.Pool, hotel: HotelConfig
+) -> None:
+    reached = dt.datetime.strptime(RECORDED.stasis_start["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    mark = f"{reached.timestamp() - 3:.3f}"
+    async with _rig(pool, hotel) as rig:
+        back = await rig.fake.incoming_call(
+            ["agent", "unanswered", "3100", "harborview"],
+            exten="+15550100100",
+            channelvars={MENU_START: mark},  # still on the channel from its first visit
+        )
+        row = await _row(pool, back.caller_id)
+    assert row["ivr_wait_ms"] is None
