@@ -488,6 +488,7 @@ def build_telephony(
         whisper=_whisper_files(settings),
         properties=frozenset(p.id for p in hotel.properties),
         after_hours=lambda prop, at: after_hours(hotel.get_property(prop), at),
+        survey_for=lambda prop: hotel.get_property(prop).end_of_call_survey,
         engine_label=None
         if engine is None
         else (

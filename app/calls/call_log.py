@@ -21,6 +21,8 @@ from app.log import get_logger
 
 log = get_logger(__name__)
 
+SURVEY_KEYS = frozenset("12345")  # the keypad survey's answers
+
 
 class CallStore(Protocol):
     async def create(self, new: NewCall, started_at: dt.datetime | None = None) -> CallRecord: ...
@@ -59,6 +61,8 @@ class CallStore(Protocol):
     async def set_turn_sentiments(self, call_id: uuid.UUID, scores: dict[int, float]) -> None: ...
 
     async def mark_last_agent_turn_interrupted(self, call_id: uuid.UUID) -> bool: ...
+
+    async def record_survey(self, channel_id: str, score: int) -> bool: ...
 
 
 class ToolStore(Protocol):
@@ -202,6 +206,22 @@ class CallLog:
             f"call {call_id} interrupted",
             lambda: self._store.mark_last_agent_turn_interrupted(call_id),
         )
+
+    def survey(self, channel_id: str, key: str) -> None:
+        """The caller's answer to the end-of-call survey (the key they pressed, after the
+        call's end): 1 to 5 is stored as calls.survey_score and becomes its satisfaction;
+        anything else is not an answer and is dropped."""
+        if key not in SURVEY_KEYS:
+            log.warning("survey answer not 1 to 5, not stored", key=key[:3])
+            return
+        score = int(key)
+        store = self._store
+
+        async def answer() -> None:
+            if not await store.record_survey(channel_id, score):
+                log.warning("survey answer for no known call", channel=channel_id)
+
+        self._writes.submit(f"survey {channel_id}", answer)
 
     def silence_prompt(self, call_id: uuid.UUID) -> None:
         """The caller was silent and the agent asked whether they were there, or offered a

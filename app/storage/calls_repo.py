@@ -227,6 +227,18 @@ class CallRepository:
         )
         return status != "UPDATE 0"
 
+    async def record_survey(self, channel_id: str, score: int) -> bool:
+        """The caller's keypad survey answer (1 to 5) for the latest call on this channel: it
+        is the call's satisfaction from now on (end() keeps it too). False: no such call."""
+        status: str = await self._pool.execute(
+            """UPDATE calls SET survey_score = $2::int, satisfaction = $2::int
+               WHERE id = (SELECT id FROM calls WHERE channel_id = $1
+                           ORDER BY started_at DESC LIMIT 1)""",
+            channel_id,
+            score,
+        )
+        return status != "UPDATE 0"
+
     async def set_turn_sentiments(self, call_id: uuid.UUID, scores: dict[int, float]) -> None:
         """The scores of a call's turns (by seq), written at hang-up; a turn left out stays
         NULL (not scored)."""

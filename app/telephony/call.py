@@ -373,8 +373,26 @@ class TelephonyCall:
     async def hangup(self, reason: str) -> None:
         if self.end_reason == "unknown":
             self.end_reason = reason
+        if reason == GOODBYE and self._asks_survey():
+            try:  # the caller leaves Stasis to be asked; the call ends here as a goodbye
+                await self._release_media()
+                await self.services.client.continue_in_dialplan(self.channel.id, *SURVEY_DIALPLAN)
+                return
+            except TelephonyError as exc:
+                log.warning("survey not offered, hanging up", error=str(exc))
         with contextlib.suppress(TelephonyError):
             await self.services.client.hangup(self.channel.id)
+
+    def _asks_survey(self) -> bool:
+        """The property asks callers to rate the call after the agent's goodbye (hotel.yaml
+        end_of_call_survey); never a call we placed or one staff took."""
+        survey_for = self.services.survey_for
+        if survey_for is None or self.outbound or self.staff.has_caller or self._caller_left:
+            return False
+        try:
+            return survey_for(self.session.property_id)
+        except KeyError:
+            return False
 
     async def hold(self, on: bool) -> None:
         """Hold music on the call's bridge: the caller hears it (so does our media leg, which
@@ -568,6 +586,10 @@ class TelephonyCall:
         )
         self.done.set()
 
+
+GOODBYE = "agent_goodbye"  # the end_call tool's reason (app/hotel/tools/registry.py Hangup)
+# where the survey is asked: one key, back into Stasis(frontdesk,survey,<key>) when 1 to 5
+SURVEY_DIALPLAN = ("frontdesk-survey", "s")
 
 SUMMARY_MAX_CHARS = 400
 

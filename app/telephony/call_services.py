@@ -83,3 +83,5 @@ class CallServices:
     engine_label: str | None = None  # recorded on agent calls: which engine talked
     # (property id, moment) -> outside its staffed hours; None: not recorded
     after_hours: Callable[[str, dt.datetime], bool] | None = None
+    # property id -> the caller is asked to rate the call after the agent's goodbye
+    survey_for: Callable[[str], bool] | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,8 @@ import asyncpg
 import pytest
 
 from app.calls.call_log import CallLog
+from app.calls.conversation import CallIO
+from app.calls.session import CallSession
 from app.calls.write_behind import WriteBehind
 from app.hotel.config import BusinessHours, HotelConfig, load_hotel_config
 from app.main import build_telephony
@@ -25,7 +27,7 @@ from app.storage.errors import is_transient
 from app.storage.seed import seed
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
-from app.telephony.controller import StasisApp
+from app.telephony.controller import ConversationFactory, StasisApp
 from app.telephony.ivr_wait import MENU_START
 from tests.fakes.ari import RECORDED, FakeAri
 
@@ -58,15 +60,43 @@ async def hotel(pool: asyncpg.Pool) -> HotelConfig:
     return hotel
 
 
+class Goodbye:
+    """A stand-in for the agent that says goodbye at once (the end_call tool's hang-up)."""
+
+    def prepare(self, session: CallSession) -> None:
+        pass
+
+    async def run(self, io: CallIO, session: CallSession) -> None:
+        await io.hangup("agent_goodbye")
+
+    def on_dtmf(self, digit: str) -> None:
+        pass
+
+    async def discard(self) -> None:
+        pass
+
+
+def _with_survey(hotel: HotelConfig) -> HotelConfig:
+    props = [
+        p.model_copy(update={"end_of_call_survey": True}) if p.id == "harborview" else p
+        for p in hotel.properties
+    ]
+    return hotel.model_copy(update={"properties": props})
+
+
 @contextlib.asynccontextmanager
-async def _rig(pool: asyncpg.Pool, hotel: HotelConfig) -> AsyncIterator[Rig]:
+async def _rig(
+    pool: asyncpg.Pool, hotel: HotelConfig, conversations: ConversationFactory | None = None
+) -> AsyncIterator[Rig]:
     fake = FakeAri(rtp_address=("127.0.0.1", 9))
     url = await fake.start()
     settings = load_settings(asterisk_ari_url=url, asterisk_ari_password="secret")
     http = aiohttp.ClientSession()
     client = AriClient(http, url, "frontdesk", "secret")
     writes = WriteBehind(is_transient)
-    app = build_telephony(settings, hotel, client, CallLog(CallRepository(pool), writes))
+    app = build_telephony(
+        settings, hotel, client, CallLog(CallRepository(pool), writes), conversations=conversations
+    )
     events = EventStream(http, client, app.deliver, app.on_connected, backoff_min=0.05)
     tasks = [asyncio.create_task(writes.run()), asyncio.create_task(events.run())]
     await asyncio.wait_for(events.connected.wait(), 5)
@@ -130,3 +160,67 @@ async def test_a_caller_back_from_a_department_keeps_the_first_wait_only(
         )
         row = await _row(pool, back.caller_id)
     assert row["ivr_wait_ms"] is None
+
+
+async def _ended(pool: asyncpg.Pool, channel: str) -> asyncpg.Record:
+    async with asyncio.timeout(5):
+        while (row := await _row(pool, channel))["state"] != "ended":
+            await asyncio.sleep(0.02)
+    return row
+
+
+def _deleted(fake: FakeAri, channel: str) -> bool:
+    return ("DELETE", f"/channels/{channel}") in [(m, p) for m, p, _ in fake.requests]
+
+
+async def test_after_the_goodbye_the_caller_is_asked_and_their_key_is_stored(
+    pool: asyncpg.Pool, hotel: HotelConfig
+) -> None:
+    async with _rig(pool, _with_survey(hotel), lambda arrival: Goodbye()) as rig:
+        call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+        await _until(lambda: rig.fake.continued_to == ("frontdesk-survey", "s"))
+        assert not _deleted(rig.fake, call.caller_id)  # not hung up: being asked
+        row = await _ended(pool, call.caller_id)
+        assert row["end_reason"] == "agent_goodbye" and row["survey_score"] is None
+        estimated = row["satisfaction"]
+        assert estimated is not None  # the estimate, until the caller answers
+
+        await rig.fake.returns(call, ["survey", "4"])  # Read() got a 4: back into Stasis
+        await _until(lambda: _deleted(rig.fake, call.caller_id))  # stored, then hung up
+        async with asyncio.timeout(5):
+            while (await _row(pool, call.caller_id))["survey_score"] is None:
+                await asyncio.sleep(0.02)
+        row = await _row(pool, call.caller_id)
+    assert row["survey_score"] == 4 and row["satisfaction"] == 4.0
+
+
+@pytest.mark.parametrize("key", ["7", "0", "*", ""])
+async def test_a_key_outside_1_to_5_is_not_stored_and_the_call_just_ends(
+    pool: asyncpg.Pool, hotel: HotelConfig, key: str
+) -> None:
+    async with _rig(pool, _with_survey(hotel), lambda arrival: Goodbye()) as rig:
+        call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+        await _until(lambda: rig.fake.continued_to == ("frontdesk-survey", "s"))
+        before = await _ended(pool, call.caller_id)
+        await rig.fake.returns(call, ["survey", key])
+        await _until(lambda: _deleted(rig.fake, call.caller_id))
+        await asyncio.sleep(0.2)  # a write, had there been one, is done by now
+        row = await _row(pool, call.caller_id)
+    assert row["survey_score"] is None and row["satisfaction"] == before["satisfaction"]
+
+
+async def test_without_the_survey_the_goodbye_hangs_up(
+    pool: asyncpg.Pool, hotel: HotelConfig
+) -> None:
+    async with _rig(pool, hotel, lambda arrival: Goodbye()) as rig:  # hotel.yaml: off
+        call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+        await _until(lambda: _deleted(rig.fake, call.caller_id))
+        row = await _ended(pool, call.caller_id)
+        assert rig.fake.continued_to == (None, None)
+    assert row["end_reason"] == "agent_goodbye" and row["survey_score"] is None
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
