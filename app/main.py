@@ -45,6 +45,7 @@ from app.hotel.destinations import (
     ScreenedCallbacks,
     ScreenedOutbox,
 )
+from app.hotel.hours import after_hours
 from app.hotel.payments import OfflinePaymentProvider, PaymentProvider
 from app.hotel.tools.booking_tools import BookingTools
 from app.hotel.tools.call_tools import call_tools
@@ -516,6 +517,8 @@ def build_telephony(
         moh_class=settings.moh_class,
         whisper=_whisper_files(settings),
         properties=frozenset(p.id for p in hotel.properties),
+        after_hours=lambda prop, at: after_hours(hotel.get_property(prop), at),
+        survey_for=lambda prop: hotel.get_property(prop).end_of_call_survey,
         engine_label=None
         if engine is None
         else (

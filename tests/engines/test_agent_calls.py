@@ -296,6 +296,30 @@ async def test_barge_in_stops_the_agent_and_truncates_to_what_was_heard(
     assert truncation.played_ms < truncation.received_ms  # the rest was flushed, never played
 
 
+async def test_an_agent_turn_cut_off_by_the_caller_is_stored_interrupted_with_clean_text(
+    rig: Rig, tmp_path: Path
+) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 60)  # 1.2 s into the greeting
+    conversation = next(iter(rig.app.calls)).conversation
+    assert isinstance(conversation, AgentConversation)
+    await _say(rig, call, _speech("Stop, I need a room.", tmp_path)[:60])
+    await _until(lambda: conversation.truncations)
+
+    async def greeting() -> asyncpg.Record | None:
+        return await rig.pool.fetchrow(
+            """SELECT t.text, t.interrupted FROM turns t JOIN calls c ON c.id = t.call_id
+               WHERE c.channel_id = $1 AND t.role = 'agent' ORDER BY t.seq LIMIT 1""",
+            call.caller_id,
+        )
+
+    async with asyncio.timeout(20):
+        while (row := await greeting()) is None:
+            await asyncio.sleep(0.05)
+    assert row["interrupted"] is True
+    assert "Harborview Hotel" in row["text"] and "interrupted" not in row["text"], row["text"]
+
+
 async def test_no_engine_means_the_front_desk_not_dead_air(
     pool: asyncpg.Pool, tmp_path: Path
 ) -> None:

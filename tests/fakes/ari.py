@@ -400,6 +400,8 @@ class FakeAri:
         exten: str = "+15550100100",
         caller_name: str = "",
         language: str = "en",  # CHANNEL(language): the dialplan's "es" when 2 was pressed
+        channelvars: dict[str, str]
+        | None = None,  # ari.conf's channelvars, as the dialplan set them
     ) -> FakeCall:
         n = next(_numbers)
         call = FakeCall(
@@ -414,6 +416,8 @@ class FakeAri:
         start["args"] = call.args
         start["channel"]["caller"]["name"] = caller_name  # the SIP display name (recorded: "")
         start["channel"]["language"] = language
+        if channelvars is not None:
+            start["channel"]["channelvars"] = channelvars
         await self._emit([start], call)
         return call
 
