@@ -61,6 +61,7 @@ from app.pbx.sandbox import CONFIG_DIR, DIALPLAN_DIR
 from app.pbx.secrets import browser_auth_names
 from app.settings import PROJECT_ROOT, Settings, SettingsError
 from app.staff.signin import SignIn
+from app.staff.users import User
 from app.storage import migrate
 from app.storage.analytics_repo import AnalyticsRepository, CallRecordings
 from app.storage.booking_repo import BookingRepository
@@ -273,8 +274,13 @@ def build_reports(settings: Settings, pool: asyncpg.Pool) -> Reports:
     return Reports(AnalyticsRepository(pool), prices, settings.report_timezone)
 
 
-def build_web_auth(settings: Settings, pool: asyncpg.Pool) -> AuthConfig:
-    """Staff sign-in for the web pages: users and sessions in the database."""
+def build_web_auth(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    signed_out: Callable[[User], Awaitable[None]] | None = None,
+) -> AuthConfig:
+    """Staff sign-in for the web pages: users and sessions in the database; `signed_out`
+    runs when a user leaves their last session."""
     public = urlsplit(str(settings.public_base_url)) if settings.public_base_url else None
     return AuthConfig(
         signin=SignIn(UserRepository(pool)),
@@ -282,6 +288,7 @@ def build_web_auth(settings: Settings, pool: asyncpg.Pool) -> AuthConfig:
         session_hours=settings.web_session_hours,
         secure_cookies=settings.web_secure_cookies,
         public_origin=f"{public.scheme}://{public.netloc}" if public else None,
+        signed_out=signed_out,
     )
 
 
@@ -290,6 +297,12 @@ class Phones:
     setup: PhoneSetup
     job: Callable[[], Awaitable[None]] | None  # removes expired browser phone logins
     restore: Callable[[], Awaitable[object]] | None = None  # puts them back after a reconnect
+    revoke: Callable[[str], Awaitable[None]] | None = None  # one extension's, at once
+
+    async def signed_out(self, user: User) -> None:
+        """The user left their last session: their browser phone's password goes too."""
+        if user.extension and self.revoke is not None:
+            await self.revoke(user.extension)
 
 
 def build_phones(settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSession) -> Phones:
@@ -302,13 +315,15 @@ def build_phones(settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSes
     )
     job: Callable[[], Awaitable[None]] | None = None
     restore: Callable[[], Awaitable[object]] | None = None
+    revoke: Callable[[str], Awaitable[None]] | None = None
     logins: AriPhoneLogins | UnconfiguredPhoneLogins = UnconfiguredPhoneLogins()
     if settings.asterisk_ari_password is not None:
         ari = AriPhoneLogins(
             ari_client(settings, http), dt.timedelta(minutes=settings.phone_login_minutes)
         )
         left_behind = browser_auth_names(CONFIG_DIR / "pjsip.conf")
-        logins, job, restore = ari, lambda: ari.run_forever(left_behind), ari.restore
+        logins, job = ari, lambda: ari.run_forever(left_behind)
+        restore, revoke = ari.restore, ari.revoke
     setup = PhoneSetup(
         logins,
         RelayTarget(settings.asterisk_ws_url, http),
@@ -317,7 +332,7 @@ def build_phones(settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSes
             hotel.get_property(property_id) if property_id else hotel.default_property
         ),
     )
-    return Phones(setup, job, restore)
+    return Phones(setup, job, restore, revoke)
 
 
 def build_sms(
@@ -656,11 +671,10 @@ async def _serve(
             )
             stack.push_async_callback(engine_runner.cleanup)
 
-        app = create_app(
-            checks, voice_enabled=settings.voice_enabled, auth=build_web_auth(settings, pool)
-        )
-        dispatcher = build_sms(settings, hotel, pool, http, app)  # adds its webhooks to app
         phones = build_phones(settings, hotel, http)
+        auth = build_web_auth(settings, pool, signed_out=phones.signed_out)
+        app = create_app(checks, voice_enabled=settings.voice_enabled, auth=auth)
+        dispatcher = build_sms(settings, hotel, pool, http, app)  # adds its webhooks to app
         add_phone_routes(app, phones.setup)
         add_analytics_routes(app, build_analytics(settings, pool))
         # the staff console: live calls as the call path reports them, recent calls' summaries

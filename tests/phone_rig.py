@@ -20,6 +20,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from app.main import Phones
 from app.staff.passwords import hash_password
 from app.staff.signin import SignIn
 from app.staff.users import NewUser, Role, User
@@ -226,6 +227,18 @@ class PhoneRig:
         session = await SessionRepository(self.pool).start(user.id, dt.timedelta(hours=1))
         return session.token
 
+    async def sign_out(self, token: str) -> None:
+        """POST /logout with the session's cookie and CSRF token, as the page's button does."""
+        session = await SessionRepository(self.pool).find(token)
+        assert session is not None
+        async with self.http.post(
+            f"{self.url}/logout",
+            data={"csrf_token": session.csrf_token},
+            headers={"Origin": self.url, **self.cookies(token)},
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 303, response.status
+
     def cookies(self, token: str) -> dict[str, str]:
         return {"Cookie": f"{SESSION_COOKIE}={token}"}
 
@@ -244,21 +257,22 @@ async def phone_rig(
     async with aiohttp.ClientSession() as http:
         client = AriClient(http, fake.ari_url, ARI_USER, ARI_PASSWORD)
         logins = AriPhoneLogins(client)
+        setup = PhoneSetup(
+            logins,
+            RelayTarget(relay_url or fake.ws_url, http, session_check_seconds),
+            ice or IceSettings(),
+        )
+        # wired as the composition root wires them: a last sign-out revokes the phone's login
+        phones = Phones(setup, None, logins.restore, logins.revoke)
         auth = AuthConfig(
             signin=SignIn(UserRepository(pool)),
             sessions=SessionRepository(pool),
             session_hours=1,
             secure_cookies=False,
+            signed_out=phones.signed_out,
         )
         app = create_app([], auth=auth)
-        add_phone_routes(
-            app,
-            PhoneSetup(
-                logins,
-                RelayTarget(relay_url or fake.ws_url, http, session_check_seconds),
-                ice or IceSettings(),
-            ),
-        )
+        add_phone_routes(app, setup)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         port = free_port()

@@ -35,3 +35,7 @@ class SessionStore(Protocol):
     async def end(self, token: str) -> None:
         """Forget the session of this token (signing out)."""
         ...
+
+    async def live_count(self, user_id: int) -> int:
+        """How many unexpired sessions the user has (other browsers still signed in)."""
+        ...

@@ -249,3 +249,10 @@ class SessionRepository:
         await self._pool.execute(
             "DELETE FROM web_sessions WHERE token_hash = $1", token_hash(token)
         )
+
+    async def live_count(self, user_id: int) -> int:
+        count = await self._pool.fetchval(
+            "SELECT count(*) FROM web_sessions WHERE user_id = $1 AND expires_at > now()",
+            user_id,
+        )
+        return int(count)

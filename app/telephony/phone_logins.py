@@ -5,7 +5,8 @@ browser phones' endpoints (template `webrtc-phone`) name an auth with their exte
 file defines. Here the app creates it, with a random password, when a signed-in user's phone
 page asks (PUT /ari/asterisk/config/dynamic/res_pjsip/auth/<extension>), replaces it when it
 has less than half its lifetime left, and deletes it when it expires (`run`, a background job)
-and at start-up (`forget`: a password from before a restart is not left in Asterisk). Those
+when its user signs out of their last session (`revoke`), and at start-up (`forget`: a
+password from before a restart is not left in Asterisk). Those
 objects live only in Asterisk's memory: when ARI reconnects (Asterisk may have restarted)
 `restore` puts the unexpired ones back, so the phones' cached passwords keep working.
 
@@ -140,6 +141,14 @@ class AriPhoneLogins:
         if expired:
             log.info("expired browser phone logins removed", extensions=expired)
         return len(expired)
+
+    async def revoke(self, extension: str) -> None:
+        """Remove this extension's login from Asterisk now (its user signed out everywhere);
+        the next sign-in gets a new one."""
+        async with self._lock:
+            if self._issued.pop(extension, None) is not None:
+                await self._delete(extension)
+                log.info("browser phone login removed at sign-out", extension=extension)
 
     async def forget(self, extensions: Iterable[str]) -> None:
         """Remove these extensions' logins from Asterisk (start-up: whatever a previous run of

@@ -60,6 +60,9 @@ class AuthConfig:
     session_hours: int
     secure_cookies: bool = True
     public_origin: str | None = None  # PUBLIC_BASE_URL's scheme://host[:port], when set
+    # run when a user signs out of their last session (their browser phone's SIP password
+    # is removed from Asterisk then, not when it expires)
+    signed_out: Callable[[User], Awaitable[None]] | None = None
 
 
 AUTH: web.AppKey[AuthConfig] = web.AppKey("auth", AuthConfig)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from app.log import get_logger
 from app.staff.errors import SignInRefused, TooManyAttempts
+from app.staff.users import User
 from app.web.auth import (
     ANY_ROLE,
     AUTH,
@@ -169,9 +170,21 @@ async def logout(request: web.Request) -> web.StreamResponse:
         if token:
             await config.sessions.end(token)
         log.info("signed out", user_id=session.user.id)
+        if config.signed_out is not None:
+            await _last_session_gone(config, session.user)
     response = web.Response(status=303, headers={"Location": "/login?signed_out=1"})
     clear_session_cookie(response, config)
     return response
+
+
+async def _last_session_gone(config: AuthConfig, user: User) -> None:
+    """What goes with the user's last session; signing out succeeds whatever happens here."""
+    assert config.signed_out is not None
+    try:
+        if await config.sessions.live_count(user.id) == 0:
+            await config.signed_out(user)
+    except Exception:
+        log.exception("after sign-out", user_id=user.id)
 
 
 @requires(*ANY_ROLE)

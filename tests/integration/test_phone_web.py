@@ -338,3 +338,25 @@ async def test_a_restarted_asterisk_gets_the_browser_logins_back_when_ari_reconn
         f"{rig.url}/phone/config", headers={"Accept": "application/json", **rig.cookies(token)}
     ) as response:
         assert (await response.json())["password"] == password
+
+
+async def test_signing_out_everywhere_removes_the_phones_password_from_asterisk(
+    rig: PhoneRig,
+) -> None:
+    """Not left in Asterisk for the rest of its hour: whoever read it off the page of a
+    shared computer cannot register as that extension once its user has signed out."""
+    user = await rig.user("staff", "2002")
+    first, second = await rig.sign_in(user), await rig.sign_in(user)  # two browsers
+    headers = {"Accept": "application/json", **rig.cookies(first)}
+    async with rig.http.get(f"{rig.url}/phone/config", headers=headers) as response:
+        assert response.status == 200
+    assert "2002" in rig.asterisk.auths
+    await rig.sign_out(first)
+    assert "2002" in rig.asterisk.auths  # the other browser's phone still works
+    await rig.sign_out(second)
+    assert "2002" not in rig.asterisk.auths
+    # signing in again gets a new password, provisioned again
+    again = await rig.sign_in(user)
+    headers = {"Accept": "application/json", **rig.cookies(again)}
+    async with rig.http.get(f"{rig.url}/phone/config", headers=headers) as response:
+        assert (await response.json())["password"] == rig.asterisk.auths["2002"]["password"]
