@@ -145,20 +145,7 @@ class UserRepository:
             if row["disabled"]:
                 return False
             await conn.execute("UPDATE users SET disabled = true WHERE id = $1", row["id"])
-            ended = await conn.fetchval(
-                "WITH gone AS (DELETE FROM web_sessions WHERE user_id = $1 RETURNING 1) "
-                "SELECT count(*) FROM gone",
-                row["id"],
-            )
-            await audit(
-                conn,
-                actor,
-                "user.disable",
-                target_type="user",
-                target_id=str(row["id"]),
-                property_id=row["property_id"],
-                details={"email": email, "sessions_ended": ended},
-            )
+            await self._audited(conn, actor, "user.disable", row, email, end_sessions=True)
         return True
 
     async def enable(self, email: str, actor: str) -> bool:
@@ -167,15 +154,7 @@ class UserRepository:
             if not row["disabled"]:
                 return False
             await conn.execute("UPDATE users SET disabled = false WHERE id = $1", row["id"])
-            await audit(
-                conn,
-                actor,
-                "user.enable",
-                target_type="user",
-                target_id=str(row["id"]),
-                property_id=row["property_id"],
-                details={"email": email},
-            )
+            await self._audited(conn, actor, "user.enable", row, email)
         return True
 
     async def set_password(self, email: str, password_hash: str, actor: str) -> int:
@@ -184,20 +163,38 @@ class UserRepository:
             await conn.execute(
                 "UPDATE users SET password_hash = $2 WHERE id = $1", row["id"], password_hash
             )
+            # never the hash in the audit row
+            return await self._audited(conn, actor, "user.password", row, email, end_sessions=True)
+
+    @staticmethod
+    async def _audited(
+        conn: asyncpg.Connection,
+        actor: str,
+        action: str,
+        row: asyncpg.Record,
+        email: str,
+        *,
+        end_sessions: bool = False,
+    ) -> int:
+        """The change's audit row, after ending the user's sessions if asked; how many ended."""
+        details: dict[str, object] = {"email": email}
+        ended = 0
+        if end_sessions:
             ended = await conn.fetchval(
                 "WITH gone AS (DELETE FROM web_sessions WHERE user_id = $1 RETURNING 1) "
                 "SELECT count(*) FROM gone",
                 row["id"],
             )
-            await audit(
-                conn,
-                actor,
-                "user.password",
-                target_type="user",
-                target_id=str(row["id"]),
-                property_id=row["property_id"],
-                details={"email": email, "sessions_ended": ended},  # never the hash
-            )
+            details["sessions_ended"] = ended
+        await audit(
+            conn,
+            actor,
+            action,
+            target_type="user",
+            target_id=str(row["id"]),
+            property_id=row["property_id"],
+            details=details,
+        )
         return int(ended)
 
     @staticmethod
