@@ -40,6 +40,7 @@ from app.storage.db import create_pool
 
 INDEXES = {  # migrations/versions/0006_analytics_indexes.py
     "calls_started_idx": "calls (started_at DESC)",
+    "calls_outcome_started_idx": "calls (outcome, started_at DESC)",
     "turns_call_figures_idx": "turns (call_id) INCLUDE (latency_ms, interrupted, sentiment)",
     "tool_invocations_call_figures_idx": "tool_invocations (call_id) INCLUDE (name, status)",
 }
