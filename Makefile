@@ -29,7 +29,7 @@ $(WEB_STAMP): $(WEB_SOURCES)
 	  cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && \
 	  touch ../$(WEB_STAMP); \
 	else \
-	  echo "note: node and npm are not installed: the phone page's script is not built (apt-get install nodejs npm)"; \
+	  echo "note: node and npm are not installed: the staff pages' scripts (phone, dashboard) are not built (apt-get install nodejs npm)"; \
 	fi
 
 $(STAMP): pyproject.toml

@@ -45,6 +45,7 @@ from app.hotel.destinations import (
     ScreenedCallbacks,
     ScreenedOutbox,
 )
+from app.hotel.hours import after_hours
 from app.hotel.payments import OfflinePaymentProvider, PaymentProvider
 from app.hotel.tools.booking_tools import BookingTools
 from app.hotel.tools.call_tools import call_tools
@@ -105,6 +106,7 @@ from app.web.analytics_api import AnalyticsApi, add_analytics_routes
 from app.web.app import create_app
 from app.web.auth import AuthConfig
 from app.web.console import add_console_routes
+from app.web.dashboard import add_dashboard_routes
 from app.web.phone import PhoneSetup, add_phone_routes
 from app.web.sip_relay import RelayTarget
 from app.web.sms_webhooks import add_sms_routes
@@ -287,6 +289,7 @@ def build_web_auth(settings: Settings, pool: asyncpg.Pool) -> AuthConfig:
 class Phones:
     setup: PhoneSetup
     job: Callable[[], Awaitable[None]] | None  # removes expired browser phone logins
+    restore: Callable[[], Awaitable[object]] | None = None  # puts them back after a reconnect
 
 
 def build_phones(settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSession) -> Phones:
@@ -298,13 +301,14 @@ def build_phones(settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSes
         ttl_seconds=settings.turn_ttl_seconds,
     )
     job: Callable[[], Awaitable[None]] | None = None
+    restore: Callable[[], Awaitable[object]] | None = None
     logins: AriPhoneLogins | UnconfiguredPhoneLogins = UnconfiguredPhoneLogins()
     if settings.asterisk_ari_password is not None:
         ari = AriPhoneLogins(
             ari_client(settings, http), dt.timedelta(minutes=settings.phone_login_minutes)
         )
         left_behind = browser_auth_names(CONFIG_DIR / "pjsip.conf")
-        logins, job = ari, lambda: ari.run_forever(left_behind)
+        logins, job, restore = ari, lambda: ari.run_forever(left_behind), ari.restore
     setup = PhoneSetup(
         logins,
         RelayTarget(settings.asterisk_ws_url, http),
@@ -313,7 +317,7 @@ def build_phones(settings: Settings, hotel: HotelConfig, http: aiohttp.ClientSes
             hotel.get_property(property_id) if property_id else hotel.default_property
         ),
     )
-    return Phones(setup, job)
+    return Phones(setup, job, restore)
 
 
 def build_sms(
@@ -513,6 +517,8 @@ def build_telephony(
         moh_class=settings.moh_class,
         whisper=_whisper_files(settings),
         properties=frozenset(p.id for p in hotel.properties),
+        after_hours=lambda prop, at: after_hours(hotel.get_property(prop), at),
+        survey_for=lambda prop: hotel.get_property(prop).end_of_call_survey,
         engine_label=None
         if engine is None
         else (
@@ -567,18 +573,25 @@ async def taking_calls(
     client: AriClient,
     http: aiohttp.ClientSession,
     observe: Callable[[AriEvent], None] | None = None,
+    on_reconnect: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIterator[TakingCalls]:
     """ARI's events flowing into the Stasis app. On the way out the app takes no new call,
     live calls have DRAIN_SECONDS to finish (then go to the front desk), and only then does
     the stream stop: a call finishing needs its events. `observe` sees every event first
-    (the live suite records what the real Asterisk sent)."""
+    (the live suite records what the real Asterisk sent); `on_reconnect` runs each time the
+    stream comes back (Asterisk may have restarted and forgotten what lived in its memory)."""
 
     def deliver(event: AriEvent) -> None:
         if observe is not None:
             observe(event)
         stasis.deliver(event)
 
-    events = EventStream(http, client, deliver, stasis.on_connected)
+    async def connected(reconnected: bool) -> None:
+        await stasis.on_connected(reconnected)
+        if reconnected and on_reconnect is not None:
+            await on_reconnect()
+
+    events = EventStream(http, client, deliver, connected)
     job = supervise("ari-events", events.run)
     try:
         yield TakingCalls(stasis, events, job)
@@ -653,6 +666,7 @@ async def _serve(
         # the staff console: live calls as the call path reports them, recent calls' summaries
         live = LiveCalls()
         console = add_console_routes(app, live, CallRepository(pool), actions=ConsoleAudit(pool))
+        add_dashboard_routes(app)  # the managers' page; its data is the analytics API's
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -704,7 +718,9 @@ async def _serve(
             stasis.outbound_gone = lambda channel_id, cause: _callback_unanswered(
                 scheduler, channel_id, cause
             )
-            calls = await stack.enter_async_context(taking_calls(settings, stasis, client, http))
+            calls = await stack.enter_async_context(
+                taking_calls(settings, stasis, client, http, on_reconnect=phones.restore)
+            )
             jobs.append(calls.job)
             # Started after (so stopped before) the calls drain: a callback placed while the
             # app refuses calls would reach the front desk and be rung again later.

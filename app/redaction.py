@@ -174,6 +174,11 @@ def mask_phone(number: str) -> str:
     return _mask_digits(number)
 
 
+def shown_caller(number: str | None) -> str:
+    """A caller as staff pages show them: masked, or "withheld" when the network gave none."""
+    return mask_phone(number) if number else "withheld"
+
+
 def mask_phone_numbers(text: str, region: str = "US") -> str:
     """Phone numbers found in free text, masked to their last four digits."""
     spans: list[tuple[int, int]] = []

@@ -1,4 +1,4 @@
-"""`frontdesk users add|list|disable`: staff accounts for the staff pages.
+"""`frontdesk users add|list|disable|enable|password`: staff accounts for the staff pages.
 
 A password is read from standard input (`--password-stdin`: one line, or typed twice without
 echo at a terminal), never from the command line where `ps` and shell history would keep it,
@@ -55,6 +55,16 @@ def add_parser(sub: Any) -> None:
     users_sub.add_parser("list", help="every user, with role and status")
     disable = users_sub.add_parser("disable", help="disable a user and end their sessions")
     disable.add_argument("email")
+    enable = users_sub.add_parser("enable", help="let a disabled user sign in again")
+    enable.add_argument("email")
+    reset = users_sub.add_parser(
+        "password",
+        help="set a user's password from standard input (--password-stdin); ends their sessions",
+        allow_abbrev=False,
+    )
+    reset.add_argument("email")
+    reset.add_argument("--password-stdin", action="store_true", required=True)
+    reset.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
 
 
 class _QuietParser(argparse.ArgumentParser):
@@ -100,6 +110,10 @@ async def run(settings: Settings, args: argparse.Namespace, pool: PoolFactory) -
                 return await _add(directory, args)
             if args.users_command == "list":
                 return await _list(directory)
+            if args.users_command == "enable":
+                return await _enable(directory, args.email)
+            if args.users_command == "password":
+                return await _password(directory, args.email)
             return await _disable(directory, args.email)
     except (StaffError, PasswordTooShortError) as exc:
         print(f"frontdesk users: {exc}", file=sys.stderr)
@@ -154,4 +168,18 @@ async def _disable(directory: StaffDirectory, email: str) -> int:
         print(f"disabled {email.strip().lower()}; their sessions have ended")
     else:
         print(f"{email.strip().lower()} was already disabled")
+    return EXIT_OK
+
+
+async def _enable(directory: StaffDirectory, email: str) -> int:
+    if await directory.enable(email, actor=ACTOR):
+        print(f"enabled {email.strip().lower()}; they can sign in again")
+    else:
+        print(f"{email.strip().lower()} was not disabled")
+    return EXIT_OK
+
+
+async def _password(directory: StaffDirectory, email: str) -> int:
+    ended = await directory.set_password(email, read_password(sys.stdin), actor=ACTOR)
+    print(f"new password set for {email.strip().lower()}; {ended} session(s) ended")
     return EXIT_OK

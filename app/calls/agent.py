@@ -282,6 +282,7 @@ class AgentConversation:
         chunker = FrameChunker()
         playing: _Playing | None = None
         cancelled: set[str] = set()
+        logged: set[str] = set()  # responses whose transcript is already a stored turn
         calls: dict[str, list[FunctionCall]] = {}
         speech_stopped_at: float | None = None
         caller_speaking = False
@@ -342,6 +343,8 @@ class AgentConversation:
                     engine.cancel_response()
                     engine.truncate(playing.item_id, end_ms)
                     cancelled.add(playing.response_id)
+                    if playing.response_id in logged:  # else flagged when it is logged
+                        self._interrupted()
                     self.truncations.append(
                         Truncation(playing.item_id, end_ms, played_ms, playing.received_ms)
                     )
@@ -358,10 +361,14 @@ class AgentConversation:
                     self._log(TurnRole.CALLER, stored, None, event.language)
                     self.history.append(PastTurn(TurnRole.CALLER, stored))
             elif isinstance(event, AgentTranscript):
-                text = event.text + (" [interrupted]" if event.response_id in cancelled else "")
-                stored = self._cards().agent_said(text)
-                self._log(TurnRole.AGENT, stored, latency)
-                self.history.append(PastTurn(TurnRole.AGENT, stored))
+                cut_off = event.response_id in cancelled
+                logged.add(event.response_id)
+                stored = self._cards().agent_said(event.text)
+                # the row carries the flag (turns.interrupted), its text stays what was said;
+                # a renewed engine session is still told, in words, that it was cut off
+                self._log(TurnRole.AGENT, stored, latency, interrupted=cut_off)
+                replayed = stored + (" [interrupted]" if cut_off else "")
+                self.history.append(PastTurn(TurnRole.AGENT, replayed))
                 latency = None
             elif isinstance(event, FunctionCall):
                 calls.setdefault(event.response_id, []).append(event)
@@ -400,6 +407,9 @@ class AgentConversation:
             self._session.achieved(Outcome.ABANDONED)  # unless the call achieved more
             await io.hangup(END_REASON)
             return True
+        if step in (Step.REPROMPT, Step.OFFER) and self.call_log is not None:
+            assert self._session is not None
+            self.call_log.silence_prompt(self._session.id)
         self._say_scripted(engine, step)
         self.silence.reply_owed()
         return False
@@ -417,10 +427,27 @@ class AgentConversation:
             self._first_words(engine, english)
 
     def _log(
-        self, role: TurnRole, text: str, latency: int | None, language: str | None = None
+        self,
+        role: TurnRole,
+        text: str,
+        latency: int | None,
+        language: str | None = None,
+        *,
+        interrupted: bool = False,
     ) -> None:
         if self.call_log is not None and self._session is not None:
-            self.call_log.turn(self._session.id, role, text, latency_ms=latency, language=language)
+            self.call_log.turn(
+                self._session.id,
+                role,
+                text,
+                latency_ms=latency,
+                language=language,
+                interrupted=interrupted,
+            )
+
+    def _interrupted(self) -> None:
+        if self.call_log is not None and self._session is not None:
+            self.call_log.interrupted(self._session.id)
 
     def _doing(self, activity: Activity, tool: str | None = None, after: float = 0.0) -> None:
         """What the agent is doing now (or `after` seconds from now, unless it does something

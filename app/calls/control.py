@@ -7,13 +7,10 @@ Each refusal is an exception whose message is written for the member of staff wh
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Protocol
 
-# A staff phone's extension (users.extension): digits only, so it can never be read as
-# anything but one PJSIP endpoint ("2001&PJSIP/900…" or "2001/sip:…" are refused).
-_EXTENSION = re.compile(r"[0-9]{2,8}")
+from app.staff.users import is_extension
 
 
 class ControlError(Exception):
@@ -37,13 +34,15 @@ class ActionRefused(ControlError):
 
 
 def staff_extension(extension: str | None) -> str:
-    """The extension to ring for this member of staff, or NoExtension saying what to do."""
+    """The extension to ring for this member of staff, or NoExtension saying what to do.
+    Checked again right before it is dialled, whatever a row in the database says: digits
+    only, so it is never read as more than one PJSIP endpoint ("2001&PJSIP/900…")."""
     if not extension:
         raise NoExtension(
             "Your account has no phone extension. Ask an administrator to set one, "
             "then sign in on that phone."
         )
-    if not _EXTENSION.fullmatch(extension):
+    if not is_extension(extension):
         raise NoExtension(
             f"Your account's extension ({extension!r}) is not a phone extension (digits "
             "only). Ask an administrator to correct it."

@@ -29,7 +29,7 @@ from typing import Literal, ParamSpec
 
 from app.calls.records import CallState, NewCall, Outcome, TurnRole
 from app.log import get_logger
-from app.redaction import mask_phone, redact_card_data
+from app.redaction import redact_card_data, shown_caller
 
 log = get_logger(__name__)
 
@@ -242,7 +242,7 @@ class LiveCalls:
         call = LiveCall(
             id=new.id,
             property_id=new.property_id,
-            caller=mask_phone(new.caller_e164) if new.caller_e164 else "withheld",
+            caller=shown_caller(new.caller_e164),
             language=new.language or "en",
             mode=new.mode,
             started_at=at,

@@ -54,6 +54,8 @@ class NewCall:
     engine: str | None = None
     language: str | None = None
     ivr_path: tuple[str, ...] = ()
+    after_hours: bool | None = None  # outside the property's staffed hours (None: not known)
+    ivr_wait_ms: int | None = None  # the dialplan's answer → this call reaching the app
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Turn:
     language: str | None = None
     latency_ms: int | None = None
     interrupted: bool = False
+    sentiment: float | None = None  # a caller turn's, scored at hang-up; None = not scored
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,12 @@ class CallRecord:
     summary: str | None = None
     sentiment: float | None = None
     transferred_to: str | None = None
+    # for the managers' analytics (migration 0005)
+    satisfaction: float | None = None  # 1 … 5, estimated at hang-up or the survey's answer
+    survey_score: int | None = None  # the caller's keypad answer, 1 … 5
+    after_hours: bool | None = None  # the call came outside the front desk's hours
+    ivr_wait_ms: int | None = None  # answer in the dialplan → the agent or a person
+    queue_wait_ms: int | None = None
     turn_count: int = 0
     turns: tuple[Turn, ...] = field(default=())
 

@@ -45,6 +45,10 @@ class CallNotes:
     done: list[str] = field(default_factory=list)  # what the agent did for them, in order
     keyed: bool = False
     taken_over_by: str | None = None  # the extension that took the call over
+    # friction, for the satisfaction score (app/analytics/satisfaction.py)
+    interruptions: int = 0
+    silence_prompts: int = 0
+    errors: int = 0
 
     def turn(self, role: TurnRole, text: str) -> None:
         if role is TurnRole.CALLER and self.asked is None and text.strip():
@@ -56,6 +60,8 @@ class CallNotes:
             self.keyed = True
 
     def tool(self, invocation: ToolInvocation) -> None:
+        if invocation.status == "error":
+            self.errors += 1
         if invocation.status != "ok":
             return
         said = _tool_words(invocation.name, invocation.arguments, invocation.result or {})

@@ -301,6 +301,9 @@ class PropertyConfig(_Model):
     # The phone menu's own words, per language (en, es): welcome and menu replace what
     # `frontdesk sounds build` would otherwise say from the departments.
     phone_prompts: dict[str, dict[Literal["welcome", "menu"], str]] = {}
+    # After the agent's goodbye, ask the caller to rate the call 1 to 5 on the keypad
+    # (dialplan [frontdesk-survey]; skippable; the answer is stored in calls.survey_score).
+    end_of_call_survey: bool = False
 
     def department_at(self, destination: str) -> DepartmentConfig | None:
         """The department the dialplan rang at `destination` (an extension or queue-<name>)."""

@@ -41,6 +41,7 @@ SHARED: dict[str, dict[str, str]] = {
         "apology": "I am sorry, I cannot help you myself right now. "
         "Let me put you through to the front desk.",
         "goodbye": "Thank you for calling. Goodbye.",
+        "survey": "Please rate this call from 1 to 5 on your keypad, or hang up.",
         "invalid": "Sorry, that is not one of the choices.",
         "no-input": "Sorry, I did not hear a choice.",
         "one-moment": "One moment, please.",
@@ -60,6 +61,7 @@ SHARED: dict[str, dict[str, str]] = {
         "Después del tono, se escuchará a sí mismo.",
         "apology": "Lo siento, ahora no puedo ayudarle. Le paso con la recepción.",
         "goodbye": "Gracias por su llamada. Adiós.",
+        "survey": "Por favor, valore esta llamada del 1 al 5 en su teclado, o cuelgue.",
         "invalid": "Lo siento, esa no es una de las opciones.",
         "no-input": "Lo siento, no he oído ninguna opción.",
         "one-moment": "Un momento, por favor.",

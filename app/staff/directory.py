@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from app.staff.errors import PropertyRequiredError
 from app.staff.passwords import hash_password
 from app.staff.users import (
     NewUser,
@@ -27,6 +28,15 @@ class StaffStore(Protocol):
     async def disable(self, email: str, actor: str) -> bool:
         """Disable the user, end their sessions, audit it. False when already disabled;
         UnknownUserError when there is no such user."""
+        ...
+
+    async def enable(self, email: str, actor: str) -> bool:
+        """Let a disabled user sign in again, audit it. False when not disabled."""
+        ...
+
+    async def set_password(self, email: str, password_hash: str, actor: str) -> int:
+        """Replace the user's password and end their sessions (a reset is often because the
+        old one leaked), audit it. The number of sessions ended."""
         ...
 
 
@@ -55,6 +65,11 @@ class StaffDirectory:
             property_id=property_id or None,
             extension=check_extension(extension),
         )
+        if new.role == "staff" and new.property_id is None:
+            # a member of staff with no property would see every hotel's calls in the console
+            raise PropertyRequiredError(
+                "staff work at one property: give it (--property, an id from hotel.yaml)"
+            )
         hashed = hash_password(password)
         return await self._store.add(
             NewUser(new.email, new.display_name, new.role, hashed, new.property_id, new.extension),
@@ -66,3 +81,11 @@ class StaffDirectory:
 
     async def disable(self, email: str, *, actor: str) -> bool:
         return await self._store.disable(normalize_email(email), actor)
+
+    async def enable(self, email: str, *, actor: str) -> bool:
+        return await self._store.enable(normalize_email(email), actor)
+
+    async def set_password(self, email: str, password: str, *, actor: str) -> int:
+        """PasswordTooShortError before anything changes."""
+        hashed = hash_password(password)
+        return await self._store.set_password(normalize_email(email), hashed, actor)

@@ -62,3 +62,7 @@ class TooManyAttempts(SignInRefused):
             "Too many failed sign-ins. For your security, wait "
             f"{minutes} minute{'s' if minutes > 1 else ''} and try again."
         )
+
+
+class PropertyRequiredError(StaffError):
+    """Front-desk staff belong to one property; only managers and admins may span the group."""

@@ -79,9 +79,14 @@ def check_name(name: str) -> str:
     return value
 
 
+def is_extension(text: str) -> bool:
+    """A staff phone extension: 2 to 6 digits (what `users add` stores and the console dials)."""
+    return _EXTENSION.match(text) is not None
+
+
 def check_extension(extension: str | None) -> str | None:
     if extension is None:
         return None
-    if not _EXTENSION.match(extension):
+    if not is_extension(extension):
         raise InvalidExtensionError(f"extension {extension!r} is not 2 to 6 digits")
     return extension

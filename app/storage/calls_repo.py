@@ -22,7 +22,8 @@ from app.redaction import redact_card_data
 _CALL_COLUMNS = """
     c.id, c.property_id, c.direction, c.state, c.started_at, c.channel_id, c.caller_e164,
     c.caller_name, c.dialled_e164, c.mode, c.engine, c.language, c.ivr_path, c.answered_at,
-    c.ended_at, c.end_reason, c.outcome, c.summary, c.sentiment, c.transferred_to
+    c.ended_at, c.end_reason, c.outcome, c.summary, c.sentiment, c.transferred_to,
+    c.satisfaction, c.survey_score, c.after_hours, c.ivr_wait_ms, c.queue_wait_ms
 """
 
 
@@ -50,6 +51,11 @@ def _call(
         summary=row["summary"],
         sentiment=row["sentiment"],
         transferred_to=row["transferred_to"],
+        satisfaction=row["satisfaction"],
+        survey_score=row["survey_score"],
+        after_hours=row["after_hours"],
+        ivr_wait_ms=row["ivr_wait_ms"],
+        queue_wait_ms=row["queue_wait_ms"],
         turn_count=len(turns) if turn_count is None else turn_count,
         turns=turns,
     )
@@ -65,6 +71,7 @@ def _turn(row: asyncpg.Record) -> Turn:
         language=row["language"],
         latency_ms=row["latency_ms"],
         interrupted=row["interrupted"],
+        sentiment=row["sentiment"],
     )
 
 
@@ -76,9 +83,10 @@ class CallRepository:
         row = await self._pool.fetchrow(
             f"""
             INSERT INTO calls AS c (id, property_id, direction, channel_id, caller_e164,
-                               caller_name, dialled_e164, mode, engine, language, ivr_path, started_at)
+                               caller_name, dialled_e164, mode, engine, language, ivr_path, started_at,
+                               after_hours, ivr_wait_ms)
             VALUES (coalesce($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                    coalesce($11, now()))
+                    coalesce($11, now()), $13, $14)
             RETURNING {_CALL_COLUMNS}
             """,
             new.property_id,
@@ -93,6 +101,8 @@ class CallRepository:
             list(new.ivr_path),
             started_at,
             new.id,
+            new.after_hours,
+            new.ivr_wait_ms,
         )
         return _call(row)
 
@@ -119,12 +129,15 @@ class CallRepository:
         summary: str | None = None,
         sentiment: float | None = None,
         transferred_to: str | None = None,
+        satisfaction: float | None = None,
     ) -> None:
-        """End a call; ending it twice keeps the first end (hang-up races are normal)."""
+        """End a call; ending it twice keeps the first end (hang-up races are normal).
+        A survey answer already stored is the satisfaction, whatever the estimate."""
         await self._pool.execute(
             """UPDATE calls SET state = 'ended', ended_at = greatest(now(), started_at),
                    end_reason = $2, outcome = coalesce($3, outcome), summary = coalesce($4, summary),
-                   sentiment = coalesce($5, sentiment), transferred_to = coalesce($6, transferred_to)
+                   sentiment = coalesce($5, sentiment), transferred_to = coalesce($6, transferred_to),
+                   satisfaction = coalesce(survey_score::real, $7, satisfaction)
                WHERE id = $1 AND state <> 'ended'""",
             call_id,
             reason,
@@ -132,6 +145,7 @@ class CallRepository:
             summary,
             sentiment,
             transferred_to,
+            satisfaction,
         )
 
     async def mask_turns(self, call_id: uuid.UUID, seconds: float) -> int:
@@ -202,14 +216,37 @@ class CallRepository:
                 )
         return _turn(row)
 
-    async def mark_interrupted(self, call_id: uuid.UUID, seq: int, text: str | None = None) -> None:
-        """Barge-in: the agent's turn was cut off; keep only what the caller actually heard."""
-        await self._pool.execute(
-            "UPDATE turns SET interrupted = true, text = coalesce($3, text) WHERE call_id = $1 AND seq = $2",
+    async def mark_last_agent_turn_interrupted(self, call_id: uuid.UUID) -> bool:
+        """Barge-in after the agent's turn was stored (its transcript came before the caller
+        cut in): flag the call's latest agent turn; its text stays as it was said."""
+        status: str = await self._pool.execute(
+            """UPDATE turns SET interrupted = true
+               WHERE id = (SELECT id FROM turns WHERE call_id = $1 AND role = 'agent'
+                           ORDER BY seq DESC LIMIT 1)""",
             call_id,
-            seq,
-            redact_card_data(text) if text is not None else None,
         )
+        return status != "UPDATE 0"
+
+    async def record_survey(self, channel_id: str, score: int) -> bool:
+        """The caller's keypad survey answer (1 to 5) for the latest call on this channel: it
+        is the call's satisfaction from now on (end() keeps it too). False: no such call."""
+        status: str = await self._pool.execute(
+            """UPDATE calls SET survey_score = $2::int, satisfaction = $2::int
+               WHERE id = (SELECT id FROM calls WHERE channel_id = $1
+                           ORDER BY started_at DESC LIMIT 1)""",
+            channel_id,
+            score,
+        )
+        return status != "UPDATE 0"
+
+    async def set_turn_sentiments(self, call_id: uuid.UUID, scores: dict[int, float]) -> None:
+        """The scores of a call's turns (by seq), written at hang-up; a turn left out stays
+        NULL (not scored)."""
+        if scores:
+            await self._pool.executemany(
+                "UPDATE turns SET sentiment = $3 WHERE call_id = $1 AND seq = $2",
+                [(call_id, seq, score) for seq, score in scores.items()],
+            )
 
     async def get(self, call_id: uuid.UUID) -> CallRecord | None:
         async with self._pool.acquire() as conn:

@@ -141,13 +141,7 @@ class UserRepository:
 
     async def disable(self, email: str, actor: str) -> bool:
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT id, disabled, property_id FROM users WHERE lower(email) = lower($1) "
-                "FOR UPDATE",
-                email,
-            )
-            if row is None:
-                raise UnknownUserError(f"no user with email {email}")
+            row = await self._locked(conn, email)
             if row["disabled"]:
                 return False
             await conn.execute("UPDATE users SET disabled = true WHERE id = $1", row["id"])
@@ -166,6 +160,55 @@ class UserRepository:
                 details={"email": email, "sessions_ended": ended},
             )
         return True
+
+    async def enable(self, email: str, actor: str) -> bool:
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await self._locked(conn, email)
+            if not row["disabled"]:
+                return False
+            await conn.execute("UPDATE users SET disabled = false WHERE id = $1", row["id"])
+            await audit(
+                conn,
+                actor,
+                "user.enable",
+                target_type="user",
+                target_id=str(row["id"]),
+                property_id=row["property_id"],
+                details={"email": email},
+            )
+        return True
+
+    async def set_password(self, email: str, password_hash: str, actor: str) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await self._locked(conn, email)
+            await conn.execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1", row["id"], password_hash
+            )
+            ended = await conn.fetchval(
+                "WITH gone AS (DELETE FROM web_sessions WHERE user_id = $1 RETURNING 1) "
+                "SELECT count(*) FROM gone",
+                row["id"],
+            )
+            await audit(
+                conn,
+                actor,
+                "user.password",
+                target_type="user",
+                target_id=str(row["id"]),
+                property_id=row["property_id"],
+                details={"email": email, "sessions_ended": ended},  # never the hash
+            )
+        return int(ended)
+
+    @staticmethod
+    async def _locked(conn: asyncpg.Connection, email: str) -> asyncpg.Record:
+        row = await conn.fetchrow(
+            "SELECT id, disabled, property_id FROM users WHERE lower(email) = lower($1) FOR UPDATE",
+            email,
+        )
+        if row is None:
+            raise UnknownUserError(f"no user with email {email}")
+        return row
 
 
 class SessionRepository:

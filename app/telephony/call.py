@@ -37,6 +37,7 @@ from app.telephony.ari.models import (
 )
 from app.telephony.call_services import CallServices
 from app.telephony.errors import TelephonyError
+from app.telephony.ivr_wait import ivr_wait_ms
 from app.telephony.rtp_endpoint import RtpEndpoint
 from app.telephony.staff_legs import StaffLegs
 
@@ -73,8 +74,10 @@ class TelephonyCall:
         channel: Channel,
         arrival: Arrival,
         conversation: Conversation,
+        reached_at: str = "",
     ) -> None:
         self.services = services
+        self.reached_at = reached_at  # the StasisStart's timestamp (Asterisk's clock)
         self.channel = channel
         self.arrival = arrival
         self.mode = arrival.mode
@@ -147,10 +150,12 @@ class TelephonyCall:
     async def _setup(self) -> None:
         services = self.services
         arrival = self.arrival
+        returning = arrival.why is Why.UNANSWERED  # the menu's wait was counted the first time
         if arrival.outbound and arrival.property_id:
             prop = arrival.property_id
         elif (back := services.transferred.take(self.channel.id)) is not None:
             prop = back  # back from a transfer nobody answered
+            returning = True
         elif arrival.why is Why.UNANSWERED and arrival.property_id:
             # a department the caller chose in the menu: the dialplan says whose it was
             prop = services.known_property(arrival.property_id) or services.property_for(
@@ -181,6 +186,10 @@ class TelephonyCall:
                 language=self.session.language,
                 # how the dialplan brought the caller (menu-reservations, after-hours, …)
                 ivr_path=arrival.ivr_path,
+                after_hours=self._after_hours(prop),
+                ivr_wait_ms=None
+                if self.outbound or returning
+                else ivr_wait_ms(self.channel.channelvars, self.reached_at),
             ),
             self.session.started_at,
         )
@@ -214,6 +223,17 @@ class TelephonyCall:
         await services.client.add_to_bridge(bridge.id, self.channel.id, media.id)
         self._move(CallState.TALKING)
         self._media_up.set()
+
+    def _after_hours(self, prop: str) -> bool | None:
+        """Whether a caller rang outside the property's staffed hours (calls we place: None)."""
+        check = self.services.after_hours
+        if check is None or self.outbound:
+            return None
+        try:
+            return check(prop, self.session.started_at)
+        except (KeyError, ValueError):  # a property hotel.yaml no longer has: not known
+            log.warning("after-hours not known", property=prop)
+            return None
 
     async def _open_endpoint(self, endpoint: RtpEndpoint) -> int:
         """Our RTP socket on a port of the range that is really free: another program on the
@@ -353,8 +373,26 @@ class TelephonyCall:
     async def hangup(self, reason: str) -> None:
         if self.end_reason == "unknown":
             self.end_reason = reason
+        if reason == GOODBYE and self._asks_survey():
+            try:  # the caller leaves Stasis to be asked; the call ends here as a goodbye
+                await self._release_media()
+                await self.services.client.continue_in_dialplan(self.channel.id, *SURVEY_DIALPLAN)
+                return
+            except TelephonyError as exc:
+                log.warning("survey not offered, hanging up", error=str(exc))
         with contextlib.suppress(TelephonyError):
             await self.services.client.hangup(self.channel.id)
+
+    def _asks_survey(self) -> bool:
+        """The property asks callers to rate the call after the agent's goodbye (hotel.yaml
+        end_of_call_survey); never a call we placed or one staff took."""
+        survey_for = self.services.survey_for
+        if survey_for is None or self.outbound or self.staff.has_caller or self._caller_left:
+            return False
+        try:
+            return survey_for(self.session.property_id)
+        except KeyError:
+            return False
 
     async def hold(self, on: bool) -> None:
         """Hold music on the call's bridge: the caller hears it (so does our media leg, which
@@ -548,6 +586,10 @@ class TelephonyCall:
         )
         self.done.set()
 
+
+GOODBYE = "agent_goodbye"  # the end_call tool's reason (app/hotel/tools/registry.py Hangup)
+# where the survey is asked: one key, back into Stasis(frontdesk,survey,<key>) when 1 to 5
+SURVEY_DIALPLAN = ("frontdesk-survey", "s")
 
 SUMMARY_MAX_CHARS = 400
 

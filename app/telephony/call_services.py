@@ -7,6 +7,7 @@ these, and claims the channels and bridges it creates in the app's routing table
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -80,3 +81,7 @@ class CallServices:
     whisper: WhisperFiles | None = None  # warm transfers' summaries (None: always blind)
     moh_class: str = "default"  # asterisk-config/musiconhold.conf
     engine_label: str | None = None  # recorded on agent calls: which engine talked
+    # (property id, moment) -> outside its staffed hours; None: not recorded
+    after_hours: Callable[[str, dt.datetime], bool] | None = None
+    # property id -> the caller is asked to rate the call after the agent's goodbye
+    survey_for: Callable[[str], bool] | None = None

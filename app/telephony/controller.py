@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -47,6 +48,8 @@ PENDING_SECONDS = 5.0
 ConversationFactory = Callable[[Arrival], Conversation]  # how the call came -> who talks
 
 
+SURVEY_ARG = "survey"  # Stasis(frontdesk,survey,<key>): the end-of-call survey's answer
+
 # Channels we originate carry ids with this prefix (see app/telephony/dialer.py), so their end
 # can be told apart from anything else in the app.
 OUTBOUND_PREFIX = "fdv-out-"
@@ -73,6 +76,8 @@ class StasisApp:
         moh_class: str = "default",
         whisper: WhisperFiles | None = None,
         properties: frozenset[str] = frozenset(),
+        after_hours: Callable[[str, dt.datetime], bool] | None = None,
+        survey_for: Callable[[str], bool] | None = None,
     ) -> None:
         self.client = client
         # (channel id, cause) for a call we placed that ended before it was answered
@@ -111,10 +116,17 @@ class StasisApp:
             whisper=whisper,
             moh_class=moh_class,
             engine_label=engine_label,
+            after_hours=after_hours,
+            survey_for=survey_for,
         )
 
     # --- routing (called by the events reader for every event, in order) --------------------
     def deliver(self, event: AriEvent) -> None:
+        if isinstance(event, StasisStart) and event.args[:1] == [SURVEY_ARG]:
+            # The caller rated the call on the keypad after the goodbye (dialplan
+            # [frontdesk-survey]): stored, then the channel is hung up.
+            self._background(self._survey_answered(event), "survey-answer")
+            return
         if isinstance(event, StasisStart) and self._is_new_call(event):
             # Before ownership: a caller back from a transfer nobody answered re-enters Stasis
             # on the same channel, possibly before its previous visit has finished tearing down.
@@ -182,7 +194,11 @@ class StasisApp:
             return
         try:
             call = TelephonyCall(
-                self.services, event.channel, arrival, self._conversations(arrival)
+                self.services,
+                event.channel,
+                arrival,
+                self._conversations(arrival),
+                reached_at=event.timestamp,
             )
         except NoFreePort:
             self._background(self._to_fallback(event.channel.id), "no-port")
@@ -196,6 +212,11 @@ class StasisApp:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
+
+    async def _survey_answered(self, event: StasisStart) -> None:
+        key = event.args[1] if len(event.args) > 1 else ""
+        self.services.call_log.survey(event.channel.id, key)
+        await self._hang_up(event.channel.id)
 
     async def _hang_up(self, channel_id: str) -> None:
         with contextlib.suppress(TelephonyError):

@@ -5,7 +5,9 @@ browser phones' endpoints (template `webrtc-phone`) name an auth with their exte
 file defines. Here the app creates it, with a random password, when a signed-in user's phone
 page asks (PUT /ari/asterisk/config/dynamic/res_pjsip/auth/<extension>), replaces it when it
 has less than half its lifetime left, and deletes it when it expires (`run`, a background job)
-and at start-up (`forget`: a password from before a restart is not left in Asterisk).
+and at start-up (`forget`: a password from before a restart is not left in Asterisk). Those
+objects live only in Asterisk's memory: when ARI reconnects (Asterisk may have restarted)
+`restore` puts the unexpired ones back, so the phones' cached passwords keep working.
 
 An extension is only provisioned when Asterisk says its endpoint is a WebRTC one: a desk
 phone's auth is pjsip.conf's (Asterisk refuses to change it anyway: 403).
@@ -54,7 +56,7 @@ class AriPhoneLogins:
         self.lifetime = lifetime
         self._clock = clock
         self._issued: dict[str, SipLogin] = {}
-        self._lock = asyncio.Lock()  # one PUT per extension at a time, in order
+        self._lock = asyncio.Lock()  # one change to Asterisk's auths at a time, in order
 
     async def issue(self, extension: str) -> SipLogin:
         async with self._lock:
@@ -65,12 +67,7 @@ class AriPhoneLogins:
             await self._check_browser_phone(extension)
             login = SipLogin(extension, extension, secrets.token_urlsafe(24), now + self.lifetime)
             try:
-                await self._client.put_config_object(
-                    PJSIP,
-                    "auth",
-                    extension,
-                    {"auth_type": "digest", "username": login.username, "password": login.password},
-                )
+                await self._put(login)
             except TelephonyError as exc:
                 log.error(
                     "browser phone login not provisioned", extension=extension, error=str(exc)
@@ -82,6 +79,37 @@ class AriPhoneLogins:
             self._issued[extension] = login
             log.info("browser phone login provisioned", extension=extension)
             return login
+
+    async def _put(self, login: SipLogin) -> None:
+        await self._client.put_config_object(
+            PJSIP,
+            "auth",
+            login.username,
+            {"auth_type": "digest", "username": login.username, "password": login.password},
+        )
+
+    async def restore(self) -> int:
+        """Put every unexpired login back into Asterisk (after ARI reconnects: a restarted
+        Asterisk has forgotten them while browser phones still hold them); how many. One
+        Asterisk refuses is dropped, so the next `issue` makes a new one."""
+        now = self._clock()
+        restored = 0
+        async with self._lock:
+            for extension, login in list(self._issued.items()):
+                if login.expires_at <= now:
+                    continue
+                try:
+                    await self._put(login)
+                except TelephonyError as exc:
+                    log.error(
+                        "browser phone login not restored", extension=extension, error=str(exc)
+                    )
+                    del self._issued[extension]
+                    continue
+                restored += 1
+        if restored:
+            log.info("browser phone logins restored in Asterisk", count=restored)
+        return restored
 
     async def _check_browser_phone(self, extension: str) -> None:
         try:

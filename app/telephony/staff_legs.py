@@ -25,14 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.aio import cancel_and_wait
 from app.calls.control import ActionRefused, CallNotLive, StaffPhoneUnavailable
 from app.calls.records import CallState, Outcome
-from app.log import get_logger
+from app.log import bind_call, get_logger
 from app.telephony.ari.models import (
     AriEvent,
     ChannelDestroyed,
@@ -67,6 +67,8 @@ class _Listening:
     leg: str | None = None
     snoop: str | None = None
     bridge: str | None = None
+    stopped: bool = False  # stopped (they hung up, the call ended) while being set up
+    announced: bool = False  # the console was told they listen
 
 
 class StaffLegs:
@@ -115,11 +117,18 @@ class StaffLegs:
             raise ActionRefused(f"Extension {self.taking_over} is already taking this call over.")
         if self._call.session.state is CallState.TRANSFERRING:
             raise CallNotLive("The receptionist is putting this call through already.")
+        listening = self._listening.get(extension)
+        if listening is not None and listening.bridge is None:
+            raise ActionRefused(
+                "Your phone is ringing to listen in: answer it, then take the call over."
+            )
         self.taking_over = extension
-        try:
-            await self._owned(self._take_over(extension), f"takeover-{extension}")
-        finally:
-            self.taking_over = None
+        # cleared when the take-over's task ends, not when the request does: a console
+        # request cancelled mid-ring leaves the take-over running, and still guarded
+        await self._owned(self._take_over(extension), f"takeover-{extension}", self._took_over)
+
+    def _took_over(self) -> None:
+        self.taking_over = None
 
     # --- events (from the call's inbox, in order) -----------------------------------------------
     def handle(self, event: AriEvent) -> bool:
@@ -159,15 +168,27 @@ class StaffLegs:
         self._call.services.routes.release_channel(channel)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coro, name=f"{name}-{self._call.channel.id}")
+        # started from a console request's handler: the task copies the request's context,
+        # so the call's id is bound here for every line the action logs
+        loop = asyncio.get_running_loop()
+        with bind_call(str(self._call.session.id)):
+            task = loop.create_task(coro, name=f"{name}-{self._call.channel.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _owned(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+    async def _owned(
+        self,
+        coro: Coroutine[Any, Any, None],
+        name: str,
+        when_done: Callable[[], None] | None = None,
+    ) -> None:
         """Run an action in a task of the call's: whoever asked may go away (a closed
-        browser tab) without leaving the caller half-way between the agent and staff."""
+        browser tab) without leaving the caller half-way between the agent and staff.
+        `when_done` runs when the task ends, however it ends (even cancelled unstarted)."""
         task = self._spawn(coro, name)
+        if when_done is not None:
+            task.add_done_callback(lambda _: when_done())
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -225,6 +246,13 @@ class StaffLegs:
         try:
             listening.leg = await self._ring(listening.extension, "listen")
             self._check_live()
+            if listening.leg not in self._legs:
+                raise _unavailable(listening.extension, "hung up as it answered")
+            if self.has_caller or self.taking_over is not None:  # while it rang
+                raise ActionRefused(
+                    f"This call went to staff (extension {self.taken_over_by or self.taking_over}) "
+                    "while your phone rang."
+                )
             snoop = f"{SNOOP_PREFIX}{uuid.uuid4().hex[:16]}"
             entered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._entering[snoop] = entered
@@ -233,14 +261,20 @@ class StaffLegs:
             try:
                 await client.snoop(caller, spy="both", whisper="none", snoop_id=snoop)
                 listening.snoop = snoop
+                self._still_wanted(listening)
                 # in Stasis before it can be bridged (422 otherwise, as for externalMedia)
                 await asyncio.wait_for(entered, ENTER_SECONDS)
+            except TimeoutError:
+                log.warning("listen-in snoop never entered the app", snoop=snoop)
+                raise ActionRefused("Listening in did not work this time; try again.") from None
             finally:
                 self._entering.pop(snoop, None)
             bridge = await client.create_bridge(f"listen-{caller}")
             listening.bridge = bridge.id
             routes.claim_bridge(bridge.id, self._call)
+            self._still_wanted(listening)
             await client.add_to_bridge(bridge.id, snoop, listening.leg)
+            self._still_wanted(listening)
         except TelephonyError as exc:
             await self._stop_listening(listening)
             log.warning("listen-in failed", extension=listening.extension, error=str(exc))
@@ -250,20 +284,33 @@ class StaffLegs:
         except BaseException:
             await self._stop_listening(listening)
             raise
+        listening.announced = True
         self._call.services.call_log.listening(self._call.session.id, listening.extension, True)
         log.info("staff listening in", extension=listening.extension)
 
+    @staticmethod
+    def _still_wanted(listening: _Listening) -> None:
+        """Between the steps of setting up: stopped meanwhile, what was just made goes too."""
+        if listening.stopped:
+            raise ActionRefused("You hung up before the listening began.")
+
     async def _stop_listening(self, listening: _Listening, *, keep_leg: bool = False) -> None:
-        if self._listening.get(listening.extension) is not listening:
-            return
-        del self._listening[listening.extension]
-        if listening.snoop is not None:
-            await self._hang_up(listening.snoop)
-        if listening.bridge is not None:
-            await self._destroy(listening.bridge)
+        """Free whatever of it exists, as often as asked: it may run while `_listen` is still
+        making the snoop and bridge (the phone was put down), and again when `_listen` sees
+        that and gives up."""
+        listening.stopped = True
+        if self._listening.get(listening.extension) is listening:
+            del self._listening[listening.extension]
+        snoop, listening.snoop = listening.snoop, None
+        bridge, listening.bridge = listening.bridge, None
+        if snoop is not None:
+            await self._hang_up(snoop)
+        if bridge is not None:
+            await self._destroy(bridge)
         if listening.leg is not None and not keep_leg:
             await self._hang_up(listening.leg)
-        if listening.bridge is not None:  # it was listening (not only ringing)
+        if listening.announced:  # the console showed them listening
+            listening.announced = False
             self._call.services.call_log.listening(
                 self._call.session.id, listening.extension, False
             )
@@ -283,6 +330,8 @@ class StaffLegs:
         except CallNotLive:
             await self._hang_up(leg)
             raise
+        if leg not in self._legs:  # answered and hung up at once: the agent keeps the caller
+            raise _unavailable(extension, "hung up as it answered")
         # From here the caller is staff's: the agent stops first (it must not put the caller
         # through meanwhile), then the caller moves to the staff member's bridge.
         await self._call.stop_agent()

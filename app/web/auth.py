@@ -18,6 +18,7 @@ handler lists every role that may use it (an admin is not implicitly a manager).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -190,6 +191,32 @@ async def load_session(request: web.Request) -> Session | None:
         session = await config.sessions.find(token)
     request[SESSION] = session
     return session
+
+
+def session_check(request: web.Request) -> Callable[[], Awaitable[bool]]:
+    """For a socket that outlives its request: whether the request's session still holds for
+    the same user (not signed out, not expired, the user not disabled)."""
+    config = request.app[AUTH]
+    token = request.cookies.get(SESSION_COOKIE, "")
+    session = session_of(request)
+
+    async def holds() -> bool:
+        found = await config.sessions.find(token)
+        return found is not None and session is not None and found.user.id == session.user.id
+
+    return holds
+
+
+async def until_signed_out(holds: Callable[[], Awaitable[bool]], every: float) -> None:
+    """Returns once `holds` says no, asked every `every` seconds. A check that fails (the
+    database had a moment) is asked again next time: a blip signs nobody out."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if not await holds():
+                return
+        except Exception as exc:
+            log.warning("session not rechecked", error=type(exc).__name__)
 
 
 def _sign_in_needed(request: web.Request, config: AuthConfig | None) -> web.StreamResponse:

@@ -25,7 +25,6 @@ the socket is closed (code 4401).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -46,13 +45,12 @@ from app.calls.control import (
     StaffPhoneUnavailable,
     staff_extension,
 )
-from app.calls.live import LiveCalls, Missed, Snapshot
+from app.calls.live import FeedItem, LiveCalls, Missed, Snapshot
 from app.calls.records import CallRecord, Turn
 from app.log import get_logger
-from app.redaction import mask_phone
+from app.redaction import shown_caller
 from app.staff.users import Role, User
-from app.web.auth import AUTH as AUTH_KEY
-from app.web.auth import SESSION_COOKIE, current_user, requires, session_of
+from app.web.auth import current_user, requires, session_check, until_signed_out
 from app.web.templates import render
 
 log = get_logger(__name__)
@@ -155,7 +153,7 @@ def _recent(call: CallRecord) -> dict[str, Any]:
         "started_at": call.started_at.isoformat(),
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
         "seconds": round(duration.total_seconds()) if duration is not None else None,
-        "caller": mask_phone(call.caller_e164) if call.caller_e164 else "withheld",
+        "caller": shown_caller(call.caller_e164),
         "language": call.language,
         "outcome": call.outcome.value if call.outcome else None,
         "end_reason": call.end_reason,
@@ -190,7 +188,13 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def _scope(user: User) -> str | None:
-    """The property whose calls this user sees (None: all of them)."""
+    """The property whose calls this user sees (None: all of them, for a manager or an admin
+    of the whole group). Staff without a property see nothing: failing open would show them
+    every hotel's calls (`frontdesk users add` refuses to make one; older rows may exist)."""
+    if user.property_id is None and user.role == "staff":
+        raise web.HTTPForbidden(
+            text="Your account belongs to no property: ask your administrator to set it."
+        )
     return user.property_id
 
 
@@ -272,7 +276,8 @@ async def call_action(request: web.Request) -> web.Response:
     if call_id is None or live is None:
         return _error(410, "That call has already ended.")
     if _scope(user) is not None and live.property_id != _scope(user):
-        return _error(404, "There is no such call.")  # not theirs: as if it did not exist
+        # not theirs: nothing about it is told (404, not 403; call ids are random)
+        return _error(404, "There is no such call.")
     if console.control is None:
         return _error(503, "The console cannot act on calls: this server is not taking calls.")
     try:
@@ -289,7 +294,7 @@ async def call_action(request: web.Request) -> web.Response:
         await _audit(console, user, action, call_id, live.property_id, f"refused: {exc}")
         return _error(status, str(exc))
     await _audit(console, user, action, call_id, live.property_id, "done")
-    log.info("console action", action=action, user_id=user.id, call=str(call_id))
+    log.info("console action", action=action, user_id=user.id, call_id=str(call_id))
     return web.json_response({"ok": True, "message": _DONE[action]})
 
 
@@ -301,7 +306,7 @@ async def _audit(
     try:
         await console.actions.record(user, f"console.{action}", call_id, prop, result)
     except Exception:  # the action happened; its audit row is retried nowhere, but logged
-        log.exception("console action not audited", action=action, call=str(call_id))
+        log.exception("console action not audited", action=action, call_id=str(call_id))
 
 
 # --- the live feed ----------------------------------------------------------------------------------
@@ -309,41 +314,44 @@ async def _audit(
 async def console_socket(request: web.Request) -> web.WebSocketResponse:
     user = current_user(request)
     console = request.app[CONSOLE]
+    scope = _scope(user)  # before the upgrade: a refusal is an HTTP answer
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
     await ws.prepare(request)
-    scope = _scope(user)
     with console.live.subscribe(property_id=scope) as feed:
         # subscribed before the snapshot, with no await between: nothing falls in the gap
         first = _snapshot(console.live.snapshot(scope))
         reader = asyncio.create_task(_read_until_closed(ws), name=f"console-ws-read-{id(ws)}")
         checker = asyncio.create_task(
-            _session_holds(request, console.session_recheck), name=f"console-ws-session-{id(ws)}"
+            until_signed_out(session_check(request), console.session_recheck),
+            name=f"console-ws-session-{id(ws)}",
         )
+        item: asyncio.Task[FeedItem] | None = None
         try:
             await ws.send_str(json.dumps(first))
             while not ws.closed:
-                item = asyncio.ensure_future(feed.next())
+                item = asyncio.create_task(feed.next(), name=f"console-ws-next-{id(ws)}")
                 done, _ = await asyncio.wait(
                     {item, reader, checker}, return_when=asyncio.FIRST_COMPLETED
                 )
                 if item not in done:
-                    item.cancel()
-                    if checker in done and not checker.result():
+                    if checker in done:  # signed out, expired or disabled
                         await ws.close(code=4401, message=b"Your session has ended: sign in again.")
                     break
-                event = item.result()
+                event, item = item.result(), None
                 if isinstance(event, Missed):  # fell behind: start again from what is now
                     message = {**_snapshot(console.live.snapshot(scope)), "resync": True}
                 else:
                     message = {"type": event.type, **as_json(event)}
                 await ws.send_str(json.dumps(message))
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page went away while we wrote to it
         finally:
-            for task in (reader, checker):
+            # every helper cancelled and awaited before we go; a cancellation of this handler
+            # itself (server shutdown) goes on once they are done, not swallowed
+            helpers = [t for t in (item, reader, checker) if t is not None]
+            for task in helpers:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await asyncio.gather(*helpers, return_exceptions=True)
             await ws.close()
     return ws
 
@@ -353,19 +361,3 @@ async def _read_until_closed(ws: web.WebSocketResponse) -> None:
     async for message in ws:
         if message.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
             return
-
-
-async def _session_holds(request: web.Request, every: float) -> bool:
-    """False as soon as the socket's session is no longer valid (signed out, expired)."""
-    config = request.app[AUTH_KEY]
-    token = request.cookies.get(SESSION_COOKIE, "")
-    session = session_of(request)
-    while True:
-        await asyncio.sleep(every)
-        try:
-            found = await config.sessions.find(token)
-        except Exception as exc:  # the database had a moment: ask again next time
-            log.warning("console session not rechecked", error=type(exc).__name__)
-            continue
-        if found is None or session is None or found.user.id != session.user.id:
-            return False

@@ -10,7 +10,7 @@ never cached (Cache-Control: no-store). The page's script is bundled from web/ a
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -18,8 +18,8 @@ from aiohttp import web
 from app.hotel.config import PropertyConfig
 from app.log import get_logger
 from app.staff.phone import NotABrowserPhone, PhoneLoginError, PhoneLogins
-from app.staff.users import ROLES, User
-from app.web.auth import AUTH, SESSION_COOKIE, current_user, requires
+from app.staff.users import ROLES
+from app.web.auth import current_user, requires, session_check
 from app.web.sip_relay import RelayTarget, relay
 from app.web.templates import STATIC_DIR, render
 from app.web.turn import IceSettings, ice_servers
@@ -122,24 +122,12 @@ async def phone_config(request: web.Request) -> web.Response:
     return web.json_response(body, headers=NO_STORE)
 
 
-def _still_signed_in(request: web.Request, user: User) -> Callable[[], Awaitable[bool]]:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    sessions = request.app[AUTH].sessions
-
-    async def check() -> bool:
-        session = await sessions.find(token)
-        return session is not None and session.user.id == user.id
-
-    return check
-
-
 @requires(*ROLES)
 async def sip_websocket(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     if not user.extension:
         raise web.HTTPForbidden(text="You have no phone extension: there is no phone to connect.")
-    check = _still_signed_in(request, user)
-    return await relay(request, request.app[PHONE].relay, user.extension, check)
+    return await relay(request, request.app[PHONE].relay, user.extension, session_check(request))
 
 
 def add_phone_routes(app: web.Application, setup: PhoneSetup) -> None:

@@ -13,9 +13,11 @@ read, so a slow side slows the other (aiohttp's readers are bounded too), and a 
 MAX_MESSAGE is refused. A third task ends the relay when the session does (signed out,
 expired, user disabled).
 
-Defence in depth: a SIP request whose From is not the signed-in user's own extension is not
-forwarded (the connection is closed): the PBX would challenge it for that extension's
-password anyway, which only that extension's user gets.
+Defence in depth: a SIP request outside a dialog (and every REGISTER) whose From URI is not
+the signed-in user's own extension is not forwarded (the connection is closed): the PBX would
+challenge it for that extension's password anyway, which only that extension's user gets. A
+request within a dialog (its To has a tag) is forwarded whatever its From says: Asterisk
+answers 481 to one for a dialog it does not know (tests/live/test_webrtc_live.py attacks it).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from aiohttp import web
 
 from app.aio import cancel_and_wait
 from app.log import get_logger
+from app.web.auth import until_signed_out
 
 log = get_logger(__name__)
 
@@ -41,16 +44,15 @@ HEARTBEAT_SECONDS = 25.0
 SESSION_CHECK_SECONDS = 30.0
 CLOSE_POLICY = 1008  # WebSocket close code "policy violation"
 
-# A request's start line ("INVITE sip:… SIP/2.0"), and its From header's user part.
+# A request's start line ("INVITE sip:… SIP/2.0"); its From header's value; a display name
+# in quotes (which may hold anything, "<sip:…>" included); a SIP URI's user part.
 _REQUEST_LINE = re.compile(r"^[A-Z]+ \S+ SIP/2\.0\r?\n")
-_FROM = re.compile(r"^(?:From|f)\s*:[^\r\n]*?<?sips?:([^@;>\s]+)@", re.IGNORECASE | re.MULTILINE)
+_FROM = re.compile(r"^(?:From|f)[ \t]*:([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_URI_USER = re.compile(r"sips?:([^@;>\s]+)@", re.IGNORECASE)
 _TO_TAG = re.compile(r"^(?:To|t)\s*:[^\r\n]*;\s*tag=", re.IGNORECASE | re.MULTILINE)
 
 _numbers = itertools.count(1)
-
-
-class UpstreamUnavailable(Exception):
-    """Asterisk's WebSocket could not be reached."""
 
 
 def claimed_user(message: str) -> str | None:
@@ -64,8 +66,19 @@ def claimed_user(message: str) -> str | None:
     head = message.split("\r\n\r\n", 1)[0]
     if not head.startswith("REGISTER ") and _TO_TAG.search(head):
         return None
+    return _from_user(head)
+
+
+def _from_user(head: str) -> str:
+    """The user of the From URI: inside <…> when there are brackets (the display name before
+    them says what it likes), else the addr-spec before its parameters. "" when unreadable."""
     found = _FROM.search(head)
-    return found.group(1) if found else ""
+    if found is None:
+        return ""
+    value = _QUOTED.sub('""', found.group(1))
+    uri = value.split("<", 1)[1].split(">", 1)[0] if "<" in value else value.split(";", 1)[0]
+    user = _URI_USER.match(uri.strip())
+    return user.group(1) if user else ""
 
 
 @dataclass(frozen=True)
@@ -166,10 +179,5 @@ async def _asterisk_to_browser(
 
 
 async def _while_signed_in(still_signed_in: Callable[[], Awaitable[bool]], every: float) -> str:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            if not await still_signed_in():
-                return "signed out"
-        except Exception:  # the database had a moment: the session is checked again next time
-            log.warning("phone relay: session check failed", exc_info=True)
+    await until_signed_out(still_signed_in, every)
+    return "signed out"

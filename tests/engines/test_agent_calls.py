@@ -216,6 +216,19 @@ async def _say(rig: Rig, call: FakeCall, frames: list[bytes], start_seq: int = 1
         rig.rtp.send(call.media_host, start_seq + n, frame)
 
 
+async def _ended(rig: Rig, call: FakeCall, timeout: float = 20.0) -> asyncpg.Record:
+    """The call's row once its end is written: the call log writes behind the call, so the
+    row can lag the hang-up on a loaded machine."""
+    async with asyncio.timeout(timeout):
+        while (
+            row := await rig.pool.fetchrow(
+                "SELECT * FROM calls WHERE channel_id = $1 AND state = 'ended'", call.caller_id
+            )
+        ) is None:
+            await asyncio.sleep(0.05)
+    return row
+
+
 async def _turns(rig: Rig, call: FakeCall) -> list[tuple[str, str, int | None]]:
     rows = await rig.pool.fetch(
         """SELECT t.role, t.text, t.latency_ms FROM turns t JOIN calls c ON c.id = t.call_id
@@ -246,7 +259,7 @@ async def test_a_caller_asks_a_question_and_then_for_a_person(rig: Rig, tmp_path
     await _until(lambda: rig.fake.continued_to == ("frontdesk-departments", "queue-front-desk"))
     await _until(lambda: not rig.app.calls)
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
-    row = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
+    row = await _ended(rig, call)  # written behind the call: waited for
     assert row["end_reason"] == "transferred" and row["outcome"] == "transferred"
     # A warm transfer: before it continued the caller, the controller left Asterisk the
     # summary staff hear first (dialplan [frontdesk-whisper]): the caller's own words.
@@ -281,6 +294,30 @@ async def test_barge_in_stops_the_agent_and_truncates_to_what_was_heard(
     assert abs(truncation.audio_end_ms - sent_ms) <= 60, (truncation, sent_ms)
     assert truncation.audio_end_ms == min(truncation.played_ms, truncation.received_ms)
     assert truncation.played_ms < truncation.received_ms  # the rest was flushed, never played
+
+
+async def test_an_agent_turn_cut_off_by_the_caller_is_stored_interrupted_with_clean_text(
+    rig: Rig, tmp_path: Path
+) -> None:
+    call = await rig.fake.incoming_call(["agent"])
+    await _until(lambda: len(rig.rtp.received) > 60)  # 1.2 s into the greeting
+    conversation = next(iter(rig.app.calls)).conversation
+    assert isinstance(conversation, AgentConversation)
+    await _say(rig, call, _speech("Stop, I need a room.", tmp_path)[:60])
+    await _until(lambda: conversation.truncations)
+
+    async def greeting() -> asyncpg.Record | None:
+        return await rig.pool.fetchrow(
+            """SELECT t.text, t.interrupted FROM turns t JOIN calls c ON c.id = t.call_id
+               WHERE c.channel_id = $1 AND t.role = 'agent' ORDER BY t.seq LIMIT 1""",
+            call.caller_id,
+        )
+
+    async with asyncio.timeout(20):
+        while (row := await greeting()) is None:
+            await asyncio.sleep(0.05)
+    assert row["interrupted"] is True
+    assert "Harborview Hotel" in row["text"] and "interrupted" not in row["text"], row["text"]
 
 
 async def test_no_engine_means_the_front_desk_not_dead_air(
@@ -323,7 +360,7 @@ async def test_the_engine_dropping_mid_call_sends_the_caller_to_the_front_desk(r
     await _until(lambda: rig.fake.continued_to == ("frontdesk-fallback", "s"))
     await _until(lambda: not rig.app.calls)
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
-    row = await rig.pool.fetchrow("SELECT * FROM calls WHERE channel_id = $1", call.caller_id)
+    row = await _ended(rig, call)  # written behind the call: waited for
     assert row["end_reason"] == "transferred"
 
 
@@ -488,13 +525,7 @@ async def test_an_answered_callback_opens_with_why_we_are_calling(rig: Rig) -> N
 
 async def test_a_callback_nobody_knows_is_hung_up(rig: Rig) -> None:
     call = await rig.fake.incoming_call(["callback", str(uuid.uuid4()), "harborview"])
-    async with asyncio.timeout(20):
-        while (
-            row := await rig.pool.fetchrow(
-                "SELECT * FROM calls WHERE channel_id = $1 AND state = 'ended'", call.caller_id
-            )
-        ) is None:
-            await asyncio.sleep(0.05)
+    row = await _ended(rig, call)
     assert row["end_reason"] == "unknown_callback"
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
 
@@ -734,13 +765,7 @@ async def test_an_engine_refusing_the_session_settings_sends_the_caller_to_the_f
     [session] = rig.double.sessions
     assert [e["param"] for e in session.errors()] == ["session.audio.input.format"]
     assert not [e for e in session.received if e["type"] != "session.update"]  # no audio sent
-    async with asyncio.timeout(10):
-        while (
-            row := await rig.pool.fetchrow(
-                "SELECT * FROM calls WHERE channel_id = $1 AND state = 'ended'", call.caller_id
-            )
-        ) is None:
-            await asyncio.sleep(0.05)
+    row = await _ended(rig, call)
     assert row["end_reason"] == "transferred"
     rig.double.sessions.clear()  # the refusal was this test's doing
 

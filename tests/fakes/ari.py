@@ -40,6 +40,9 @@ and staff-unavailable.json, recorded by tests/live/record_staff_legs.py):
 | DELETE of the bridge a caller moved out of | its BridgeDestroyed when the caller leaves   |
 
 A ringing leg the app hangs up is not in the recordings: it answers 204 and stays silent.
+Faults made of recorded pieces, for the races: a phone that answers and hangs up at once
+(`answers_and_hangs_up`: the answer, then the recorded hang-up), a slow snoop request
+(`snoop_after`), and a snoop whose StasisStart never comes (`snoops_enter = False`).
 
 The live suite (tests/live) checks these same sequences against a running Asterisk.
 """
@@ -231,9 +234,14 @@ class FakeAri:
         self.answer_fails = False  # answers POST /answer with Asterisk's recorded 500
         # (bridge, class) for each hold music start, (bridge, None) for each stop
         self.moh: list[tuple[str, str | None]] = []
-        # extension -> "answers" | "rings" (nobody picks up); not here: not registered
+        # extension -> "answers" | "rings" (nobody picks up) | "answers_and_hangs_up" (picks up
+        # and puts it down at once); not here: not registered
         self.staff_phones: dict[str, str] = {}
         self.staff_answer_after = 0.05  # seconds a phone rings before it is picked up
+        self.staff_answer_after_for: dict[str, float] = {}  # the same, for one extension
+        self.snoops_enter = True  # False: a snoop's StasisStart never comes
+        self.snoop_after = 0.0  # seconds POST /snoop takes to answer
+        self.snoop_requested = asyncio.Event()
         self.legs: dict[str, FakeLeg] = {}
         self.originated: list[dict[str, str]] = []  # the params of each POST /channels
         self.bridge_calls: dict[str, FakeCall] = {}  # listen-/staff- bridges, by call
@@ -392,6 +400,8 @@ class FakeAri:
         exten: str = "+15550100100",
         caller_name: str = "",
         language: str = "en",  # CHANNEL(language): the dialplan's "es" when 2 was pressed
+        channelvars: dict[str, str]
+        | None = None,  # ari.conf's channelvars, as the dialplan set them
     ) -> FakeCall:
         n = next(_numbers)
         call = FakeCall(
@@ -406,6 +416,8 @@ class FakeAri:
         start["args"] = call.args
         start["channel"]["caller"]["name"] = caller_name  # the SIP display name (recorded: "")
         start["channel"]["language"] = language
+        if channelvars is not None:
+            start["channel"]["channelvars"] = channelvars
         await self._emit([start], call)
         return call
 
@@ -623,12 +635,16 @@ class FakeAri:
 
         async def ring() -> None:
             await self._send([fill(e, **self._staff_ids(None, leg)) for e in STAFF.ringing])
-            if phone == "answers":
-                await asyncio.sleep(self.staff_answer_after)
+            if phone in ("answers", "answers_and_hangs_up"):
+                await asyncio.sleep(
+                    self.staff_answer_after_for.get(extension, self.staff_answer_after)
+                )
                 leg.in_stasis = True
                 answered = [fill(e, **self._staff_ids(None, leg)) for e in STAFF.answered]
                 answered[-1]["args"] = args
                 await self._send(answered)
+                if phone == "answers_and_hangs_up":
+                    await self.staff_hangs_up(leg.id)
             else:  # rings until the ring timeout, then Asterisk gives up
                 await asyncio.sleep(float(params.get("timeout", "30")))
                 del self.legs[leg.id]
@@ -644,6 +660,8 @@ class FakeAri:
         )
 
     async def _snoop(self, call: FakeCall, params: dict[str, str]) -> web.Response:
+        self.snoop_requested.set()
+        await asyncio.sleep(self.snoop_after)
         leg = FakeLeg(
             id=params.get("snoopId") or str(uuid.uuid4()),
             name=f"Snoop/{call.caller_id}-{next(_numbers):08x}",
@@ -653,7 +671,8 @@ class FakeAri:
         )
         self.legs[leg.id] = leg
         self.snooped = (call.caller_id, params.get("spy"), params.get("whisper"))
-        self._later(self._send([fill(STAFF.snoop_start, **self._staff_ids(call, leg))]))
+        if self.snoops_enter:
+            self._later(self._send([fill(STAFF.snoop_start, **self._staff_ids(call, leg))]))
         return web.json_response(fill(STAFF.snoop_body, **self._staff_ids(call, leg)))
 
     snooped: tuple[str, str | None, str | None] | None = None  # (channel, spy, whisper)

@@ -66,6 +66,23 @@ async def test_a_call_from_ringing_to_ended(repo: CallRepository) -> None:
         await repo.set_state(call.id, CallState.TALKING)
 
 
+async def test_a_barge_in_after_the_turn_was_stored_flags_the_latest_agent_turn_only(
+    repo: CallRepository,
+) -> None:
+    call = await repo.create(_inbound("1700000000.11"))
+    assert not await repo.mark_last_agent_turn_interrupted(call.id)  # no agent turn yet
+    await repo.add_turn(call.id, TurnRole.AGENT, "Harborview Hotel, this is Ava.")
+    await repo.add_turn(call.id, TurnRole.CALLER, "Hi")
+    await repo.add_turn(call.id, TurnRole.AGENT, "How can I help you with your stay today?")
+    await repo.add_turn(call.id, TurnRole.CALLER, "A room")
+    assert await repo.mark_last_agent_turn_interrupted(call.id)
+
+    stored = await repo.get(call.id)
+    assert stored is not None
+    assert [t.interrupted for t in stored.turns] == [False, False, True, False]
+    assert stored.turns[2].text == "How can I help you with your stay today?"
+
+
 async def test_the_call_is_in_the_language_its_caller_speaks(repo: CallRepository) -> None:
     call = await repo.create(replace(_inbound("1700000000.7"), language="en"))  # the channel's
     await repo.add_turn(call.id, TurnRole.AGENT, "Harborview Hotel, this is Ava.", language="en")

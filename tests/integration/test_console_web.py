@@ -20,7 +20,8 @@ import pytest
 from app.calls.live import LiveCalls
 from app.calls.records import CallState, Direction, NewCall, TurnRole
 from app.staff.directory import StaffDirectory
-from app.staff.users import Role
+from app.staff.passwords import hash_password
+from app.staff.users import NewUser, Role
 from app.storage.calls_repo import CallRepository
 from app.storage.console_audit import ConsoleAudit
 from app.storage.users_repo import UserRepository
@@ -97,6 +98,12 @@ async def console(rig: Rig, pool: asyncpg.Pool) -> AsyncIterator[Console]:
         "ops@hotels.example", "Gus Group", "manager", password_for("manager"), actor="test"
     )
     users["group"] = SeededUser(group, "ops@hotels.example", password_for("manager"))
+    # a member of staff of no property, as a row from before `users add` refused them
+    hashed = hash_password(password_for("staff"))
+    nowhere = await UserRepository(pool).add(
+        NewUser("drifter@hotels.example", "Dee Drifter", "staff", hashed, None, "2009"), "test"
+    )
+    users["nowhere"] = SeededUser(nowhere, "drifter@hotels.example", password_for("staff"))
     live = rig.app.services.call_log.live
     app = staff_app(
         pool,
@@ -280,6 +287,25 @@ async def test_staff_of_one_property_see_and_touch_only_its_calls(
         assert len((await page.json())["calls"]) == 2
 
 
+async def test_staff_of_no_property_see_and_touch_no_call(console: Console) -> None:
+    """Failing open would show them every hotel's calls: they get a 403 that says why."""
+    here = await _up(console)
+    [call] = list(console.rig.app.calls)
+    async with console.signed_in("nowhere") as http:
+        async with http.get(
+            f"{console.base}/console/calls", headers={"Accept": "application/json"}
+        ) as page:
+            assert page.status == 403
+            assert "belongs to no property" in (await page.json())["error"]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(f"{console.base}/console/ws", origin=console.base)
+        assert refused.value.status == 403
+        status, body = await console.act(http, call.session.id, "hangup", await console.csrf(http))
+        assert status == 403 and "belongs to no property" in body["error"]
+        assert call.is_live()
+    await console.rig.fake.caller_hangs_up(here)
+
+
 async def test_the_feed_needs_a_session_and_our_own_origin(console: Console) -> None:
     url = f"{console.base}/console/ws"
     async with aiohttp.ClientSession() as anonymous:
@@ -353,3 +379,45 @@ async def test_a_server_not_taking_calls_says_so_when_asked_to_act(pool: asyncpg
         ) as answer:
             assert answer.status == 503
             assert "not taking calls" in (await answer.json())["error"]
+
+
+def _handler_of_the_feed() -> asyncio.Task[object]:
+    """The aiohttp task serving a /console/ws (its stack runs console_socket)."""
+
+    def awaits_the_feed(task: asyncio.Task[object]) -> bool:
+        coro: Any = task.get_coro()
+        while coro is not None:  # down the chain of coroutines it awaits
+            code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+            if code is not None and code.co_name == "console_socket":
+                return True
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        return False
+
+    found = [t for t in asyncio.all_tasks() if awaits_the_feed(t)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+async def test_a_feed_cancelled_by_a_server_shutdown_leaves_no_task_behind(
+    console: Console,
+) -> None:
+    async with console.signed_in("staff") as http, console.feed(http) as ws:
+        await _next(ws, "snapshot")
+        live = console.rig.app.services.call_log.live
+        assert live.subscribers == 1
+        handler = _handler_of_the_feed()
+        handler.cancel()  # what a shutdown does to a handler still running
+        with contextlib.suppress(asyncio.CancelledError):
+            await handler
+        assert handler.cancelled()  # passed on, not swallowed
+        assert live.subscribers == 0
+        left = [
+            t
+            for t in asyncio.all_tasks()
+            if not t.done()
+            and (
+                t.get_name().startswith("console-ws-")
+                or getattr(t.get_coro(), "__qualname__", "").endswith(".next")
+            )
+        ]
+        assert left == []

@@ -9,14 +9,27 @@ import base64
 import subprocess
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
 
+from app.calls.call_log import CallLog
+from app.calls.write_behind import WriteBehind
+from app.hotel.config import load_hotel_config
+from app.main import build_telephony, taking_calls
+from app.settings import load_settings
+from app.storage.calls_repo import CallRepository
+from app.storage.errors import is_transient
 from app.storage.users_repo import SessionRepository
+from app.telephony.ari.client import AriClient
 from app.web.turn import IceSettings
+from tests.fakes.ari import FakeAri
 from tests.phone_rig import PhoneRig, free_port, phone_rig
+
+ROOT = Path(__file__).resolve().parents[2]
 
 REGISTER = (
     "REGISTER sip:frontdesk SIP/2.0\r\n"
@@ -33,11 +46,12 @@ async def rig(pool: asyncpg.Pool) -> AsyncIterator[PhoneRig]:
         yield rig
 
 
-def _ws_headers(rig: PhoneRig, token: str | None, origin: str | None = None) -> dict[str, str]:
+def _phone_socket(rig: PhoneRig, token: str | None, origin: str | None = None) -> Any:
+    """The browser phone's WebSocket to /ws: its session cookie (if any) and its page's Origin."""
     headers = {"Origin": origin or rig.url}
     if token:
         headers.update(rig.cookies(token))
-    return headers
+    return rig.http.ws_connect(f"{rig.url}/ws", protocols=("sip",), headers=headers)
 
 
 async def _config(rig: PhoneRig, token: str | None) -> aiohttp.ClientResponse:
@@ -55,9 +69,7 @@ async def test_the_relay_carries_sip_both_ways_for_a_signed_in_member_of_staff(
         "OPTIONS sip:2002@abc.invalid SIP/2.0\r\nFrom: <sip:frontdesk@x>\r\n\r\n"
     )
     token = await rig.sign_in(await rig.user("staff", "2002"))
-    async with rig.http.ws_connect(
-        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-    ) as ws:
+    async with _phone_socket(rig, token) as ws:
         assert ws.protocol == "sip"
         first = await ws.receive_str(timeout=5)  # Asterisk's own request reaches the browser
         assert first.startswith("OPTIONS sip:2002@abc.invalid")
@@ -71,9 +83,7 @@ async def test_closing_the_browser_closes_asterisks_side_and_ends_the_relays_tas
     rig: PhoneRig,
 ) -> None:
     token = await rig.sign_in(await rig.user("manager", "2002"))
-    async with rig.http.ws_connect(
-        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-    ) as ws:
+    async with _phone_socket(rig, token) as ws:
         await ws.send_str(REGISTER.format(ext="2002"))
         await ws.receive_str(timeout=5)
         assert any(t.get_name().startswith("sip-relay-") for t in asyncio.all_tasks())
@@ -89,9 +99,7 @@ async def test_closing_the_browser_closes_asterisks_side_and_ends_the_relays_tas
 
 async def test_asterisk_going_away_closes_the_browsers_socket(rig: PhoneRig) -> None:
     token = await rig.sign_in(await rig.user("admin", "2003"))
-    async with rig.http.ws_connect(
-        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-    ) as ws:
+    async with _phone_socket(rig, token) as ws:
         await ws.send_str(REGISTER.format(ext="2003"))
         await ws.receive_str(timeout=5)
         await rig.asterisk.drop_connections()
@@ -101,9 +109,7 @@ async def test_asterisk_going_away_closes_the_browsers_socket(rig: PhoneRig) -> 
 
 async def test_the_relay_refuses_a_browser_without_a_session(rig: PhoneRig) -> None:
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await rig.http.ws_connect(
-            f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, None)
-        )
+        await _phone_socket(rig, None)
     assert refused.value.status == 401
     assert rig.asterisk.received == [] and rig.asterisk.closed == 0
 
@@ -113,9 +119,7 @@ async def test_the_relay_refuses_a_page_of_another_site(rig: PhoneRig) -> None:
     token = await rig.sign_in(await rig.user("staff", "2002"))
     for origin in ("https://evil.example", "null", f"http://{rig.host}.evil.example"):
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await rig.http.ws_connect(
-                f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token, origin)
-            )
+            await _phone_socket(rig, token, origin)
         assert refused.value.status == 403, origin
     assert rig.asterisk.closed == 0  # Asterisk never saw a connection
 
@@ -123,17 +127,13 @@ async def test_the_relay_refuses_a_page_of_another_site(rig: PhoneRig) -> None:
 async def test_the_relay_refuses_a_user_without_an_extension(rig: PhoneRig) -> None:
     token = await rig.sign_in(await rig.user("manager", None))
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await rig.http.ws_connect(
-            f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-        )
+        await _phone_socket(rig, token)
     assert refused.value.status == 403
 
 
 async def test_sip_sent_as_another_extension_is_not_forwarded(rig: PhoneRig) -> None:
     token = await rig.sign_in(await rig.user("staff", "2002"))
-    async with rig.http.ws_connect(
-        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-    ) as ws:
+    async with _phone_socket(rig, token) as ws:
         await ws.send_str(REGISTER.format(ext="2003"))  # 2003 is someone else's phone
         message = await ws.receive(timeout=5)
         assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1008
@@ -142,9 +142,7 @@ async def test_sip_sent_as_another_extension_is_not_forwarded(rig: PhoneRig) -> 
 
 async def test_signing_out_ends_the_phones_connection(rig: PhoneRig) -> None:
     token = await rig.sign_in(await rig.user("staff", "2002"))
-    async with rig.http.ws_connect(
-        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-    ) as ws:
+    async with _phone_socket(rig, token) as ws:
         await ws.send_str(REGISTER.format(ext="2002"))
         await ws.receive_str(timeout=5)
         await SessionRepository(rig.pool).end(token)
@@ -157,9 +155,7 @@ async def test_an_unreachable_asterisk_is_a_clear_503(pool: asyncpg.Pool) -> Non
     async with phone_rig(pool, relay_url=f"ws://127.0.0.1:{free_port()}/ws") as rig:
         token = await rig.sign_in(await rig.user("staff", "2002"))
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await rig.http.ws_connect(
-                f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-            )
+            await _phone_socket(rig, token)
         assert refused.value.status == 503
 
 
@@ -290,9 +286,7 @@ async def test_the_browser_hangs_up_a_call_it_answered(rig: PhoneRig) -> None:
     contact Asterisk called, not the extension, and it must reach Asterisk (it was refused as
     'another extension', and the call never ended)."""
     token = await rig.sign_in(await rig.user("staff", "2002"))
-    async with rig.http.ws_connect(
-        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-    ) as ws:
+    async with _phone_socket(rig, token) as ws:
         await ws.send_str(BYE)
         assert await ws.receive_str(timeout=5)  # the stand-in Asterisk answered it
     assert any(m.startswith("BYE ") for m in rig.asterisk.received)
@@ -300,12 +294,47 @@ async def test_the_browser_hangs_up_a_call_it_answered(rig: PhoneRig) -> None:
 
 async def test_a_register_with_a_to_tag_is_still_checked(rig: PhoneRig) -> None:
     token = await rig.sign_in(await rig.user("staff", "2002"))
-    async with rig.http.ws_connect(
-        f"{rig.url}/ws", protocols=("sip",), headers=_ws_headers(rig, token)
-    ) as ws:
+    async with _phone_socket(rig, token) as ws:
         await ws.send_str(
             REGISTER.format(ext="2003").replace("@frontdesk>\r\nCall", "@frontdesk>;tag=x\r\nCall")
         )
         message = await ws.receive(timeout=5)
         assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1008
     assert rig.asterisk.received == []
+
+
+async def test_a_restarted_asterisk_gets_the_browser_logins_back_when_ari_reconnects(
+    rig: PhoneRig, pool: asyncpg.Pool
+) -> None:
+    """Browser phones' passwords live only in Asterisk's memory: after Asterisk restarts the
+    app still hands out the cached one, so without `restore` every REGISTER gets a 401 until
+    the login is half expired. `frontdesk run` restores them when ARI's events reconnect."""
+    token = await rig.sign_in(await rig.user("staff", "2002"))
+    async with rig.http.get(
+        f"{rig.url}/phone/config", headers={"Accept": "application/json", **rig.cookies(token)}
+    ) as response:
+        password = (await response.json())["password"]
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    events = FakeAri(rtp_address=("127.0.0.1", 9))
+    url = await events.start()
+    settings = load_settings(asterisk_ari_url=url, asterisk_ari_password="secret")
+    async with aiohttp.ClientSession() as http:
+        client = AriClient(http, url, "frontdesk", "secret")
+        stasis = build_telephony(
+            settings, hotel, client, CallLog(CallRepository(pool), WriteBehind(is_transient))
+        )
+        async with taking_calls(
+            settings, stasis, client, http, on_reconnect=rig.logins.restore
+        ) as calls:
+            await asyncio.wait_for(calls.events.connected.wait(), 5)
+            rig.asterisk.auths.clear()  # Asterisk restarted: its in-memory auths are gone
+            await events.drop_websockets()
+            async with asyncio.timeout(10):
+                while "2002" not in rig.asterisk.auths:
+                    await asyncio.sleep(0.05)
+    await events.stop()
+    assert rig.asterisk.auths["2002"]["password"] == password  # the one the phone still has
+    async with rig.http.get(
+        f"{rig.url}/phone/config", headers={"Accept": "application/json", **rig.cookies(token)}
+    ) as response:
+        assert (await response.json())["password"] == password

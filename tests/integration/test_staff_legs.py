@@ -4,11 +4,14 @@ fake (listen-in*.json, take-over*.json, staff-unavailable.json), real RTP and Po
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import uuid
 from dataclasses import replace
 
 import pytest
+import structlog
+from structlog.testing import LogCapture
 
 from app.calls.control import ActionRefused, CallNotLive, NoExtension, StaffPhoneUnavailable
 from app.calls.live import LiveState
@@ -236,3 +239,143 @@ async def test_a_take_over_goes_through_when_whoever_asked_goes_away(rig: Rig) -
     await rig.fake.staff_hangs_up(leg.id)
     await _until(lambda: not rig.app.calls)
     assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+
+
+async def test_a_take_over_whose_request_went_away_still_keeps_others_out(rig: Rig) -> None:
+    # The console's request is cancelled mid-ring; the take-over goes on, and while it rings
+    # nobody else may take the call over or listen in (two legs would ring, both stop the
+    # agent, and the first member of staff would be left alone in a bridge).
+    _, call = await _live_call(rig)
+    rig.fake.staff_phones.update({"2001": "answers", "2002": "answers"})
+    rig.fake.staff_answer_after = 0.5
+    asking = asyncio.create_task(_control(rig).take_over(call.session.id, "2001"))
+    await _until(lambda: rig.fake.originated)
+    asking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asking
+    with pytest.raises(ActionRefused, match="2001 is already taking this call over"):
+        await _control(rig).take_over(call.session.id, "2002")
+    with pytest.raises(ActionRefused, match="2001 is taking this call over"):
+        await _control(rig).listen_in(call.session.id, "2002")
+    assert [o["endpoint"] for o in rig.fake.originated] == ["PJSIP/2001"]
+    await _until(lambda: call.staff.has_caller and call.staff.taking_over is None)
+    assert call.staff.taken_over_by == "2001"
+    leg = rig.fake.staff_leg("2001")
+    assert leg is not None
+    await rig.fake.staff_hangs_up(leg.id)
+    await _until(lambda: not rig.app.calls)
+    assert rig.fake.leftovers() == {"channels": [], "bridges": []}
+
+
+async def test_a_listen_in_answered_after_a_take_over_does_not_listen(rig: Rig) -> None:
+    # 2001 asks to listen in; before its phone answers, 2002 takes the call over. The
+    # listen-in must not then spy on a call that is with staff.
+    fake, call = await _live_call(rig)
+    rig.fake.staff_phones.update({"2001": "answers", "2002": "answers"})
+    rig.fake.staff_answer_after_for["2001"] = 0.6
+    listening = asyncio.create_task(_control(rig).listen_in(call.session.id, "2001"))
+    await _until(lambda: rig.fake.originated)
+    await _control(rig).take_over(call.session.id, "2002")
+    with pytest.raises(ActionRefused, match="went to staff"):
+        await listening
+    assert rig.fake.snooped is None  # no snoop was ever made on the caller
+    staff = rig.fake.staff_leg("2002")
+    assert staff is not None and rig.fake.staff_leg("2001") is None  # 2001's leg hung up
+    [members] = list(rig.fake.bridges.values())
+    assert sorted(members) == sorted([fake.caller_id, staff.id])
+    await rig.fake.staff_hangs_up(staff.id)
+    await _until(lambda: not rig.app.calls)
+    await _until(lambda: rig.fake.leftovers() == {"channels": [], "bridges": []})
+
+
+async def test_taking_over_while_ones_own_listen_in_rings_is_refused(rig: Rig) -> None:
+    _, call = await _live_call(rig)
+    rig.fake.staff_phones["2001"] = "answers"
+    rig.fake.staff_answer_after = 0.4
+    listening = asyncio.create_task(_control(rig).listen_in(call.session.id, "2001"))
+    await _until(lambda: rig.fake.originated)
+    with pytest.raises(ActionRefused, match="ringing to listen in"):
+        await _control(rig).take_over(call.session.id, "2001")
+    await listening  # the listen-in itself goes through
+    assert len(rig.fake.originated) == 1  # one ring, not two
+
+
+async def test_a_phone_that_answers_and_hangs_up_at_once_leaves_the_caller_with_the_agent(
+    rig: Rig,
+) -> None:
+    fake, call = await _live_call(rig)
+    rig.fake.staff_phones["2001"] = "answers_and_hangs_up"
+    with pytest.raises(StaffPhoneUnavailable, match="hung up as it answered"):
+        await _control(rig).take_over(call.session.id, "2001")
+    # the agent was never stopped: the caller is still with it, not sent to the front desk
+    assert call.is_live() and fake.media_in_stasis
+    assert sorted(rig.fake.bridges[fake.bridge_id or ""]) == sorted([fake.caller_id, fake.media_id])
+    assert any(name.startswith("conversation-") for name in _our_tasks())
+    await rig.fake.caller_hangs_up(fake)
+    row = await _call_row(rig.pool, fake.caller_id)
+    assert row["end_reason"] == "caller_hangup" and row["outcome"] is None
+
+
+async def test_a_snoop_that_never_enters_the_app_is_a_clear_refusal(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.telephony.staff_legs.ENTER_SECONDS", 0.3)
+    fake, call = await _live_call(rig)
+    rig.fake.staff_phones["2001"] = "answers"
+    rig.fake.snoops_enter = False
+    with pytest.raises(ActionRefused, match="Listening in did not work this time"):
+        await _control(rig).listen_in(call.session.id, "2001")
+    assert rig.fake.staff_leg("2001") is None  # its phone hung up, the snoop gone
+    await _until(lambda: not any(x.in_stasis for x in rig.fake.legs.values() if x.kind == "snoop"))
+    assert call.is_live() and fake.media_in_stasis
+    live = rig.app.services.call_log.live.get(call.session.id)
+    assert live is not None and live.listeners == ()
+
+
+@pytest.mark.parametrize("when", ["as-it-answers", "mid-setup"])
+async def test_a_listener_who_hangs_up_during_the_setup_leaves_nothing_behind(
+    rig: Rig, when: str
+) -> None:
+    # The phone is put down while the snoop is being made: the snoop and the listening
+    # bridge must not stay on the caller until the call ends.
+    fake, call = await _live_call(rig)
+    if when == "as-it-answers":
+        rig.fake.staff_phones["2001"] = "answers_and_hangs_up"
+    else:
+        rig.fake.staff_phones["2001"] = "answers"
+        rig.fake.snoop_after = 0.3
+    listening = asyncio.create_task(_control(rig).listen_in(call.session.id, "2001"))
+    if when == "mid-setup":
+        await asyncio.wait_for(rig.fake.snoop_requested.wait(), 5)
+        leg = rig.fake.staff_leg("2001")
+        assert leg is not None
+        await rig.fake.staff_hangs_up(leg.id)
+    with pytest.raises((ActionRefused, StaffPhoneUnavailable)):
+        await listening
+    await _until(lambda: not any(x.in_stasis for x in rig.fake.legs.values() if x.kind == "snoop"))
+    assert list(rig.fake.bridges) == [fake.bridge_id]  # only the agent's
+    assert call.staff._listening == {}
+    live = rig.app.services.call_log.live.get(call.session.id)
+    assert live is not None and live.listeners == ()
+    assert call.is_live() and fake.media_in_stasis
+
+
+async def test_what_a_console_action_logs_carries_the_calls_id(rig: Rig) -> None:
+    _, call = await _live_call(rig)
+    rig.fake.staff_phones["2001"] = "answers"
+    capture = LogCapture()
+    before = structlog.get_config()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    try:
+        # as from a console request: a context of its own, no call bound
+        await asyncio.create_task(
+            _control(rig).take_over(call.session.id, "2001"), context=contextvars.Context()
+        )
+    finally:
+        structlog.configure(**before)
+    [entry] = [e for e in capture.entries if e["event"] == "call taken over by staff"]
+    assert entry["call_id"] == str(call.session.id)
+    leg = rig.fake.staff_leg("2001")
+    assert leg is not None
+    await rig.fake.staff_hangs_up(leg.id)
+    await _until(lambda: not rig.app.calls)

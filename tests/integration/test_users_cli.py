@@ -1,4 +1,4 @@
-"""`frontdesk users add|list|disable` as an administrator runs it: a real process, a real
+"""`frontdesk users add|list|disable|enable|password` as an administrator runs it: a real process, a real
 database, the password on standard input."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from app.staff.passwords import verify_password
+from app.staff.signin import AccountDisabled, SignIn, WrongCredentials
 from app.storage.users_repo import SessionRepository, UserRepository
 from tests.web_support import add_property
 
@@ -39,8 +40,10 @@ async def frontdesk(
 
 
 async def add(
-    db_url: str, email: str, *extra: str, password: str = PASSWORD
+    db_url: str, email: str, *extra: str, password: str = PASSWORD, role: str = "manager"
 ) -> subprocess.CompletedProcess[str]:
+    """A user added through the CLI: a manager (of the whole group, when no --property)
+    unless `role` says otherwise."""
     return await frontdesk(
         db_url,
         "users",
@@ -49,7 +52,7 @@ async def add(
         "--name",
         "Ann Example",
         "--role",
-        "staff",
+        role,
         *extra,
         "--password-stdin",
         stdin=password + "\n",
@@ -58,7 +61,9 @@ async def add(
 
 async def test_add_stores_an_argon2_hash_and_audits_it(db_url: str, pool: asyncpg.Pool) -> None:
     await add_property(pool)
-    result = await add(db_url, "Ann@Example.org", "--property", "harborview", "--extension", "2002")
+    result = await add(
+        db_url, "Ann@Example.org", "--property", "harborview", "--extension", "2002", role="staff"
+    )
     assert result.returncode == 0, result.stderr
     assert "added staff ann@example.org (Ann Example, property harborview, extension 2002)" in (
         result.stdout
@@ -102,6 +107,13 @@ async def test_bad_input_exits_2_with_a_clear_message(
     assert "Traceback" not in result.stderr
     assert await pool.fetchval("SELECT count(*) FROM users") == 0
     assert await pool.fetchval("SELECT count(*) FROM audit_log") == 0
+
+
+async def test_staff_without_a_property_are_refused(db_url: str, pool: asyncpg.Pool) -> None:
+    """Staff of no property would see every hotel's calls in the console."""
+    result = await add(db_url, "bob@example.org", "--extension", "2002", role="staff")
+    assert result.returncode == 2 and "staff work at one property" in result.stderr
+    assert await pool.fetchval("SELECT count(*) FROM users") == 0
 
 
 async def test_unknown_role_and_bad_email_exit_2(db_url: str) -> None:
@@ -162,6 +174,54 @@ async def test_disable_ends_sessions_and_is_audited(db_url: str, pool: asyncpg.P
     assert await pool.fetchval("SELECT count(*) FROM audit_log") == 2  # add, disable: no more
     unknown = await frontdesk(db_url, "users", "disable", "zed@example.org")
     assert unknown.returncode == 2 and "no user with email zed@example.org" in unknown.stderr
+
+
+async def test_enable_lets_a_disabled_user_sign_in_again(db_url: str, pool: asyncpg.Pool) -> None:
+    assert (await add(db_url, "ann@example.org")).returncode == 0
+    assert (await frontdesk(db_url, "users", "disable", "ann@example.org")).returncode == 0
+    with pytest.raises(AccountDisabled):
+        await SignIn(UserRepository(pool)).authenticate("ann@example.org", PASSWORD, "10.0.0.9")
+    result = await frontdesk(db_url, "users", "enable", "ANN@example.org")
+    assert result.returncode == 0 and "enabled ann@example.org" in result.stdout
+    user = await SignIn(UserRepository(pool)).authenticate("ann@example.org", PASSWORD, "10.0.0.9")
+    assert user.email == "ann@example.org"
+    audit = await pool.fetchrow("SELECT * FROM audit_log WHERE action = 'user.enable'")
+    assert audit["actor"] == "cli" and audit["target_id"] == str(user.id)
+    again = await frontdesk(db_url, "users", "enable", "ann@example.org")
+    assert again.returncode == 0 and "was not disabled" in again.stdout
+    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'user.enable'") == 1
+    unknown = await frontdesk(db_url, "users", "enable", "zed@example.org")
+    assert unknown.returncode == 2 and "no user with email zed@example.org" in unknown.stderr
+
+
+async def test_a_new_password_replaces_the_old_one_and_signs_them_out(
+    db_url: str, pool: asyncpg.Pool
+) -> None:
+    assert (await add(db_url, "ann@example.org")).returncode == 0
+    user = await UserRepository(pool).get_by_email("ann@example.org")
+    assert user is not None
+    sessions = SessionRepository(pool)
+    session = await sessions.start(user.id, dt.timedelta(hours=1))
+    fresh = "another long passphrase, fresh"
+    result = await frontdesk(
+        db_url, "users", "password", "ann@example.org", "--password-stdin", stdin=fresh + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 session(s) ended" in result.stdout and fresh not in result.stdout
+    assert await sessions.find(session.token) is None  # the old password may have leaked
+    signin = SignIn(UserRepository(pool))
+    with pytest.raises(WrongCredentials):
+        await signin.authenticate("ann@example.org", PASSWORD, "10.0.0.9")
+    assert (await signin.authenticate("ann@example.org", fresh, "10.0.0.9")).id == user.id
+    audit = await pool.fetchrow("SELECT * FROM audit_log WHERE action = 'user.password'")
+    assert audit["details"] == {"email": "ann@example.org", "sessions_ended": 1}
+    short = await frontdesk(
+        db_url, "users", "password", "ann@example.org", "--password-stdin", stdin="short\n"
+    )
+    assert short.returncode == 2 and "at least" in short.stderr
+    typed = await frontdesk(db_url, "users", "password", "ann@example.org", "--password", fresh)
+    assert typed.returncode == 2 and fresh not in typed.stdout + typed.stderr
+    assert (await signin.authenticate("ann@example.org", fresh, "10.0.0.9")).id == user.id
 
 
 async def test_a_database_without_the_schema_is_explained(empty_db_url: str) -> None:

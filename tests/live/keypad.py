@@ -359,6 +359,15 @@ class AriWatch:
         ) as response:
             return str((await response.json()).get("value", ""))
 
+    async def continue_in_dialplan(self, channel_id: str, context: str, extension: str) -> None:
+        """The caller leaves Stasis into the dialplan, as the controller sends it on."""
+        assert self._session is not None
+        async with self._session.post(
+            f"{self.pbx.ari_url}/channels/{channel_id}/continue",
+            params={"context": context, "extension": extension, "priority": "1"},
+        ) as response:
+            assert response.status == 204, await response.text()
+
     async def hang_up(self, channel_id: str) -> None:
         assert self._session is not None
         async with self._session.delete(f"{self.pbx.ari_url}/channels/{channel_id}"):

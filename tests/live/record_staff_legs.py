@@ -179,6 +179,50 @@ async def _originate(
     )
 
 
+async def _staff_leg(rec: Recorder, leg: str, why: str) -> None:
+    """The app rings desk phone 2001 for the console (listen or takeover); it answers."""
+    await _originate(rec, "2001", leg, why, 20)
+    await rec.event(_is("StasisStart", leg))
+
+
+async def _listening(rec: Recorder, caller: str, leg: str, snoop_id: str) -> tuple[str, str]:
+    """A snoop on the caller (hears both ways, says nothing) and the staff leg in a bridge of
+    their own: the snoop's and that bridge's ids."""
+    _, snoop = await rec.rest(
+        "POST",
+        f"/channels/{caller}/snoop",
+        {
+            "app": "frontdesk",
+            "spy": "both",
+            "whisper": "none",
+            "appArgs": "snoop",
+            "snoopId": snoop_id,
+        },
+    )
+    await rec.event(_is("StasisStart", snoop["id"]))
+    _, listen = await rec.rest("POST", "/bridges", {"type": "mixing", "name": f"listen-{caller}"})
+    await rec.rest(
+        "POST", f"/bridges/{listen['id']}/addChannel", {"channel": f"{snoop['id']},{leg}"}
+    )
+    return snoop["id"], listen["id"]
+
+
+async def _taking_over(rec: Recorder, caller: str, leg: str, media: str, bridge: str) -> str:
+    """The caller and the staff leg in a new bridge, the AI's media and bridge gone: the new
+    bridge's id."""
+    _, staff_bridge = await rec.rest(
+        "POST", "/bridges", {"type": "mixing", "name": f"staff-{caller}"}
+    )
+    # the caller is still in the AI's bridge: added to another, it moves
+    await rec.rest(
+        "POST", f"/bridges/{staff_bridge['id']}/addChannel", {"channel": f"{caller},{leg}"}
+    )
+    await rec.rest("DELETE", f"/channels/{media}")
+    await rec.event(_is("ChannelDestroyed", media))
+    await rec.rest("DELETE", f"/bridges/{bridge}")
+    return str(staff_bridge["id"])
+
+
 async def record_listen_in(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
     async with (
         staff_phone(pbx, "2001", "staff_answers_then_hangs_up.xml") as phone,
@@ -186,30 +230,12 @@ async def record_listen_in(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
     ):
         caller, name, media, bridge = await _ai_leg(rec)
         leg = "fdv-staff-listen-1"
-        await _originate(rec, "2001", leg, "listen", 20)
-        await rec.event(_is("StasisStart", leg))
-        _, snoop = await rec.rest(
-            "POST",
-            f"/channels/{caller}/snoop",
-            {
-                "app": "frontdesk",
-                "spy": "both",
-                "whisper": "none",
-                "appArgs": "snoop",
-                "snoopId": "fdv-snoop-1",
-            },
-        )
-        await rec.event(_is("StasisStart", snoop["id"]))
-        _, listen = await rec.rest(
-            "POST", "/bridges", {"type": "mixing", "name": f"listen-{caller}"}
-        )
-        await rec.rest(
-            "POST", f"/bridges/{listen['id']}/addChannel", {"channel": f"{snoop['id']},{leg}"}
-        )
+        await _staff_leg(rec, leg, "listen")
+        snoop, listen = await _listening(rec, caller, leg, "fdv-snoop-1")
         await rec.event(_is("StasisEnd", leg), timeout=20)  # the staff phone hangs up (6 s)
-        await rec.rest("DELETE", f"/channels/{snoop['id']}")
-        await rec.rest("DELETE", f"/bridges/{listen['id']}")
-        await rec.event(_is("StasisEnd", snoop["id"]))  # no ChannelDestroyed: it left the app
+        await rec.rest("DELETE", f"/channels/{snoop}")
+        await rec.rest("DELETE", f"/bridges/{listen}")
+        await rec.event(_is("StasisEnd", snoop))  # no ChannelDestroyed: it left the app
         await asyncio.to_thread(pbx.cli, f"channel request hangup {name}")  # the caller hangs up
         await rec.event(_is("StasisEnd", caller))
         await rec.rest("DELETE", f"/channels/{media}")
@@ -227,34 +253,16 @@ async def record_listen_caller_leaves(pbx: AsteriskSandbox, rec: Recorder) -> li
     ):
         caller, name, media, bridge = await _ai_leg(rec)
         leg = "fdv-staff-listen-2"
-        await _originate(rec, "2001", leg, "listen", 20)
-        await rec.event(_is("StasisStart", leg))
-        _, snoop = await rec.rest(
-            "POST",
-            f"/channels/{caller}/snoop",
-            {
-                "app": "frontdesk",
-                "spy": "both",
-                "whisper": "none",
-                "appArgs": "snoop",
-                "snoopId": "fdv-snoop-2",
-            },
-        )
-        await rec.event(_is("StasisStart", snoop["id"]))
-        _, listen = await rec.rest(
-            "POST", "/bridges", {"type": "mixing", "name": f"listen-{caller}"}
-        )
-        await rec.rest(
-            "POST", f"/bridges/{listen['id']}/addChannel", {"channel": f"{snoop['id']},{leg}"}
-        )
+        await _staff_leg(rec, leg, "listen")
+        snoop, listen = await _listening(rec, caller, leg, "fdv-snoop-2")
         await asyncio.sleep(2.0)
         await asyncio.to_thread(pbx.cli, f"channel request hangup {name}")  # the caller hangs up
         await rec.event(_is("StasisEnd", caller))
         await asyncio.sleep(0.5)
-        await rec.rest("DELETE", f"/channels/{snoop['id']}")
+        await rec.rest("DELETE", f"/channels/{snoop}")
         await rec.rest("DELETE", f"/channels/{leg}")
         await rec.event(_is("ChannelDestroyed", leg))
-        await rec.rest("DELETE", f"/bridges/{listen['id']}")
+        await rec.rest("DELETE", f"/bridges/{listen}")
         await rec.rest("DELETE", f"/channels/{media}")
         await rec.rest("DELETE", f"/bridges/{bridge}")
         await rec.event(_is("ChannelDestroyed", media))
@@ -271,23 +279,13 @@ async def record_take_over(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
     ):
         caller, _, media, bridge = await _ai_leg(rec)
         leg = "fdv-staff-takeover-1"
-        await _originate(rec, "2001", leg, "takeover", 20)
-        await rec.event(_is("StasisStart", leg))
-        _, staff_bridge = await rec.rest(
-            "POST", "/bridges", {"type": "mixing", "name": f"staff-{caller}"}
-        )
-        # the caller is still in the AI's bridge: added to another, it moves
-        await rec.rest(
-            "POST", f"/bridges/{staff_bridge['id']}/addChannel", {"channel": f"{caller},{leg}"}
-        )
-        await rec.rest("DELETE", f"/channels/{media}")
-        await rec.event(_is("ChannelDestroyed", media))
-        await rec.rest("DELETE", f"/bridges/{bridge}")
+        await _staff_leg(rec, leg, "takeover")
+        staff_bridge = await _taking_over(rec, caller, leg, media, bridge)
         await rec.rest("GET", "/bridges")
         await rec.event(_is("StasisEnd", leg), timeout=20)  # the staff phone hangs up (6 s)
         await rec.rest("DELETE", f"/channels/{caller}")
         await rec.event(_is("StasisEnd", caller))
-        await rec.rest("DELETE", f"/bridges/{staff_bridge['id']}")
+        await rec.rest("DELETE", f"/bridges/{staff_bridge}")
         await rec.rest("GET", "/channels")
         await asyncio.sleep(0.5)
     assert phone.answered, phone.said
@@ -301,23 +299,14 @@ async def record_caller_leaves(pbx: AsteriskSandbox, rec: Recorder) -> list[Entr
     ):
         caller, name, media, bridge = await _ai_leg(rec)
         leg = "fdv-staff-takeover-2"
-        await _originate(rec, "2001", leg, "takeover", 20)
-        await rec.event(_is("StasisStart", leg))
-        _, staff_bridge = await rec.rest(
-            "POST", "/bridges", {"type": "mixing", "name": f"staff-{caller}"}
-        )
-        await rec.rest(
-            "POST", f"/bridges/{staff_bridge['id']}/addChannel", {"channel": f"{caller},{leg}"}
-        )
-        await rec.rest("DELETE", f"/channels/{media}")
-        await rec.event(_is("ChannelDestroyed", media))
-        await rec.rest("DELETE", f"/bridges/{bridge}")
+        await _staff_leg(rec, leg, "takeover")
+        staff_bridge = await _taking_over(rec, caller, leg, media, bridge)
         await asyncio.sleep(2.0)
         await asyncio.to_thread(pbx.cli, f"channel request hangup {name}")  # the caller hangs up
         await rec.event(_is("StasisEnd", caller))
         await rec.rest("DELETE", f"/channels/{leg}")
         await rec.event(_is("ChannelDestroyed", leg))
-        await rec.rest("DELETE", f"/bridges/{staff_bridge['id']}")
+        await rec.rest("DELETE", f"/bridges/{staff_bridge}")
         await rec.rest("GET", "/channels")
         await asyncio.sleep(0.5)
     assert phone.answered, phone.said

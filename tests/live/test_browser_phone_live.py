@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 import subprocess
-import tempfile
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,35 +20,19 @@ import asyncpg
 import numpy as np
 import pytest
 
-from app.aio import supervise
 from app.calls.arrival import Arrival
-from app.calls.call_log import CallLog
 from app.calls.conversation import Conversation
-from app.calls.write_behind import WriteBehind
-from app.engines.local.server import create_engine_app
 from app.hotel.config import load_hotel_config
 from app.main import (
-    ari_client,
-    build_destinations,
-    build_engine,
     build_phones,
-    build_telephony,
-    build_tools,
-    destination_rules,
-    taking_calls,
 )
 from app.pbx.sandbox import AsteriskSandbox
 from app.settings import load_settings
-from app.storage.calls_repo import CallRepository
-from app.storage.errors import is_transient
 from app.storage.seed import seed
-from app.storage.tools_repo import ToolInvocationRepository
 from app.web.phone import BUNDLE, add_phone_routes
 from tests.browser.conftest import CHROMIUM, sign_in_with_form
-from tests.engines.test_agent_calls import STT
-from tests.engines.test_local_engine import local_tts
 from tests.live.keypad import calling
-from tests.live.running import running_app
+from tests.live.running import ai_receptionist, running_app
 from tests.live.test_calls_live import ECHO_NUMBER
 from tests.live.test_transfers_live import Scripted
 from tests.web_support import SeededUser, seed_users, serving, staff_app
@@ -124,54 +106,13 @@ class Stack:
 async def the_app(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
     """The Stasis app with the real agent and offline engine, the web app with sign-in and
     the phone routes: `frontdesk run`'s pieces, pointed at the sandbox."""
-    from aiohttp.test_utils import TestServer  # noqa: PLC0415
-
-    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
-    await seed(pool, hotel, horizon_days=2)
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
     users = await seed_users(pool)
-    engine = TestServer(create_engine_app(hotel, STT, local_tts, "en-US"), host="127.0.0.1")
-    await engine.start_server()
-    whisper = tempfile.mkdtemp(prefix="whisper-")
-    settings = load_settings(
-        asterisk_ari_url=pbx.ari_url,
-        asterisk_ari_user=pbx.ari_user,
-        asterisk_ari_password=pbx.ari_password,
-        asterisk_ws_url=f"ws://127.0.0.1:{pbx.ports.http}/ws",
-        engine="local",
-        local_engine_url=f"ws://127.0.0.1:{engine.port}/v1/realtime",
-        rtp_bind_host="127.0.0.1",
-        rtp_advertise_host="127.0.0.1",
-        rtp_port_min=42200,
-        rtp_port_max=42219,
-        drain_seconds=0,
-        whisper_dir=whisper,
-    )
-    async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
-        stack.callback(shutil.rmtree, whisper, ignore_errors=True)
-        stack.push_async_callback(engine.close)
-        writes = WriteBehind(is_transient)
-        stack.push_async_callback(supervise("writes", writes.run).stop)
-        stack.push_async_callback(writes.drain, 5)
-        call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
-        tools = build_tools(
-            pool, call_log, build_destinations(destination_rules(settings), hotel, pool)
-        )
-        client = ari_client(settings, http)
-        stasis = build_telephony(
-            settings,
-            hotel,
-            client,
-            call_log,
-            None,
-            build_engine(settings, hotel, http, tools),
-            tools,
-        )
-        calls = await stack.enter_async_context(taking_calls(settings, stasis, client, http))
-        await calls.events.connected.wait()
-        phones = build_phones(settings, hotel, http)
+    async with ai_receptionist(pbx, pool, (42200, 42219)) as ai:
+        phones = build_phones(ai.settings, ai.hotel, ai.http)
         app = staff_app(pool, lambda app: add_phone_routes(app, phones.setup))
-        url = await stack.enter_async_context(serving(app))
-        yield Stack(url, pool, users["staff"])
+        async with serving(app) as url:
+            yield Stack(url, pool, users["staff"])
 
 
 async def test_a_browser_phone_calls_the_ai_receptionist_and_hears_its_greeting(

@@ -10,44 +10,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestServer
 
-from app.aio import supervise
-from app.calls.call_log import CallLog
-from app.calls.write_behind import WriteBehind
-from app.engines.local.server import create_engine_app
 from app.hotel.config import load_hotel_config
 from app.main import (
-    ari_client,
-    build_destinations,
-    build_engine,
     build_phones,
-    build_telephony,
-    build_tools,
-    destination_rules,
-    taking_calls,
 )
 from app.pbx.sandbox import AsteriskSandbox
-from app.settings import load_settings
 from app.storage.calls_repo import CallRepository
-from app.storage.errors import is_transient
 from app.storage.seed import seed
-from app.storage.tools_repo import ToolInvocationRepository
 from app.telephony.call_control import StasisCallControl
 from app.web.console import add_console_routes
 from app.web.phone import add_phone_routes
 from tests.browser.conftest import CHROMIUM, sign_in_with_form
-from tests.engines.test_local_engine import STT, local_tts
 from tests.live.keypad import calling
+from tests.live.running import ai_receptionist
 from tests.live.test_browser_phone_live import _caller_wav, _media_args, _peak
 from tests.live.test_calls_live import _tone_frames
 from tests.live.test_console_live import AI_NUMBER, _channels
@@ -79,61 +61,22 @@ async def _frontdesk(
 ) -> AsyncIterator[tuple[str, SeededUser]]:
     """`frontdesk run`'s pieces pointed at the sandbox: the Stasis app with the agent and the
     offline engine, the web app with sign-in, the phone and the console."""
-    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
-    await seed(pool, hotel, horizon_days=2)
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
     staff = (await seed_users(pool))["staff"]  # extension 2002, a browser phone
-    engine = TestServer(create_engine_app(hotel, STT, local_tts, "en"), host="127.0.0.1")
-    await engine.start_server()
-    whisper = tempfile.mkdtemp(prefix="whisper-")
-    settings = load_settings(
-        asterisk_ari_url=pbx.ari_url,
-        asterisk_ari_user=pbx.ari_user,
-        asterisk_ari_password=pbx.ari_password,
-        asterisk_ws_url=f"ws://127.0.0.1:{pbx.ports.http}/ws",
-        engine="local",
-        local_engine_url=f"ws://127.0.0.1:{engine.port}/v1/realtime",
-        rtp_bind_host="127.0.0.1",
-        rtp_advertise_host="127.0.0.1",
-        rtp_port_min=42280,
-        rtp_port_max=42299,
-        drain_seconds=0,
-        whisper_dir=whisper,
-    )
-    async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
-        stack.callback(shutil.rmtree, whisper, ignore_errors=True)
-        stack.push_async_callback(engine.close)
-        writes = WriteBehind(is_transient)
-        stack.push_async_callback(supervise("writes", writes.run).stop)
-        stack.push_async_callback(writes.drain, 5)
-        call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
-        tools = build_tools(
-            pool, call_log, build_destinations(destination_rules(settings), hotel, pool)
-        )
-        client = ari_client(settings, http)
-        stasis = build_telephony(
-            settings,
-            hotel,
-            client,
-            call_log,
-            None,
-            build_engine(settings, hotel, http, tools),
-            tools,
-        )
-        calls = await stack.enter_async_context(taking_calls(settings, stasis, client, http))
-        await calls.events.connected.wait()
-        phones = build_phones(settings, hotel, http)
+    async with ai_receptionist(pbx, pool, (42280, 42299)) as ai:
+        phones = build_phones(ai.settings, ai.hotel, ai.http)
 
         def routes(app: object) -> None:
             add_phone_routes(app, phones.setup)  # type: ignore[arg-type]
             add_console_routes(
                 app,  # type: ignore[arg-type]
-                call_log.live,
+                ai.call_log.live,
                 CallRepository(pool),
-                StasisCallControl(stasis),
+                StasisCallControl(ai.stasis),
             )
 
-        url = await stack.enter_async_context(serving(staff_app(pool, routes)))
-        yield url, staff
+        async with serving(staff_app(pool, routes)) as url:
+            yield url, staff
 
 
 async def test_staff_watch_an_ai_call_in_the_console_and_take_it_over_on_the_browser_phone(

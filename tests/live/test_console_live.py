@@ -15,7 +15,6 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,32 +23,16 @@ import aiohttp
 import asyncpg
 import numpy as np
 import pytest
-from aiohttp.test_utils import TestServer
 
-from app.calls.call_log import CallLog
 from app.calls.control import StaffPhoneUnavailable
 from app.calls.conversation import CallIO, EchoConversation
 from app.calls.session import CallSession
-from app.calls.write_behind import WriteBehind
-from app.engines.local.server import create_engine_app
 from app.hotel.config import load_hotel_config
-from app.main import (
-    ari_client,
-    build_destinations,
-    build_engine,
-    build_telephony,
-    build_tools,
-    destination_rules,
-    taking_calls,
-)
 from app.media.g711 import ULAW_DECODE
 from app.pbx.sandbox import AsteriskSandbox
-from app.settings import load_settings
 from app.staff.directory import StaffDirectory
 from app.storage.calls_repo import CallRepository
-from app.storage.errors import is_transient
 from app.storage.seed import seed
-from app.storage.tools_repo import ToolInvocationRepository
 from app.storage.users_repo import UserRepository
 from app.telephony.ari.client import AriClient
 from app.telephony.ari.events import EventStream
@@ -61,10 +44,9 @@ from app.telephony.rtp import RtpPacket, build, parse
 from app.telephony.rtp_endpoint import PortPool
 from app.web.console import add_console_routes
 from tests.engines.test_agent_calls import _speech
-from tests.engines.test_local_engine import STT, local_tts
 from tests.fakes.ari import FakeAri
 from tests.live.keypad import calling, free_port, staff_phone
-from tests.live.running import running_app
+from tests.live.running import ai_receptionist, running_app
 from tests.live.test_calls_live import ECHO_NUMBER, _tone_frames
 from tests.web_support import add_property, password_for, serving, sign_in, staff_app
 
@@ -86,53 +68,6 @@ def _channels(pbx: AsteriskSandbox) -> list[str]:
         for line in pbx.cli("core show channels concise").splitlines()
         if "!" in line
     ]
-
-
-@contextlib.asynccontextmanager
-async def _ai_receptionist(
-    pbx: AsteriskSandbox, pool: asyncpg.Pool, tmp: Path
-) -> AsyncIterator[StasisApp]:
-    """The Stasis app with the AI receptionist, as `frontdesk run` wires it, and the offline
-    engine on a real port."""
-    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
-    engine = TestServer(create_engine_app(hotel, STT, local_tts, "en"), host="127.0.0.1")
-    await engine.start_server()
-    settings = load_settings(
-        asterisk_ari_url=pbx.ari_url,
-        asterisk_ari_user=pbx.ari_user,
-        asterisk_ari_password=pbx.ari_password,
-        engine="local",
-        local_engine_url=f"ws://127.0.0.1:{engine.port}/v1/realtime",
-        rtp_bind_host="127.0.0.1",
-        rtp_advertise_host="127.0.0.1",
-        rtp_port_min=42120,
-        rtp_port_max=42139,
-        drain_seconds=0,
-        whisper_dir=str(tmp / "whisper"),
-    )
-    async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(engine.close)
-        writes = WriteBehind(is_transient)
-        writer = asyncio.create_task(writes.run(), name="console-live-writes")
-        stack.callback(writer.cancel)
-        stack.push_async_callback(writes.drain, 5)
-        call_log = CallLog(CallRepository(pool), writes, ToolInvocationRepository(pool))
-        tools = build_tools(
-            pool, call_log, build_destinations(destination_rules(settings), hotel, pool)
-        )
-        client = ari_client(settings, http)
-        app = build_telephony(
-            settings,
-            hotel,
-            client,
-            call_log,
-            None,
-            build_engine(settings, hotel, http, tools),
-            tools,
-        )
-        calls = await stack.enter_async_context(taking_calls(settings, app, client, http))
-        await asyncio.wait_for(calls.events.connected.wait(), 10)
-        yield app
 
 
 async def _feed(ws: aiohttp.ClientWebSocketResponse, into: list[dict[str, Any]]) -> None:
@@ -160,15 +95,15 @@ async def test_an_ai_call_shows_in_the_console_and_staff_take_it_over(
     got: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="console-live-") as tmp:
         async with (
-            _ai_receptionist(pbx, pool, Path(tmp)) as stasis,
+            ai_receptionist(pbx, pool, (42120, 42139)) as ai,
             serving(
                 staff_app(
                     pool,
                     lambda app: add_console_routes(
                         app,
-                        stasis.services.call_log.live,
+                        ai.stasis.services.call_log.live,
                         CallRepository(pool),
-                        StasisCallControl(stasis),
+                        StasisCallControl(ai.stasis),
                     ),
                 )
             ) as base,
@@ -238,7 +173,7 @@ async def test_an_ai_call_shows_in_the_console_and_staff_take_it_over(
                 await asyncio.sleep(3.0)
                 from_staff = caller.level(taken_at + 0.5, taken_at + 3.0)
                 assert from_staff > 300, f"the caller heard {from_staff:.0f} from the desk"
-                assert stasis.ports.in_use == 0
+                assert ai.stasis.ports.in_use == 0
             ended = await _seen(got, lambda m: m["type"] == "call_ended")
             reader.cancel()
     assert desk.answered, desk.said

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from app.pbx.sandbox import AsteriskSandbox
+from app.telephony.ivr_wait import ivr_wait_ms
 from tests.live.keypad import AriWatch, calling, free_port, sipp, staff_phone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +88,10 @@ async def test_the_ai_keys_reach_the_receptionist_with_the_number_dialled(
     assert [a for a in start["args"][1:] if a] == why
     # the controller finds the property by the number dialled
     assert start["channel"]["dialplan"]["exten"] == HARBORVIEW
+    # and the menu's wait from the dialplan's mark (calls.ivr_wait_ms): the welcome, the
+    # Spanish offer and the key, as the caller spent them (TEST_CLOCK leaves the mark alone)
+    waited = ivr_wait_ms(start["channel"].get("channelvars"), start["timestamp"])
+    assert waited is not None and IN_THE_MENU * 1000 <= waited < (IN_THE_MENU + 4) * 1000, waited
 
 
 async def test_two_during_the_welcome_gives_the_menu_in_spanish(
@@ -143,6 +148,7 @@ async def test_out_of_hours_the_ai_answers_at_once(
         await watch.hang_up(start["channel"]["id"])
     assert [a for a in start["args"][1:] if a] == ["after-hours"]
     assert waited < IN_THE_MENU  # no welcome, no menu
+    assert ivr_wait_ms(start["channel"].get("channelvars"), start["timestamp"]) is None
 
 
 async def test_a_closed_department_key_reaches_the_ai_which_knows_why(

@@ -11,10 +11,17 @@ import secrets
 import ssl
 
 import aiohttp
+import asyncpg
 
+from app.hotel.config import load_hotel_config
+from app.main import build_phones
 from app.pbx.sandbox import AsteriskSandbox
+from app.settings import load_settings
 from app.telephony.ari.client import AriClient
 from app.telephony.phone_logins import AriPhoneLogins
+from app.web.phone import add_phone_routes
+from tests.live.running import ROOT
+from tests.web_support import password_for, seed_users, serving, sign_in, staff_app
 
 HOST = "frontdesk-browser.invalid"  # what SIP.js puts in Via/Contact: a name that resolves nowhere
 
@@ -109,3 +116,66 @@ async def test_a_browser_phone_registers_with_the_password_the_app_provisioned(
         await restarted.forget(["2002"])
         gone = await _register_with(ws, call_id, tag, 7, login.password)
         assert not gone.startswith("SIP/2.0 200"), gone
+
+
+def _forged(method: str, as_extension: str, call_id: str) -> str:
+    """A request within a dialog (its To has a tag) sent as another extension: the relay lets
+    it through whatever its From says (app/web/sip_relay.py, claimed_user)."""
+    lines = [
+        f"{method} sip:2500@127.0.0.1 SIP/2.0",
+        f"Via: SIP/2.0/WSS {HOST};branch=z9hG4bK{secrets.token_hex(6)}",
+        "Max-Forwards: 70",
+        f"To: <sip:2500@127.0.0.1>;tag={secrets.token_hex(4)}",
+        f"From: <sip:{as_extension}@127.0.0.1>;tag={secrets.token_hex(4)}",
+        f"Call-ID: {call_id}",
+        f"CSeq: 2 {method}",
+        f"Contact: <sip:{as_extension}@{HOST};transport=ws>",
+        "User-Agent: frontdesk-live-test",
+        "Content-Length: 0",
+    ]
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
+async def test_a_request_forged_within_a_dialog_through_the_relay_reaches_nothing(
+    pbx: AsteriskSandbox, pool: asyncpg.Pool
+) -> None:
+    """The relay's claim attacked: Asterisk takes an in-dialog request only for a dialog it
+    knows (481 otherwise), so the From check can spare those requests. Staff with extension
+    2002, registered through the app's /ws, forge an INVITE, a BYE and a REFER within made-up
+    dialogs as extension 2003: each is answered 481, no channel appears, and 2002's phone is
+    still registered."""
+    hotel = load_hotel_config(ROOT / "config" / "hotel.yaml")
+    staff = (await seed_users(pool))["staff"]
+    settings = load_settings(
+        asterisk_ari_url=pbx.ari_url,
+        asterisk_ari_user=pbx.ari_user,
+        asterisk_ari_password=pbx.ari_password,
+        asterisk_ws_url=f"ws://127.0.0.1:{pbx.ports.http}/ws",
+    )
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        phones = build_phones(settings, hotel, http)
+        app = staff_app(pool, lambda app: add_phone_routes(app, phones.setup))
+        async with serving(app) as base:
+            await sign_in(http, base, staff.email, password_for("staff"))
+            async with http.get(
+                f"{base}/phone/config", headers={"Accept": "application/json"}
+            ) as response:
+                assert response.status == 200
+                login = await response.json()
+            assert login["extension"] == "2002"
+            async with http.ws_connect(
+                f"{base}/ws", protocols=("sip",), headers={"Origin": base}
+            ) as ws:
+                call_id, tag = secrets.token_hex(8), secrets.token_hex(4)
+                ok = await _register_with(ws, call_id, tag, 1, login["password"])
+                assert ok.startswith("SIP/2.0 200"), ok
+                for method in ("INVITE", "BYE", "REFER"):
+                    answer = await _exchange(ws, _forged(method, "2003", secrets.token_hex(8)))
+                    assert answer.startswith("SIP/2.0 481"), f"{method}: {answer}"
+                    assert not ws.closed  # spared by the relay: Asterisk said no
+                channels = pbx.cli("core show channels concise")
+                assert "!" not in channels, channels
+                assert "2002/sip:2002@" in pbx.cli("pjsip show contacts")
+        # the next test finds 2002 as Asterisk started: without a password
+        ari = AriClient(http, pbx.ari_url, pbx.ari_user, pbx.ari_password)
+        await AriPhoneLogins(ari).forget(["2002"])
