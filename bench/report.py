@@ -96,11 +96,11 @@ FROM (SELECT id, started_at, abs(hashtext(id::text)) AS h FROM calls) c,
 async def seed(pool: asyncpg.Pool, calls: int) -> dict[str, int]:
     props = [r["id"] for r in await pool.fetch("SELECT id FROM properties ORDER BY id")]
     async with pool.acquire() as conn:
-        await conn.execute(SEED_CALLS, calls, props)
-        await conn.execute(SEED_TURNS)
-        await conn.execute(SEED_TOOLS)
+        await conn.execute(SEED_CALLS, calls, props, timeout=1800)
+        await conn.execute(SEED_TURNS, timeout=1800)
+        await conn.execute(SEED_TOOLS, timeout=1800)
         # the visibility map set, as autovacuum leaves a table in use: index-only scans count
-        await conn.execute("VACUUM ANALYZE")
+        await conn.execute("VACUUM ANALYZE", timeout=1800)
         return {
             t: await conn.fetchval(f"SELECT count(*) FROM {t}")
             for t in ("calls", "turns", "tool_invocations")
@@ -164,12 +164,12 @@ async def main(calls: int, runs: int) -> None:
             # with, without, with again: the second "with" shows how much is the machine's noise
             first = {name: await timed(run, runs) for name, run in work.items()}
             for name in INDEXES:
-                await pool.execute(f"DROP INDEX {name}")
-            await pool.execute("ANALYZE")
+                await pool.execute(f"DROP INDEX {name}", timeout=1800)
+            await pool.execute("ANALYZE", timeout=1800)
             without = {name: await timed(run, runs) for name, run in work.items()}
             for name, target in INDEXES.items():
-                await pool.execute(f"CREATE INDEX {name} ON {target}")
-            await pool.execute("VACUUM ANALYZE")
+                await pool.execute(f"CREATE INDEX {name} ON {target}", timeout=1800)
+            await pool.execute("VACUUM ANALYZE", timeout=1800)
             again = {name: await timed(run, runs) for name, run in work.items()}
         finally:
             await pool.close()

@@ -51,20 +51,22 @@ _ENDED_IN_RANGE = """
 """
 
 _TOTALS = f"""
-WITH c AS (
-    SELECT c.property_id, c.outcome, c.transferred_to, c.after_hours, c.satisfaction, c.engine,
-           extract(epoch FROM c.ended_at - c.started_at)::float8 AS dur_s,
-           coalesce(ti.tool_error, false) AS tool_error,
-           coalesce(ti.stay_tool, false) AS stay_tool
+WITH r AS (
+    SELECT c.id, c.property_id, c.outcome, c.transferred_to, c.after_hours, c.satisfaction,
+           c.engine, extract(epoch FROM c.ended_at - c.started_at)::float8 AS dur_s
     FROM calls c
-    -- per call, through tool_invocations_call_figures_idx (index-only): a hashed subplan
-    -- read every tool invocation ever made, whatever the range
-    LEFT JOIN LATERAL (
-        SELECT bool_or(t.status = 'error') AS tool_error,
-               bool_or(t.name = ANY($4::text[])) AS stay_tool
-        FROM tool_invocations t WHERE t.call_id = c.id
-    ) ti ON true
     WHERE {_ENDED_IN_RANGE}
+), ti AS (
+    -- the range's tool invocations only, joined as the planner sees fit (a nested loop on
+    -- tool_invocations_call_figures_idx for a short range, a hash join for a long one)
+    SELECT t.call_id, bool_or(t.status = 'error') AS tool_error,
+           bool_or(t.name = ANY($4::text[])) AS stay_tool
+    FROM r JOIN tool_invocations t ON t.call_id = r.id
+    GROUP BY t.call_id
+), c AS (
+    SELECT r.*, coalesce(ti.tool_error, false) AS tool_error,
+           coalesce(ti.stay_tool, false) AS stay_tool
+    FROM r LEFT JOIN ti ON ti.call_id = r.id
 )
 SELECT grouping(property_id) = 1 AS is_group, property_id,
        count(*) AS calls,

@@ -5,7 +5,8 @@
 - turns and tool invocations by call, carrying the columns the per-call figures read
   (latency, interruption, sentiment; tool name and status), so those aggregates are
   index-only scans instead of a heap visit per row.
-- calls by outcome and start: the call list filtered by outcome, newest first.
+- calls by outcome and start: the call list filtered by outcome, newest first (measured:
+  no gain at 100,000 calls, bench/README.md; kept, this migration being merged already).
 
 Revision ID: 0006
 Revises: 0005

@@ -4,19 +4,23 @@ with one line for bad input."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
 import json
+import signal
 import subprocess
+import time
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import pytest
 
 from app.analytics.exports import KPI_COLUMNS, csv_cell
 from tests.integration.analytics_rig import seed_calls
-from tests.integration.test_cli import _env, _frontdesk
+from tests.integration.test_cli import FRONTDESK, _env, _free_port, _frontdesk
 
 PRICES = {
     "TRUNK_PRICE_PER_MIN_USD": "0.01",
@@ -101,3 +105,39 @@ async def test_a_bad_price_setting_exits_2_naming_it(db_url: str, tmp_path: Path
         done.stderr
     )
     assert "Traceback" not in done.stderr
+
+
+async def test_frontdesk_run_serves_the_analytics_api(db_url: str, tmp_path: Path) -> None:
+    """The composition root wires the routes: the description answers, the data asks for a
+    sign-in (JSON, not a redirect)."""
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        *FRONTDESK,
+        "run",
+        cwd=tmp_path,
+        env=_env(db_url, WEB_PORT=str(port), **PRICES),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    async with http.get(f"{base}/api/openapi.json") as response:
+                        assert response.status == 200
+                        assert (await response.json())["openapi"] == "3.1.0"
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert proc.returncode is None, "frontdesk run exited early"
+                    assert time.monotonic() < deadline, "frontdesk run never listened"
+                    await asyncio.sleep(0.2)
+            async with http.get(
+                f"{base}/api/kpis", headers={"Accept": "text/html"}, allow_redirects=False
+            ) as response:
+                assert response.status == 401 and "error" in await response.json()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0
