@@ -15,7 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from app.staff.users import Role
-from app.web.auth import requires
+from app.web.auth import current_user, requires
 from app.web.templates import STATIC_DIR, render
 
 DASHBOARD_ROLES: tuple[Role, ...] = ("manager", "admin")
@@ -52,6 +52,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
         default_to=to.isoformat(),
         refresh_ms=max(1000, round(page.refresh_seconds * 1000)),
         bundle_ready=page.bundle.exists(),
+        own_property=current_user(request).property_id,
     )
 
 

@@ -691,3 +691,18 @@ async def test_the_keyboard_opens_and_closes_a_call(
     await expect(button).to_have_attribute("aria-pressed", "false")
     assert "call=" not in page.url
     assert page_errors(page) == []
+
+
+async def test_a_manager_of_one_property_is_offered_only_it(
+    running_app: RunningApp, signed_in_page: OpenPage, seeded: list[uuid.UUID]
+) -> None:
+    await add_properties(running_app.pool)  # Seaside Inn exists, but is not theirs
+    # even an address naming another property shows theirs (the API would answer 403)
+    page = await signed_in_page("manager", "/dashboard?property=seaside")
+    await expect(page.locator("#live-status")).to_have_text(re.compile("^Live"))
+    chooser = page.get_by_label("Property", exact=True)
+    await expect(chooser.locator("option")).to_have_text(["Harborview Hotel"])
+    await expect(page.locator("#kpis-scope")).to_contain_text("Harborview Hotel")
+    await expect(page.locator("#range-error")).to_have_text("")
+    assert "property=harborview" in page.url
+    assert page_errors(page) == []

@@ -150,6 +150,13 @@ function readAddress() {
   }
   const offset = Number(params.get("offset"));
   state.offset = Number.isInteger(offset) && offset > 0 ? offset : 0;
+  // a manager of one property sees only it, whatever the address says
+  const fixed = ui.property.dataset.fixed;
+  if (fixed && state.property !== fixed) {
+    const named = Boolean(state.property); // an address naming another property is put right
+    state.property = fixed;
+    if (named) writeAddress();
+  }
 }
 
 function writeAddress() {
