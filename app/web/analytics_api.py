@@ -96,6 +96,9 @@ async def _period(request: web.Request, scope: Scope) -> Period:
     )
 
 
+MAX_OFFSET = 10_000_000  # past every call there is; a bigger one overflows PostgreSQL's bigint
+
+
 def _int(request: web.Request, name: str, default: int, low: int, high: int | None) -> int:
     raw = request.query.get(name)
     if raw is None or raw == "":
@@ -228,7 +231,7 @@ def _filters(request: web.Request, *, paged: bool = True) -> CallFilter:
         language=check_filter("language", q.get("language"), LANGUAGES),
         sentiment=check_filter("sentiment", q.get("sentiment"), SENTIMENTS),
         limit=_int(request, "limit", 50, 1, MAX_LIMIT) if paged else None,
-        offset=_int(request, "offset", 0, 0, None) if paged else 0,
+        offset=_int(request, "offset", 0, 0, MAX_OFFSET) if paged else 0,
     )
 
 
