@@ -168,7 +168,7 @@ async def test_bad_requests_get_a_spoken_error_and_write_nothing(
             await tools.invoke(name, args, ctx())
     assert await pool.fetchval("SELECT count(*) FROM reservations") == 0
     assert await pool.fetchval("SELECT sum(held + booked) FROM inventory") == before
-    assert [i.status for i in collected.invocations] == ["error", "error"]
+    assert [i.status for i in collected.invocations] == ["refused", "refused"]  # not errors
 
 
 async def test_reservation_books_every_night_and_reads_the_code_back(
