@@ -337,7 +337,7 @@ async def _calls_show(settings: Settings, call_id: uuid.UUID) -> int:
         print(f"  tools      {len(tools)}")
     for tool in tools:
         offset = (tool.started_at - call.started_at).total_seconds()
-        result = tool.error_message if tool.status == "error" else tool.status
+        result = f"{tool.status}: {tool.error_message}" if tool.error_message else tool.status
         print(f"  {offset:7.1f}s {tool.name} ({tool.duration_ms} ms): {result}")
     return EXIT_OK
 

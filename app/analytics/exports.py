@@ -18,6 +18,7 @@ from typing import Any
 from app.analytics.metrics import CallMetrics
 from app.analytics.records import TurnFacts
 from app.analytics.report import KpiReport
+from app.redaction import mask_phone_numbers
 
 Row = dict[str, Any]
 
@@ -64,12 +65,19 @@ def plain(value: Any) -> Any:
 
 
 def call_row(call: CallMetrics) -> Row:
-    """A call as the API and the exports show it (the caller masked already)."""
-    return {name: plain(getattr(call, name)) for name in CALL_COLUMNS}
+    """A call as the API and the exports show it: the caller masked already, and any phone
+    number in its summary (the caller's first words) masked to its last four digits."""
+    row = {name: plain(getattr(call, name)) for name in CALL_COLUMNS}
+    if isinstance(row.get("summary"), str):
+        row["summary"] = mask_phone_numbers(row["summary"])
+    return row
 
 
 def turn_row(turn: TurnFacts) -> Row:
-    return {name: plain(getattr(turn, name)) for name in TURN_COLUMNS}
+    """A turn as the exports show it: a phone number said in it masked to its last four."""
+    row = {name: plain(getattr(turn, name)) for name in TURN_COLUMNS}
+    row["text"] = mask_phone_numbers(turn.text)
+    return row
 
 
 def kpi_rows(report: KpiReport) -> list[Row]:

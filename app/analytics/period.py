@@ -36,13 +36,19 @@ class Period:
         return Period(self.first, self.last, timezone)
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2100  # calls are in these; the edges of the calendar overflow
+
+
 def parse_day(value: str, name: str) -> dt.date:
     try:
         if len(value) != 10:
             raise ValueError
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise QueryError(f"{name}={value!r} is not a date of the form YYYY-MM-DD") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise QueryError(f"{name}={value!r} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+    return day
 
 
 def check_timezone(name: str) -> str:

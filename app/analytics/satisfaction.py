@@ -49,7 +49,9 @@ PER_SILENCE_PROMPT, MAX_SILENCE_PROMPTS = 0.25, 0.5
 PER_ERROR, MAX_ERRORS = 0.5, 1.0
 
 # end reasons that are the system's fault, not the caller's choice (app/calls/summary.py)
-FAULT_REASONS = frozenset({"error", "failed", "setup_failed", "media_lost", "shutdown"})
+FAULT_REASONS = frozenset(
+    {"error", "failed", "setup_failed", "media_lost", "shutdown", "lost_while_disconnected"}
+)
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,7 @@ class AgentConversation:
             log.error(
                 "no conversation engine for this call", error=str(exc), retryable=exc.retryable
             )
+            session.achieved(Outcome.FAILED)
             await io.transfer(*self.fallback)
             return
         prop = self.property_for(session.property_id)
@@ -199,6 +200,7 @@ class AgentConversation:
             reopened = await self._reconnect(session)
             if reopened is None:
                 log.error("conversation engine could not be reached again")
+                session.achieved(Outcome.FAILED)
                 await io.transfer(*self.fallback)  # the dialplan's fallback apologises
                 return
             engine = reopened

@@ -24,15 +24,19 @@ _ALLOWED: dict[CallState, set[CallState]] = {
 
 # What a call achieved, strongest first: a booking beats a lead beats a callback…; abandoned
 # (the caller went silent) only when nothing else was. A call staff took over from the agent
-# is theirs: taken_over whatever the agent had done (the summary says what that was).
+# is theirs: taken_over whatever the agent had done (the summary says what that was). Failed
+# (our fault: no engine, a crash, media lost) beats the front desk the fault sent them to, but
+# not what the caller already got (a booking made before the engine died stays booked).
 _OUTCOME_RANK = [
     Outcome.TAKEN_OVER,
     Outcome.BOOKED,
     Outcome.LEAD,
     Outcome.CALLBACK,
+    Outcome.FAILED,
     Outcome.TRANSFERRED,
     Outcome.INFO,
     Outcome.ABANDONED,
+    Outcome.OTHER,
 ]
 
 

@@ -43,6 +43,10 @@ from app.telephony.staff_legs import StaffLegs
 
 log = get_logger(__name__)
 
+# Why a call can end that is our fault, not the caller's or staff's (a shutdown's drain sends
+# callers to the front desk on purpose: not one of them).
+FAULTS = frozenset({"setup_failed", "error", "media_lost", "failed", "lost_while_disconnected"})
+
 KEYPAD_PAUSE = 2.0  # seconds without a key that end a keyed-in entry
 MAX_DIGITS = 512  # digits kept for the whole call
 
@@ -487,6 +491,7 @@ class TelephonyCall:
             raise
         except Exception:
             log.exception("conversation failed")
+            self.session.achieved(Outcome.FAILED)
             await self._send_caller_to_fallback()
 
     async def _watchdog(self) -> None:
@@ -565,6 +570,8 @@ class TelephonyCall:
         self._log_keyed()
         if self.end_reason == "transferred":
             self.session.achieved(Outcome.TRANSFERRED)
+        elif self.end_reason in FAULTS:
+            self.session.achieved(Outcome.FAILED)
         if self.session.end(self.end_reason):
             self.services.call_log.ended(
                 self.session.id,

@@ -8,6 +8,7 @@ unknown property) is a 400 {"error": "..."}; an unknown call a 404.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from app.analytics.period import Period, QueryError
 from app.analytics.records import CallDetailFacts, CallFilter, DayFigures, RecordingUnavailable
 from app.analytics.report import KpiReport, KpiSet, NotYourProperty, Reports, Scope
 from app.log import get_logger
+from app.redaction import mask_phone_numbers
 from app.staff.users import Role
 from app.web.auth import current_user, public, requires
 from app.web.openapi import openapi_document
@@ -94,6 +96,9 @@ async def _period(request: web.Request, scope: Scope) -> Period:
     )
 
 
+MAX_OFFSET = 10_000_000  # past every call there is; a bigger one overflows PostgreSQL's bigint
+
+
 def _int(request: web.Request, name: str, default: int, low: int, high: int | None) -> int:
     raw = request.query.get(name)
     if raw is None or raw == "":
@@ -163,7 +168,7 @@ def detail_json(detail: CallDetailFacts, playable: bool) -> dict[str, Any]:
         {
             "seq": t.seq,
             "role": t.role,
-            "text": t.text,
+            "text": mask_phone_numbers(t.text),
             "started_at": plain(t.started_at),
             "latency_ms": t.latency_ms,
             "interrupted": t.interrupted,
@@ -226,7 +231,7 @@ def _filters(request: web.Request, *, paged: bool = True) -> CallFilter:
         language=check_filter("language", q.get("language"), LANGUAGES),
         sentiment=check_filter("sentiment", q.get("sentiment"), SENTIMENTS),
         limit=_int(request, "limit", 50, 1, MAX_LIMIT) if paged else None,
-        offset=_int(request, "offset", 0, 0, None) if paged else 0,
+        offset=_int(request, "offset", 0, 0, MAX_OFFSET) if paged else 0,
     )
 
 
@@ -289,13 +294,16 @@ async def recording(request: web.Request) -> web.Response:
 
 
 async def export_rows(reports: Reports, kind: str, scope: Scope, period: Period) -> list[Any]:
-    """The rows of one export (calls, turns or kpis): the API's and `frontdesk report`'s."""
+    """The rows of one export (calls, turns or kpis): the API's and `frontdesk report`'s.
+    Rows are made (phone numbers masked in the text) in a thread: a long range's export would
+    otherwise hold up the event loop that paces live calls' audio."""
     if kind == "kpis":
         return kpi_rows(await reports.kpi_report(scope, period))
     if kind == "turns":
-        return [turn_row(t) for t in await reports.turns(scope, period)]
+        turns = await reports.turns(scope, period)
+        return await asyncio.to_thread(lambda: [turn_row(t) for t in turns])
     page = await reports.calls(scope, period, CallFilter(limit=None))
-    return [call_row(c) for c in page.calls]
+    return await asyncio.to_thread(lambda: [call_row(c) for c in page.calls])
 
 
 @requires(*ANALYTICS_ROLES)
@@ -309,7 +317,7 @@ async def export(request: web.Request) -> web.Response:
     name = f"{kind}-{where}-{period.first}-{period.last}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
-        body, content_type = to_csv(rows, COLUMNS[kind]), "text/csv"
+        body, content_type = await asyncio.to_thread(to_csv, rows, COLUMNS[kind]), "text/csv"
     else:
-        body, content_type = to_json(rows), "application/json"
+        body, content_type = await asyncio.to_thread(to_json, rows), "application/json"
     return web.Response(text=body, content_type=content_type, charset="utf-8", headers=disposition)

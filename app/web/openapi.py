@@ -88,7 +88,7 @@ _DETAIL_PROPERTIES: dict[str, Any] = {
         "items": _object(
             {
                 "name": {"type": "string"},
-                "status": {"type": "string", "enum": ["ok", "error", "cancelled"]},
+                "status": {"type": "string", "enum": ["ok", "refused", "error", "cancelled"]},
                 "started_at": _TIME,
                 "duration_ms": _COUNT,
                 "error_message": _nullable("string"),

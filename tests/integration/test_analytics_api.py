@@ -194,6 +194,10 @@ async def test_the_group_manager_sees_every_property(site: Site) -> None:
         (f"/api/calls?{RANGE}&limit=501", "limit=501 is out of range"),
         (f"/api/calls?{RANGE}&limit=ten", "limit='ten' is not a whole number"),
         (f"/api/calls?{RANGE}&offset=-1", "offset=-1 is out of range"),
+        (f"/api/calls?{RANGE}&offset=100000000000000000000", "is out of range"),
+        ("/api/kpis?from=0001-01-01&to=0001-01-03", "outside the years 1970 to 2100"),
+        ("/api/kpis?from=9999-12-31&to=9999-12-31", "outside the years 1970 to 2100"),
+        ("/api/kpis/daily?to=0001-01-03", "outside the years 1970 to 2100"),
         ("/api/export/turns.csv?from=2026-11-10&to=2026-11-01", "is after to"),
         ("/api/export/calls.json?property=nowhere", "is not a property"),
     ],
@@ -346,3 +350,27 @@ def test_the_documents_examples_of_kpis_match_their_schema() -> None:
     bad = {**example, "group": {"calls": -1, "kpis": []}}
     with pytest.raises(Exception, match="minimum"):
         schema("KpiReport").validate(bad)
+
+
+async def test_a_phone_number_said_on_a_call_is_masked_in_exports_and_the_detail(
+    site: Site, pool: asyncpg.Pool
+) -> None:
+    c1 = site.seeded.ids["c1"]
+    said = "Call me back on 415 555 0134 please"
+    await pool.execute(
+        """INSERT INTO turns (call_id, seq, role, text, started_at)
+           SELECT id, 99, 'caller', $2, started_at + interval '1 minute' FROM calls
+           WHERE id = $1""",
+        c1,
+        said,
+    )
+    await pool.execute("UPDATE calls SET summary = $2 WHERE id = $1", c1, said)
+    answers = [
+        (await site.get("group", f"/api/export/turns.csv?{RANGE}"))[1].decode(),
+        (await site.get("group", f"/api/export/calls.csv?{RANGE}"))[1].decode(),
+        json.dumps((await site.get("group", f"/api/calls/{c1}"))[1]),
+        json.dumps((await site.get("group", f"/api/calls?{RANGE}"))[1]),
+    ]
+    for text in answers:
+        assert "0134" in text  # the line is there…
+        assert "415 555" not in text and "4155550134" not in text  # …its number masked

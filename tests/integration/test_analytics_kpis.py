@@ -73,6 +73,21 @@ async def test_group_kpis_match_the_hand_computed_figures(seeded: Seeded, report
     assert k["latency_p50_ms"].target is None and k["latency_p50_ms"].met is None
 
 
+async def test_a_tools_spoken_refusal_is_not_an_error(
+    seeded: Seeded, reports: Reports, pool: asyncpg.Pool
+) -> None:
+    # c6 asked for a date that had passed: the tool said so, nothing of ours failed
+    await pool.execute(
+        """INSERT INTO tool_invocations (call_id, name, status, error_message, started_at,
+                                         duration_ms)
+           SELECT id, 'check_availability', 'refused', 'That date has already passed.',
+                  started_at, 40 FROM calls WHERE id = $1""",
+        seeded.ids["c6"],
+    )
+    k = by_key((await reports.kpi_report(Scope(), WEEK)).group.kpis)
+    assert k["error_rate"].value == 0.25  # still c4 and c5 only, as above
+
+
 async def test_each_property_gets_its_own_kpis(seeded: Seeded, reports: Reports) -> None:
     report = await reports.kpi_report(Scope(), WEEK)
     props = {p.property_id: p for p in report.properties}

@@ -168,7 +168,7 @@ async def test_bad_requests_get_a_spoken_error_and_write_nothing(
             await tools.invoke(name, args, ctx())
     assert await pool.fetchval("SELECT count(*) FROM reservations") == 0
     assert await pool.fetchval("SELECT sum(held + booked) FROM inventory") == before
-    assert [i.status for i in collected.invocations] == ["error", "error"]
+    assert [i.status for i in collected.invocations] == ["refused", "refused"]  # not errors
 
 
 async def test_reservation_books_every_night_and_reads_the_code_back(
@@ -297,6 +297,7 @@ async def test_lead_needs_consent_and_a_way_to_reach_the_caller(
     )
     assert "Grace Hopper, a wedding block of 20 rooms in June" in result.output["summary"]
     assert "ending 0 1 3 4" in result.output["summary"]
+    assert result.outcome == "lead"  # the call's outcome, for the analytics
     row = await pool.fetchrow("SELECT * FROM leads")
     assert row is not None
     assert row["phone_e164"] == CALLER and row["consent_to_contact"] is True

@@ -203,7 +203,7 @@ async def test_calls_list_and_show(db_url: str, pool: asyncpg.Pool, tmp_path: Pa
     await repo.add_turn(call.id, TurnRole.AGENT, "Thank you for calling.")
     await repo.add_turn(call.id, TurnRole.CALLER, "Do you allow dogs?", latency_ms=None)
     tools = ToolInvocationRepository(pool)
-    for status, error in (("ok", None), ("error", "That date has already passed.")):
+    for status, error in (("ok", None), ("refused", "That date has already passed.")):
         await tools.add(
             ToolInvocation(
                 call.id, "check_availability", {}, None, status, error,
@@ -223,7 +223,7 @@ async def test_calls_list_and_show(db_url: str, pool: asyncpg.Pool, tmp_path: Pa
     assert "main > 1" in shown.stdout and "caller_hangup" in shown.stdout
     assert "tools      2" in shown.stdout
     assert "3.0s check_availability (12 ms): ok" in shown.stdout
-    assert "check_availability (12 ms): That date has already passed." in shown.stdout
+    assert "check_availability (12 ms): refused: That date has already passed." in shown.stdout
 
     missing = await _frontdesk(
         tmp_path, _env(db_url), "calls", "show", "00000000-0000-0000-0000-000000000000"

@@ -41,6 +41,8 @@ def test_missing_ends_default_to_the_week_up_to_today() -> None:
         ("2026-01-05", "2026-02-31", "to='2026-02-31' is not a date"),
         ("2026-01-06", "2026-01-05", "from (2026-01-06) is after to (2026-01-05)"),
         ("2025-01-01", "2026-01-02", "over 366 days"),
+        ("0001-01-01", "0001-01-03", "to='0001-01-03' is outside the years 1970 to 2100"),
+        ("9999-12-31", "9999-12-31", "is outside the years 1970 to 2100"),
     ],
 )
 def test_bad_periods_say_why(first: str, last: str, says: str) -> None:
@@ -87,6 +89,18 @@ def test_cost_is_trunk_minutes_plus_each_engines_minutes() -> None:
     # 3 billed minutes × 0.01 + 2 openai minutes × 0.2 + 4 local × 0.005 = 0.03 + 0.4 + 0.02
     assert total_cost(3, {"openai": 2, "local": 4}, prices) == pytest.approx(0.45)
     assert engine_kind("openai:gpt-realtime") == "openai" and engine_kind(None) is None
+
+
+def test_a_target_is_judged_on_the_exact_figure_not_the_shown_one() -> None:
+    # 19,999 of 25,000 automated is 0.79996: shown as 0.8, but under the 80 % target
+    values = {k.key: k for k in kpis(Totals(calls=25_000, automated=19_999), Prices(0.0))}
+    assert values["automation_rate"].value == 0.8
+    assert values["automation_rate"].met is False
+
+
+def test_a_missing_start_a_week_before_the_first_day_is_a_clear_error() -> None:
+    with pytest.raises(QueryError, match="outside the years"):
+        parse_period(None, "0001-01-03", "UTC")
 
 
 def test_cost_per_booking_is_null_without_bookings() -> None:

@@ -62,3 +62,15 @@ def test_the_strongest_outcome_of_a_call_is_kept() -> None:
     session.achieved(Outcome.TRANSFERRED)  # booked, then put through: still a booking
     session.achieved(Outcome.LEAD)
     assert session.outcome is Outcome.BOOKED
+
+
+def test_a_failure_beats_the_front_desk_it_sent_the_caller_to_but_not_a_booking() -> None:
+    failed = CallSession(uuid.uuid4(), "harborview", "agent")
+    failed.achieved(Outcome.INFO)
+    failed.achieved(Outcome.FAILED)  # the engine died
+    failed.achieved(Outcome.TRANSFERRED)  # …and the fallback put them through
+    assert failed.outcome is Outcome.FAILED
+    booked = CallSession(uuid.uuid4(), "harborview", "agent")
+    booked.achieved(Outcome.BOOKED)
+    booked.achieved(Outcome.FAILED)
+    assert booked.outcome is Outcome.BOOKED

@@ -330,5 +330,6 @@ class BookingTools:
                 "summary": (
                     f"I've noted it: {who}{args.interest}. The team will contact you on {reach}."
                 ),
-            }
+            },
+            outcome="lead",
         )

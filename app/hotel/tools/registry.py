@@ -108,10 +108,17 @@ class ToolInvocation:
     name: str
     arguments: dict[str, Any]  # redacted
     result: dict[str, Any] | None
-    status: Literal["ok", "error", "cancelled"]
+    # refused: the tool said no, or what it still needs, in words the caller hears (a date
+    # passed, too many guests, how many nights); error: something of ours failed (a tool
+    # that is not there, arguments that are not JSON, a bug, the database)
+    status: Literal["ok", "refused", "error", "cancelled"]
     error_message: str | None
     started_at: dt.datetime
     duration_ms: int
+
+
+class _CalledWrong(Exception):
+    """The model called a tool that is not there."""
 
 
 class ToolLog(Protocol):
@@ -161,12 +168,15 @@ class ToolRegistry:
             raw = json.loads(arguments) if isinstance(arguments, str) else dict(arguments)
             tool = self._tools.get(name)
             if tool is None:
-                raise ToolError(f"I can't do that here ({name.replace('_', ' ')}).")
+                raise _CalledWrong(f"I can't do that here ({name.replace('_', ' ')}).")
             try:
                 parsed = tool.arguments.model_validate(raw)
-            except ValidationError as exc:
+            except ValidationError as exc:  # what it still needs, asked in words: a refusal
                 raise ToolError(_spoken_validation_error(name, exc)) from None
             result = await tool.handler(parsed, context)
+        except _CalledWrong as exc:
+            self._record(context, name, raw, None, "error", str(exc), started, clock)
+            raise ToolError(str(exc)) from None
         except json.JSONDecodeError:
             self._record(
                 context, name, raw, None, "error", "arguments were not JSON", started, clock
@@ -175,7 +185,7 @@ class ToolRegistry:
                 "Sorry, something went wrong on my side. Could you say that again?"
             ) from None
         except ToolError as exc:
-            self._record(context, name, raw, None, "error", str(exc), started, clock)
+            self._record(context, name, raw, None, "refused", str(exc), started, clock)
             raise
         except Exception as exc:
             log.exception("tool failed", tool=name)
@@ -194,7 +204,7 @@ class ToolRegistry:
         name: str,
         arguments: dict[str, Any],
         result: dict[str, Any] | None,
-        status: Literal["ok", "error", "cancelled"],
+        status: Literal["ok", "refused", "error", "cancelled"],
         error: str | None,
         started: dt.datetime,
         clock: float,
