@@ -44,6 +44,7 @@ from app.telephony.whisper import WhisperFiles
 log = get_logger(__name__)
 
 PENDING_SECONDS = 5.0
+STASIS = "Stasis"  # the dialplan application of a channel that is in our app
 
 
 ConversationFactory = Callable[[Arrival], Conversation]  # how the call came -> who talks
@@ -303,6 +304,10 @@ class StasisApp:
         with contextlib.suppress(TelephonyError):
             if channel.technology in ("UnicastRTP", "Snoop") or channel_id.startswith(LEG_PREFIX):
                 await self.client.hangup(channel_id)
+            elif channel.dialplan.app_name != STASIS:
+                # only subscribed to (a caller in a queue: app/telephony/queue_waits.py), out
+                # in the dialplan: not stranded, and not ours to move
+                return
             else:  # a caller stranded by a restart: the front desk takes them
                 await self._to_fallback(channel_id)
         log.info("handled an orphaned channel", channel=channel_id, kind=channel.technology)

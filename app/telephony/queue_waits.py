@@ -13,7 +13,7 @@ The wait, in ms, is Asterisk's clock on both ends (event timestamps, never ours)
   and the caller is connected, and when the caller hangs up in the queue (ABANDONED) or the
   queue's QUEUE_WAIT runs out; ChannelHangupRequest; the caller back in Stasis (nobody
   answered); ChannelDestroyed. QUEUEWAIT_MS's own value is rounded to whole seconds by
-  Asterisk 22 (7000 for a 7.6 s wait), hence the timestamps.
+  Asterisk 22 (8000 for a 7.56 s wait), hence the timestamps.
 So it is the wait until a person answered, or, for a caller never answered, until they hung
 up or came back to the AI: the call's outcome and the next call row tell those apart.
 """

@@ -23,6 +23,9 @@ an action triggers:
 |                                          | by tests/live/record_queue_wait.py: StasisEnd … |
 |                                          | QUEUEWAIT_MS … ChannelDestroyed; `queue_ending` |
 |                                          | "answered" (a desk phone answers) or "hangs_up" |
+|                                          | or "waiting" (until the answer: then the caller |
+|                                          | is listed in GET /applications, and GET of the  |
+|                                          | channel shows dialplan app Queue, as recorded)  |
 | POST /channels/{caller}/variable         | 204 (404 for a channel not in Stasis)          |
 | POST /bridges/{id}/play                  | 201 + PlaybackStarted, later PlaybackFinished  |
 | bad requests                             | the recorded 404 / 400 / 422 / 500 answers     |
@@ -183,13 +186,15 @@ class Recorded:
         # comes from their StasisEnd to ChannelDestroyed (tests/live/record_queue_wait.py).
         self.queue: dict[str, tuple[list[dict[str, Any]], dict[str, str]]] = {}
         for ending, name, q_caller, q_name in (
-            ("answered", "queue-answered.json", "1796306194.0", "PJSIP/trunk-00000000"),
-            ("hangs_up", "queue-caller-hangs-up.json", "1796306204.3", "PJSIP/trunk-00000002"),
+            ("answered", "queue-answered.json", "1796306545.0", "PJSIP/trunk-00000000"),
+            ("hangs_up", "queue-caller-hangs-up.json", "1796306556.3", "PJSIP/trunk-00000002"),
         ):
             q_events = [e for e in _events(_load(name)) if chan(e) == q_caller]
             left = next(i for i, e in enumerate(q_events) if e["type"] == "StasisEnd")
             self.queue[ending] = (q_events[left:], {q_caller: "caller", q_name: "caller_name"})
-        self.subscribed = _rest(_load("queue-answered.json"), "POST", r"/applications/.*")
+        answered = _load("queue-answered.json")
+        self.subscribed = _rest(answered, "POST", r"/applications/.*")
+        self.queued_channel = _rest(answered, "GET", r"/channels/\d+\.\d+")["body"]
 
 
 RECORDED = Recorded()
@@ -205,6 +210,7 @@ class FakeCall:
     exten: str
     args: list[str]
     in_stasis: bool = True
+    in_queue: bool = False  # continued into a queue (subscribed), nobody has answered yet
     answered: bool = False
     media_id: str | None = None
     media_name: str | None = None
@@ -514,7 +520,7 @@ class FakeAri:
             body["channel_ids"] = [
                 c
                 for call in self.calls.values()
-                for c in ([call.caller_id] if call.in_stasis else [])
+                for c in ([call.caller_id] if call.in_stasis or call.in_queue else [])
                 + ([call.media_id] if call.media_id and call.media_in_stasis else [])
             ] + [leg.id for leg in self.legs.values() if leg.in_stasis]
             body["bridge_ids"] = list(self.bridges)
@@ -550,6 +556,9 @@ class FakeAri:
         live = call is not None and (
             (is_caller and call.in_stasis) or (not is_caller and call.media_in_stasis)
         )
+        if call is not None and is_caller and call.in_queue and method == "GET" and action == "":
+            ids = RECORDED.queue["answered"][1]
+            return web.json_response(self._substitute(RECORDED.queued_channel, call, ids))
         if call is None or not live:
             if method == "POST" and action == "/variable":
                 return self._answer(RECORDED.variable_unknown)
@@ -605,13 +614,26 @@ class FakeAri:
         return web.json_response({"message": "Invalid method"}, status=405)
 
     continued_to: tuple[str | None, str | None] = (None, None)
-    queue_ending = "answered"  # what a caller continued into a queue lives through
+    # what a caller continued into a queue lives through: "answered", "hangs_up", or
+    # "waiting" (the answered recording until a phone answers, then nothing more)
+    queue_ending = "answered"
 
     def _continued(self, call: FakeCall, extension: str) -> list[dict[str, Any]]:
         """What the app hears of a caller it continued: the StasisEnd, and for a caller
         in a queue whose channel it subscribed to, everything up to the channel's end."""
         if extension.startswith("queue-") and call.caller_id in self.subscriptions:
-            events, ids = RECORDED.queue[self.queue_ending]
+            events, ids = RECORDED.queue[
+                "answered" if self.queue_ending == "waiting" else self.queue_ending
+            ]
+            if self.queue_ending == "waiting":
+                call.in_queue = True
+                events = events[
+                    : next(
+                        i
+                        for i, e in enumerate(events)
+                        if e.get("variable") == "QUEUEWAIT_MS" and e.get("value")
+                    )
+                ]
             return [self._substitute(e, call, ids) for e in events]
         return [self._substitute(e, call, RECORDED.continued_ids) for e in RECORDED.continued]
 

@@ -291,3 +291,23 @@ async def test_a_caller_put_through_to_a_phone_has_no_queue_wait(
     assert rig.fake.continued_to == ("frontdesk-departments", "3100")
     assert row["end_reason"] == "transferred" and row["queue_wait_ms"] is None
     assert not rig.fake.subscriptions  # never in a queue: nothing to hear
+
+
+async def test_a_reconnect_leaves_a_caller_waiting_in_the_queue_where_they_are(
+    pool: asyncpg.Pool, hotel: HotelConfig
+) -> None:
+    # Subscribed to, a caller waiting in the queue is listed in our ARI app (recorded): the
+    # re-adoption after a reconnect must not take them for stranded and move them on.
+    async with _rig(pool, hotel, lambda arrival: PutThrough("queue-front-desk")) as rig:
+        rig.fake.queue_ending = "waiting"
+        call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+        await _ended(pool, call.caller_id)
+        await _until(lambda: call.in_queue)
+        continues = lambda: [  # noqa: E731
+            p for m, p, _ in rig.fake.requests if m == "POST" and p.endswith("/continue")
+        ]
+        assert len(continues()) == 1  # the transfer itself
+        await rig.app.on_connected(True)
+        looked = [p for m, p, _ in rig.fake.requests if m == "GET"]
+    assert f"/channels/{call.caller_id}" in looked  # it was considered, and left alone
+    assert len(continues()) == 1

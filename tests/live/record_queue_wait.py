@@ -10,7 +10,8 @@ Asterisk changes:
 |--------------------------|-----------------------------------------------------------------|
 | queue-answered.json      | the AI's caller (answered, externalMedia, bridged) is subscribed |
 |                          | to, its media removed, `continue`d to queue-front-desk; desk     |
-|                          | phone 2001 rings 3 s, answers; the caller is bridged with it;    |
+|                          | phone 2001 rings 3 s (meanwhile GET /applications/frontdesk and  |
+|                          | GET /channels/<caller>), answers; the caller is bridged with it; |
 |                          | the phone hangs up                                              |
 | queue-caller-hangs-up.json | the same transfer, no phone registered: the caller waits,     |
 |                          | then hangs up in the queue                                      |
@@ -53,6 +54,10 @@ async def record_answered(pbx: AsteriskSandbox, rec: Recorder) -> list[Entry]:
         calling(pbx, ECHO_NUMBER, wait_for_audio=False),
     ):
         caller, _ = await _to_queue(rec)
+        await asyncio.sleep(1.0)
+        # waiting in the queue: still listed in the app (subscribed), its dialplan app Queue
+        await rec.rest("GET", "/applications/frontdesk")
+        await rec.rest("GET", f"/channels/{caller}")
         # Queue() connects them: BRIDGEPEER becomes the desk phone (no ChannelEnteredBridge
         # comes for a bridge the app is not subscribed to)
         await rec.event(

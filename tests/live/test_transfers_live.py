@@ -241,3 +241,29 @@ async def test_the_wait_of_a_caller_who_hangs_up_in_the_queue_is_stored(
     )
     assert row["end_reason"] == "transferred"
     assert row["transferred_to"] == "frontdesk-departments,queue-front-desk"
+
+
+async def test_a_caller_waiting_in_the_queue_is_listed_in_our_app_and_left_there_on_reconnect(
+    queue_rig: Rig,
+) -> None:
+    # Subscribed to, the waiting caller is listed in our ARI app (as tests/fakes/ari.py
+    # replays), out in the dialplan's Queue(); re-adopting after the events socket comes
+    # back leaves them there.
+    rig = queue_rig
+    async with calling(rig.pbx, ECHO_NUMBER, wait_for_audio=False):
+        left, event = await _left_stasis(rig)
+        await asyncio.sleep(1.5)
+        listed = (await rig.app.client.application()).channel_ids
+        channel = await rig.app.client.get_channel(event.channel.id)
+        await rig.app.on_connected(True)
+        await asyncio.sleep(2.0)
+        channels = await asyncio.to_thread(rig.pbx.cli, "core show channels concise")
+        hung_up = time.monotonic()
+        await asyncio.to_thread(rig.pbx.cli, f"channel request hangup {event.channel.name}")
+    assert event.channel.id in listed and channel.dialplan.app_name == "Queue"
+    where = [
+        line.split("!") for line in channels.splitlines() if line.startswith(event.channel.name)
+    ]
+    assert where and where[0][5] == "Queue", channels  # still holding in the queue
+    wait = await _queue_wait(rig, event.channel.id)
+    assert abs(wait - (hung_up - left) * 1000) < 1000, wait
