@@ -14,6 +14,8 @@ The wait, in ms, is Asterisk's clock on both ends (event timestamps, never ours)
   queue's QUEUE_WAIT runs out; ChannelHangupRequest; the caller back in Stasis (nobody
   answered); ChannelDestroyed. QUEUEWAIT_MS's own value is rounded to whole seconds by
   Asterisk 22 (8000 for a 7.56 s wait), hence the timestamps.
+For a warm transfer Queue() sets it when the member picks up, before they hear the AI's
+summary (live: a 6.0 s wait, the caller bridged 6 s later): the summary is not counted.
 So it is the wait until a person answered, or, for a caller never answered, until they hung
 up or came back to the AI: the call's outcome and the next call row tell those apart.
 """
