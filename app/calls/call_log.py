@@ -64,6 +64,8 @@ class CallStore(Protocol):
 
     async def record_survey(self, channel_id: str, score: int) -> bool: ...
 
+    async def set_queue_wait(self, call_id: uuid.UUID, wait_ms: int) -> None: ...
+
 
 class ToolStore(Protocol):
     async def add(self, invocation: ToolInvocation) -> None: ...
@@ -222,6 +224,14 @@ class CallLog:
                 log.warning("survey answer for no known call", channel=channel_id)
 
         self._writes.submit(f"survey {channel_id}", answer)
+
+    def queue_wait(self, call_id: uuid.UUID, wait_ms: int) -> None:
+        """How long the caller waited in the staff queue the AI put them through to (known
+        after the call's row has ended: app/telephony/queue_waits.py says what it spans)."""
+        store = self._store
+        self._writes.submit(
+            f"call {call_id} queue wait", lambda: store.set_queue_wait(call_id, wait_ms)
+        )
 
     def silence_prompt(self, call_id: uuid.UUID) -> None:
         """The caller was silent and the agent asked whether they were there, or offered a

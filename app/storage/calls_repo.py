@@ -239,6 +239,13 @@ class CallRepository:
         )
         return status != "UPDATE 0"
 
+    async def set_queue_wait(self, call_id: uuid.UUID, wait_ms: int) -> None:
+        """The caller's wait in a staff queue, written after the call's end (the caller left
+        the app for the queue); an unknown call is nothing to write."""
+        await self._pool.execute(
+            "UPDATE calls SET queue_wait_ms = $2 WHERE id = $1", call_id, wait_ms
+        )
+
     async def set_turn_sentiments(self, call_id: uuid.UUID, scores: dict[int, float]) -> None:
         """The scores of a call's turns (by seq), written at hang-up; a turn left out stays
         NULL (not scored)."""

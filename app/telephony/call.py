@@ -38,6 +38,7 @@ from app.telephony.ari.models import (
 from app.telephony.call_services import CallServices
 from app.telephony.errors import TelephonyError
 from app.telephony.ivr_wait import ivr_wait_ms
+from app.telephony.queue_waits import is_queue
 from app.telephony.rtp_endpoint import RtpEndpoint
 from app.telephony.staff_legs import StaffLegs
 
@@ -434,8 +435,21 @@ class TelephonyCall:
             self.end_reason = "transferred"
         self.transferred_to = f"{context},{extension}"
         self.services.transferred.remember(self.channel.id, self.session.property_id)
+        if is_queue(extension):
+            await self._hear_queue_wait()
         await self._release_media()
         await self.services.client.continue_in_dialplan(self.channel.id, context, extension)
+
+    async def _hear_queue_wait(self) -> None:
+        """The caller's channel keeps reporting to the app once in the queue, outside Stasis
+        (app/telephony/queue_waits.py); without it the transfer goes ahead, unmeasured."""
+        waits = self.services.queue_waits
+        waits.watch(self.channel.id, self.session.id)
+        try:
+            await self.services.client.subscribe_channel(self.channel.id)
+        except TelephonyError as exc:
+            waits.forget(self.channel.id)
+            log.warning("queue wait not measured: no subscription", error=str(exc))
 
     # --- what staff legs need of the call (app/telephony/staff_legs.py) ----------------------------
     @property

@@ -17,6 +17,7 @@ from app.calls.session import CallSession
 from app.media.pacer import PacingScheduler
 from app.media.recording import StereoRecorder
 from app.telephony.ari.client import AriClient
+from app.telephony.queue_waits import QueueWaits
 from app.telephony.rtp_endpoint import PortPool
 from app.telephony.transferred import TransferredCallers
 from app.telephony.whisper import WhisperFiles
@@ -74,6 +75,7 @@ class CallServices:
     fallback: tuple[str, str]  # (context, extension) where callers go when we cannot help
     # callers we put through to a department, by channel: they may come back (nobody answered)
     transferred: TransferredCallers
+    queue_waits: QueueWaits  # callers put through to a queue, until their wait is known
     normalise_number: Callable[[str], str | None]  # caller ID / extension -> E.164 or None
     property_for: Callable[[str | None], str]  # dialled number -> property id
     known_property: Callable[[str], str | None]  # a property id, if hotel.yaml has it

@@ -35,6 +35,7 @@ from app.telephony.ari.models import (
 from app.telephony.call import CallLost, StopCall, TelephonyCall
 from app.telephony.call_services import CallLimits, CallServices, MediaSettings, RecordingSink
 from app.telephony.errors import TelephonyError
+from app.telephony.queue_waits import QueueWaits
 from app.telephony.rtp_endpoint import NoFreePort, PortPool
 from app.telephony.staff_legs import LEG_PREFIX, STAFF_ARG
 from app.telephony.transferred import TransferredCallers
@@ -43,6 +44,7 @@ from app.telephony.whisper import WhisperFiles
 log = get_logger(__name__)
 
 PENDING_SECONDS = 5.0
+STASIS = "Stasis"  # the dialplan application of a channel that is in our app
 
 
 ConversationFactory = Callable[[Arrival], Conversation]  # how the call came -> who talks
@@ -96,6 +98,9 @@ class StasisApp:
         # Callers we put through to a department, by channel: if nobody answers, the dialplan
         # brings the same channel back into Stasis, and we still know which property it is.
         self.transferred = TransferredCallers()
+        # Callers put through to a queue, heard through a channel subscription until their
+        # wait there is known (calls.queue_wait_ms)
+        self.queue_waits = QueueWaits(call_log.queue_wait)
         self.accepting = True
         self._chores: set[asyncio.Task[None]] = set()
         # What each call is handed (it never reaches back into this app).
@@ -109,6 +114,7 @@ class StasisApp:
             limits=limits or CallLimits(),
             fallback=fallback,
             transferred=self.transferred,
+            queue_waits=self.queue_waits,
             normalise_number=self.normalise_number,
             property_for=property_for,
             known_property=self.known_property,
@@ -122,6 +128,7 @@ class StasisApp:
 
     # --- routing (called by the events reader for every event, in order) --------------------
     def deliver(self, event: AriEvent) -> None:
+        self.queue_waits.seen(event)  # a caller in a queue has left Stasis: no call owns it
         if isinstance(event, StasisStart) and event.args[:1] == [SURVEY_ARG]:
             # The caller rated the call on the keypad after the goodbye (dialplan
             # [frontdesk-survey]): stored, then the channel is hung up.
@@ -297,6 +304,10 @@ class StasisApp:
         with contextlib.suppress(TelephonyError):
             if channel.technology in ("UnicastRTP", "Snoop") or channel_id.startswith(LEG_PREFIX):
                 await self.client.hangup(channel_id)
+            elif channel.dialplan.app_name != STASIS:
+                # only subscribed to (a caller in a queue: app/telephony/queue_waits.py), out
+                # in the dialplan: not stranded, and not ours to move
+                return
             else:  # a caller stranded by a restart: the front desk takes them
                 await self._to_fallback(channel_id)
         log.info("handled an orphaned channel", channel=channel_id, kind=channel.technology)

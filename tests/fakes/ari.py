@@ -18,6 +18,14 @@ an action triggers:
 | DELETE /channels/{caller}                | ChannelHangupRequest … StasisEnd (app hangup)  |
 | DELETE /bridges/{id}                     | ChannelLeftBridge for those left, BridgeDestroyed |
 | POST /channels/{caller}/continue         | StasisEnd (transfer)                           |
+| POST /applications/{app}/subscription    | 200 (queue-answered.json)                      |
+| continue into queue-<name>, subscribed   | the caller's events outside Stasis, recorded   |
+|                                          | by tests/live/record_queue_wait.py: StasisEnd … |
+|                                          | QUEUEWAIT_MS … ChannelDestroyed; `queue_ending` |
+|                                          | "answered" (a desk phone answers) or "hangs_up" |
+|                                          | or "waiting" (until the answer: then the caller |
+|                                          | is listed in GET /applications, and GET of the  |
+|                                          | channel shows dialplan app Queue, as recorded)  |
 | POST /channels/{caller}/variable         | 204 (404 for a channel not in Stasis)          |
 | POST /bridges/{id}/play                  | 201 + PlaybackStarted, later PlaybackFinished  |
 | bad requests                             | the recorded 404 / 400 / 422 / 500 answers     |
@@ -174,6 +182,19 @@ class Recorded:
         variables = _load("set-variable.json")
         self.variable_set = _rest(variables, "POST", r"/channels/\d+\.\d+/variable")
         self.variable_unknown = _rest(variables, "POST", "/channels/no-such-channel/variable")
+        # A caller continued into a queue after the app subscribed to their channel: what
+        # comes from their StasisEnd to ChannelDestroyed (tests/live/record_queue_wait.py).
+        self.queue: dict[str, tuple[list[dict[str, Any]], dict[str, str]]] = {}
+        for ending, name, q_caller, q_name in (
+            ("answered", "queue-answered.json", "1796306545.0", "PJSIP/trunk-00000000"),
+            ("hangs_up", "queue-caller-hangs-up.json", "1796306556.3", "PJSIP/trunk-00000002"),
+        ):
+            q_events = [e for e in _events(_load(name)) if chan(e) == q_caller]
+            left = next(i for i, e in enumerate(q_events) if e["type"] == "StasisEnd")
+            self.queue[ending] = (q_events[left:], {q_caller: "caller", q_name: "caller_name"})
+        answered = _load("queue-answered.json")
+        self.subscribed = _rest(answered, "POST", r"/applications/.*")
+        self.queued_channel = _rest(answered, "GET", r"/channels/\d+\.\d+")["body"]
 
 
 RECORDED = Recorded()
@@ -189,6 +210,7 @@ class FakeCall:
     exten: str
     args: list[str]
     in_stasis: bool = True
+    in_queue: bool = False  # continued into a queue (subscribed), nobody has answered yet
     answered: bool = False
     media_id: str | None = None
     media_name: str | None = None
@@ -230,6 +252,7 @@ class FakeAri:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.sockets: list[web.WebSocketResponse] = []
         self.emitted: list[dict[str, Any]] = []
+        self.subscriptions: set[str] = set()  # channels the app subscribed to
         self.playback_seconds = 0.2
         self.answer_fails = False  # answers POST /answer with Asterisk's recorded 500
         # (bridge, class) for each hold music start, (bridge, None) for each stop
@@ -497,11 +520,16 @@ class FakeAri:
             body["channel_ids"] = [
                 c
                 for call in self.calls.values()
-                for c in ([call.caller_id] if call.in_stasis else [])
+                for c in ([call.caller_id] if call.in_stasis or call.in_queue else [])
                 + ([call.media_id] if call.media_id and call.media_in_stasis else [])
             ] + [leg.id for leg in self.legs.values() if leg.in_stasis]
             body["bridge_ids"] = list(self.bridges)
             return web.json_response(body)
+        if method == "POST" and path == f"/applications/{self.app_name}/subscription":
+            source = params.get("eventSource", "")
+            if source.startswith("channel:"):
+                self.subscriptions.add(source.removeprefix("channel:"))
+            return self._answer(RECORDED.subscribed)
         if method == "POST" and path == "/channels/externalMedia":
             return await self._external_media(params)
         if method == "POST" and path == "/channels":
@@ -528,6 +556,9 @@ class FakeAri:
         live = call is not None and (
             (is_caller and call.in_stasis) or (not is_caller and call.media_in_stasis)
         )
+        if call is not None and is_caller and call.in_queue and method == "GET" and action == "":
+            ids = RECORDED.queue["answered"][1]
+            return web.json_response(self._substitute(RECORDED.queued_channel, call, ids))
         if call is None or not live:
             if method == "POST" and action == "/variable":
                 return self._answer(RECORDED.variable_unknown)
@@ -573,20 +604,38 @@ class FakeAri:
             return web.Response(status=204)
         if method == "POST" and action == "/continue":
             call.in_stasis = False
+            continued = self._continued(call, params.get("extension", ""))
             if call.bridge_id and channel_id in self.bridges.get(call.bridge_id, []):
                 self.bridges[call.bridge_id].remove(channel_id)
-                self._later(
-                    self._emit(
-                        [RECORDED.left_bridge, *RECORDED.continued], call, RECORDED.continued_ids
-                    )
-                )
-            else:
-                self._later(self._emit(RECORDED.continued, call, RECORDED.continued_ids))
+                continued.insert(0, self._substitute(RECORDED.left_bridge, call))
+            self._later(self._send(continued))
             self.continued_to = (params.get("context"), params.get("extension"))
             return web.Response(status=204)
         return web.json_response({"message": "Invalid method"}, status=405)
 
     continued_to: tuple[str | None, str | None] = (None, None)
+    # what a caller continued into a queue lives through: "answered", "hangs_up", or
+    # "waiting" (the answered recording until a phone answers, then nothing more)
+    queue_ending = "answered"
+
+    def _continued(self, call: FakeCall, extension: str) -> list[dict[str, Any]]:
+        """What the app hears of a caller it continued: the StasisEnd, and for a caller
+        in a queue whose channel it subscribed to, everything up to the channel's end."""
+        if extension.startswith("queue-") and call.caller_id in self.subscriptions:
+            events, ids = RECORDED.queue[
+                "answered" if self.queue_ending == "waiting" else self.queue_ending
+            ]
+            if self.queue_ending == "waiting":
+                call.in_queue = True
+                events = events[
+                    : next(
+                        i
+                        for i, e in enumerate(events)
+                        if e.get("variable") == "QUEUEWAIT_MS" and e.get("value")
+                    )
+                ]
+            return [self._substitute(e, call, ids) for e in events]
+        return [self._substitute(e, call, RECORDED.continued_ids) for e in RECORDED.continued]
 
     async def _external_media(self, params: dict[str, str]) -> web.Response:
         if "external_host" not in params:

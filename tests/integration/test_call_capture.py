@@ -224,3 +224,90 @@ async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.02)
+
+
+class PutThrough:
+    """A stand-in for the agent that puts the caller through to `extension` at once."""
+
+    def __init__(self, extension: str) -> None:
+        self.extension = extension
+
+    def prepare(self, session: CallSession) -> None:
+        pass
+
+    async def run(self, io: CallIO, session: CallSession) -> None:
+        await io.transfer("frontdesk-departments", self.extension)
+
+    def on_dtmf(self, digit: str) -> None:
+        pass
+
+    async def discard(self) -> None:
+        pass
+
+
+def _recorded_wait(ending: str) -> int:
+    """From the recording itself: the caller's StasisEnd to Queue()'s QUEUEWAIT_MS."""
+    events, _ = RECORDED.queue[ending]
+    instant = lambda e: dt.datetime.strptime(e["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")  # noqa: E731
+    left = next(e for e in events if e["type"] == "StasisEnd")
+    waited = next(e for e in events if e.get("variable") == "QUEUEWAIT_MS" and e.get("value"))
+    return round((instant(waited) - instant(left)).total_seconds() * 1000)
+
+
+async def _queue_wait(pool: asyncpg.Pool, channel: str) -> int:
+    async with asyncio.timeout(5):
+        while (wait := (await _row(pool, channel))["queue_wait_ms"]) is None:
+            await asyncio.sleep(0.02)
+    return int(wait)
+
+
+@pytest.mark.parametrize(
+    ("ending", "at_least_ms"),
+    [("answered", 3000), ("hangs_up", 2500)],  # the phone rang 3 s; the caller held on 3 s
+    ids=["a-person-answers", "the-caller-hangs-up-in-the-queue"],
+)
+async def test_a_callers_wait_in_the_queue_is_stored_after_the_call_left_the_app(
+    pool: asyncpg.Pool, hotel: HotelConfig, ending: str, at_least_ms: int
+) -> None:
+    async with _rig(pool, hotel, lambda arrival: PutThrough("queue-front-desk")) as rig:
+        rig.fake.queue_ending = ending
+        call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+        row = await _ended(pool, call.caller_id)
+        assert row["end_reason"] == "transferred"  # ended when the caller left for the queue
+        wait = await _queue_wait(pool, call.caller_id)
+    assert call.caller_id in rig.fake.subscriptions
+    assert wait == _recorded_wait(ending)
+    assert at_least_ms <= wait < 30_000
+
+
+async def test_a_caller_put_through_to_a_phone_has_no_queue_wait(
+    pool: asyncpg.Pool, hotel: HotelConfig
+) -> None:
+    async with _rig(pool, hotel, lambda arrival: PutThrough("3100")) as rig:
+        call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+        row = await _ended(pool, call.caller_id)
+        await asyncio.sleep(0.3)  # a write, had there been one, is done by now
+        row = await _row(pool, call.caller_id)
+    assert rig.fake.continued_to == ("frontdesk-departments", "3100")
+    assert row["end_reason"] == "transferred" and row["queue_wait_ms"] is None
+    assert not rig.fake.subscriptions  # never in a queue: nothing to hear
+
+
+async def test_a_reconnect_leaves_a_caller_waiting_in_the_queue_where_they_are(
+    pool: asyncpg.Pool, hotel: HotelConfig
+) -> None:
+    # Subscribed to, a caller waiting in the queue is listed in our ARI app (recorded): the
+    # re-adoption after a reconnect must not take them for stranded and move them on.
+    async with _rig(pool, hotel, lambda arrival: PutThrough("queue-front-desk")) as rig:
+        rig.fake.queue_ending = "waiting"
+        call = await rig.fake.incoming_call(["agent"], exten="+15550100100")
+        await _ended(pool, call.caller_id)
+        await _until(lambda: call.in_queue)
+        continues = lambda: [  # noqa: E731
+            p for m, p, _ in rig.fake.requests if m == "POST" and p.endswith("/continue")
+        ]
+        assert len(continues()) == 1  # the transfer itself
+        await rig.app.on_connected(True)
+        looked = [p for m, p, _ in rig.fake.requests if m == "GET"]
+    assert f"/channels/{call.caller_id}" in looked  # it was considered, and left alone
+    assert len(continues()) == 1

@@ -19,7 +19,7 @@ from app.calls.session import CallSession
 from app.hotel.config import load_hotel_config
 from app.pbx.sandbox import AsteriskSandbox
 from app.storage.seed import seed
-from app.telephony.ari.models import AriEvent, StasisStart
+from app.telephony.ari.models import AriEvent, StasisEnd, StasisStart
 from app.telephony.controller import StasisApp
 from tests.live.keypad import calling, staff_phone
 from tests.live.running import running_app
@@ -168,3 +168,102 @@ async def test_a_warm_transfer_tells_staff_first_then_bridges_the_caller(
     assert on_hold > 300, f"hold music while staff listened: {on_hold:.0f}"
     assert staff_heard > 300, f"the caller heard {staff_heard:.0f} from staff"
     assert visits == [[]]
+
+
+@pytest.fixture
+async def queue_rig(pbx: AsteriskSandbox, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
+    """The agent puts every caller through to the front desk's queue."""
+    await seed(pool, load_hotel_config(ROOT / "config" / "hotel.yaml"), horizon_days=2)
+    visits: list[list[str]] = []
+
+    def conversation(arrival: Arrival) -> Conversation:
+        return Scripted(list(arrival.path), visits, destination="queue-front-desk")
+
+    async with running_app(pbx, pool, conversation, (42140, 42159)) as run:
+        yield Rig(pbx, run.app, pool, visits, run.seen)
+
+
+async def _left_stasis(rig: Rig, timeout: float = 30) -> tuple[float, StasisEnd]:
+    """When (our clock) the caller's channel left Stasis for the dialplan, and its event."""
+    async with asyncio.timeout(timeout):
+        while True:
+            for event in rig.seen:
+                if isinstance(event, StasisEnd) and event.channel.technology == "PJSIP":
+                    return time.monotonic(), event
+            await asyncio.sleep(0.02)
+
+
+async def _queue_wait(rig: Rig, channel_id: str) -> int:
+    async with asyncio.timeout(10):
+        while True:
+            wait = await rig.pool.fetchval(
+                "SELECT queue_wait_ms FROM calls WHERE channel_id = $1", channel_id
+            )
+            if wait is not None:
+                return int(wait)
+            await asyncio.sleep(0.05)
+
+
+async def test_the_wait_in_the_front_desk_queue_is_stored_until_a_person_answers(
+    queue_rig: Rig,
+) -> None:
+    # The agent puts the caller through to the front desk's queue; desk phone 2001 rings 3 s
+    # before it answers. The caller has left Stasis, but the row gets the wait.
+    rig = queue_rig
+    async with (
+        staff_phone(rig.pbx, "2001", "staff_answers_late.xml") as desk,
+        calling(rig.pbx, ECHO_NUMBER, wait_for_audio=False),
+    ):
+        left, event = await _left_stasis(rig)
+        assert await desk.picks_up(rig.pbx)
+        measured = (time.monotonic() - left) * 1000
+        await asyncio.sleep(1.0)
+    assert desk.answered, desk.said
+    wait = await _queue_wait(rig, event.channel.id)
+    assert wait >= 3000  # at least the ringing
+    assert abs(wait - measured) < 1000, (wait, measured)
+
+
+async def test_the_wait_of_a_caller_who_hangs_up_in_the_queue_is_stored(
+    queue_rig: Rig,
+) -> None:
+    rig = queue_rig
+    async with calling(rig.pbx, ECHO_NUMBER, wait_for_audio=False):
+        left, event = await _left_stasis(rig)
+        await asyncio.sleep(4.0)  # holding on, nobody at the desk
+        hung_up = time.monotonic()
+        await asyncio.to_thread(rig.pbx.cli, f"channel request hangup {event.channel.name}")
+    measured = (hung_up - left) * 1000
+    wait = await _queue_wait(rig, event.channel.id)
+    assert abs(wait - measured) < 1000, (wait, measured)
+    row = await rig.pool.fetchrow(
+        "SELECT end_reason, transferred_to FROM calls WHERE channel_id = $1", event.channel.id
+    )
+    assert row["end_reason"] == "transferred"
+    assert row["transferred_to"] == "frontdesk-departments,queue-front-desk"
+
+
+async def test_a_caller_waiting_in_the_queue_is_listed_in_our_app_and_left_there_on_reconnect(
+    queue_rig: Rig,
+) -> None:
+    # Subscribed to, the waiting caller is listed in our ARI app (as tests/fakes/ari.py
+    # replays), out in the dialplan's Queue(); re-adopting after the events socket comes
+    # back leaves them there.
+    rig = queue_rig
+    async with calling(rig.pbx, ECHO_NUMBER, wait_for_audio=False):
+        left, event = await _left_stasis(rig)
+        await asyncio.sleep(1.5)
+        listed = (await rig.app.client.application()).channel_ids
+        channel = await rig.app.client.get_channel(event.channel.id)
+        await rig.app.on_connected(True)
+        await asyncio.sleep(2.0)
+        channels = await asyncio.to_thread(rig.pbx.cli, "core show channels concise")
+        hung_up = time.monotonic()
+        await asyncio.to_thread(rig.pbx.cli, f"channel request hangup {event.channel.name}")
+    assert event.channel.id in listed and channel.dialplan.app_name == "Queue"
+    where = [
+        line.split("!") for line in channels.splitlines() if line.startswith(event.channel.name)
+    ]
+    assert where and where[0][5] == "Queue", channels  # still holding in the queue
+    wait = await _queue_wait(rig, event.channel.id)
+    assert abs(wait - (hung_up - left) * 1000) < 1000, wait

@@ -253,6 +253,21 @@ class AriClient:
     async def application(self) -> Application:
         return Application.model_validate(await self.request("GET", f"/applications/{self.app}"))
 
+    async def subscribe_channel(self, channel_id: str) -> None:
+        """The channel's events reach the app even outside Stasis (until it is destroyed)."""
+        await self.request(
+            "POST",
+            f"/applications/{self.app}/subscription",
+            {"eventSource": f"channel:{channel_id}"},
+        )
+
+    async def unsubscribe_channel(self, channel_id: str) -> None:
+        await self.request(
+            "DELETE",
+            f"/applications/{self.app}/subscription",
+            {"eventSource": f"channel:{channel_id}"},
+        )
+
     def events_url(self) -> str:
         """The events WebSocket URL (credentials go in the Authorization header)."""
         ws = "wss" if self.base_url.startswith("https") else "ws"

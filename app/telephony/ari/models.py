@@ -131,8 +131,17 @@ class PlaybackFinished(_Event):
     playback: Playback
 
 
+class ChannelVarset(_Event):
+    """A variable set (by the dialplan or an application); global ones have no channel."""
+
+    type: Literal["ChannelVarset"]
+    variable: str
+    value: str = ""
+    channel: Channel | None = None
+
+
 class OtherEvent(_Event):
-    """Any event we do not act on (ChannelVarset, Dial, ChannelConnectedLine, …)."""
+    """Any event we do not act on (Dial, ChannelConnectedLine, …)."""
 
     type: str
     channel: Channel | None = None
@@ -149,7 +158,8 @@ KnownEvent = Annotated[
     | ChannelLeftBridge
     | BridgeDestroyed
     | PlaybackStarted
-    | PlaybackFinished,
+    | PlaybackFinished
+    | ChannelVarset,
     Field(discriminator="type"),
 ]
 AriEvent = (
@@ -164,6 +174,7 @@ AriEvent = (
     | BridgeDestroyed
     | PlaybackStarted
     | PlaybackFinished
+    | ChannelVarset
     | OtherEvent
 )
 
@@ -180,6 +191,7 @@ _KNOWN_TYPES = {
     "BridgeDestroyed",
     "PlaybackStarted",
     "PlaybackFinished",
+    "ChannelVarset",
 }
 
 
